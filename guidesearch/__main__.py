@@ -1,0 +1,5 @@
+import sys
+
+from guidesearch.cli import main
+
+sys.exit(main())

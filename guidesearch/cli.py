@@ -1,0 +1,158 @@
+"""Command lines: `python -m guidesearch search|evaluate|build|check` and build_index.py.
+
+Argument parsing and reporting only; the work happens in the stage modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from guidesearch.config import MODES, Settings
+from guidesearch.errors import GuideSearchError
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the flags given on the command line on top."""
+    return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
+                             model_name=args.model, mode=getattr(args, "mode", None))
+
+
+def open_searcher(settings: Settings):
+    from guidesearch.embed import Embedder
+    from guidesearch.retrieve import Searcher
+    return Searcher.open(settings, Embedder(settings.model_name))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    searcher = open_searcher(settings)
+    result = searcher.search(args.question, top_k=args.k)
+    if args.json:
+        print(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
+        return 0
+    if result.truncated:
+        print("(The question was long and was cut to what the model reads.)")
+    if not result.covered:
+        print(result.message)
+    for hit in result.hits:
+        marker = "" if result.covered else " (weak match)"
+        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({hit.source}, score {hit.score:.3f}){marker}")
+        print(hit.text)
+    return 0
+
+
+def _result_json(result) -> dict:
+    return {"question": result.question, "covered": result.covered, "message": result.message,
+            "missing_terms": list(result.missing_terms), "truncated": result.truncated,
+            "hits": [{"rank": h.rank, "score": h.score, "cosine": h.cosine, "source": h.source,
+                      "title": h.title, "heading": h.heading, "headings": list(h.headings),
+                      "text": h.text} for h in result.hits]}
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from guidesearch.evaluate import evaluate, outcome_line, read_questions
+    questions = read_questions(Path(args.questions))
+    searcher = open_searcher(settings_from(args))
+    depth = max(args.k, 10)
+    report = evaluate(questions, lambda q: searcher.search(q, top_k=depth), searcher.index.chunks, args.k)
+    print(f"{args.questions} ({searcher.settings.mode} mode, index {searcher.settings.index_dir})")
+    print(report.format())
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            for outcome in report.outcomes:
+                out.write(json.dumps(outcome_line(outcome), ensure_ascii=False) + "\n")
+        print(f"Wrote {len(report.outcomes)} line(s) to {args.out}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from guidesearch.build import build_index
+    from guidesearch.embed import Embedder
+    settings = settings_from(args)
+    if args.max_file_bytes:
+        settings = settings.with_(max_file_bytes=args.max_file_bytes)
+    if args.check:
+        return cmd_check(args)
+    encoder = Embedder(settings.model_name)
+    report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
+                         wait_seconds=args.wait, log=print)
+    print(report.summary())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from guidesearch.store import check_freshness
+    settings = settings_from(args)
+    staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
+                                settings.max_tokens)
+    print(staleness.describe())
+    if not staleness.fresh:
+        print("Rebuild with: python build_index.py")
+    return 0 if staleness.fresh else 1
+
+
+def _common(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
+    parser.add_argument("--index", help="index folder (default: index/, or GUIDESEARCH_INDEX)")
+    parser.add_argument("--model", help="sentence-transformers model name or folder (GUIDESEARCH_MODEL)")
+    if corpus:
+        parser.add_argument("--corpus", help="corpus folder (default: corpus/, or GUIDESEARCH_CORPUS)")
+
+
+def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The build_index.py arguments (also `python -m guidesearch build`)."""
+    _common(parser, corpus=True)
+    parser.add_argument("--check", action="store_true",
+                        help="exit 0 if the index matches the corpus and settings, 1 with the reason if not")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long for another build to finish (default: stop at once)")
+    parser.add_argument("--max-file-bytes", type=int, help="skip guide files larger than this")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    parser.set_defaults(run=cmd_build)
+    return parser
+
+
+def main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m guidesearch", description="Search health guides.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    search = commands.add_parser("search", help="answer one question")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--mode", choices=MODES, help="ranking (default: hybrid)")
+    _common(search)
+    search.set_defaults(run=cmd_search)
+    evaluation = commands.add_parser("evaluate", help="retrieval metrics over a question file")
+    evaluation.add_argument("questions", help="JSONL question file")
+    evaluation.add_argument("-k", type=int, default=10, help="passages per question (default 10)")
+    evaluation.add_argument("--out", help="write one JSON line per question here")
+    evaluation.add_argument("--mode", choices=MODES, help="ranking (default: hybrid)")
+    _common(evaluation)
+    evaluation.set_defaults(run=cmd_evaluate)
+    build_parser(commands.add_parser("build", help="build or update the index (as build_index.py)"))
+    check = commands.add_parser("check", help="is the index up to date? (as build_index.py --check)")
+    _common(check, corpus=True)
+    check.set_defaults(run=cmd_check)
+    return parser
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse, run, and turn the package's errors into one line on stderr and exit code 1."""
+    args = parser.parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        parser.error("-k must be at least 1")
+    try:
+        return args.run(args)
+    except GuideSearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; the previous index is still in place.", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(main_parser(), argv)

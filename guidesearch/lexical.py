@@ -1,0 +1,128 @@
+"""BM25 over the chunks, with bm25s; Snowball stemming when PyStemmer is installed.
+
+The same analyser turns chunk texts and questions into terms, and tells the coverage check
+which terms the corpus holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from guidesearch.embed import TextEncoder
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    try:
+        import Stemmer
+    except ImportError:
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def stemmer_name() -> str:
+    """Recorded in the manifest: an index built without stemming must not be read with it."""
+    return "snowball-english" if _stemmer() is not None else "none"
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of two or more characters, stopwords removed, not stemmed."""
+    stop = _stopwords()
+    return [word for word in _TOKEN.findall(text.lower()) if word not in stop]
+
+
+def stem(word_list: Sequence[str]) -> list[str]:
+    stemmer = _stemmer()
+    return list(stemmer.stemWords(list(word_list))) if stemmer else list(word_list)
+
+
+def analyse(text: str) -> list[str]:
+    """The terms BM25 indexes and searches: words, stemmed."""
+    return stem(words(text))
+
+
+class LexicalIndex:
+    """A BM25 index over texts, addressed by position (the same order as the vectors)."""
+
+    def __init__(self, retriever) -> None:
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+        import bm25s
+        retriever = bm25s.BM25()
+        # An empty token list would break bm25s; a placeholder term matches no question.
+        retriever.index([analyse(text) or ["\x00"] for text in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    @property
+    def size(self) -> int:
+        return int(self._retriever.scores["num_docs"])
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(self._retriever.vocab_dict)
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every text for the question (zeros when no term is known)."""
+        known = [term for term in analyse(question) if term in self._retriever.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's words and their embeddings (saved with the index)."""
+
+    words: tuple[str, ...]
+    vectors: np.ndarray
+
+    @classmethod
+    def build(cls, texts: Sequence[str], encoder: TextEncoder, batch_size: int,
+              cached: "Vocabulary | None" = None) -> "Vocabulary":
+        found = sorted({word for text in texts for word in words(text) if not word.isdigit()})
+        known = {word: row for row, word in enumerate(cached.words)} if cached else {}
+        vectors = np.zeros((len(found), encoder.dimension), dtype=np.float32)
+        todo = [i for i, word in enumerate(found) if word not in known]
+        for i, word in enumerate(found):
+            if word in known:
+                vectors[i] = cached.vectors[known[word]]
+        if todo:
+            vectors[todo] = encoder.encode([found[i] for i in todo], batch_size)
+        return cls(tuple(found), vectors)
+
+    def save(self, folder: Path) -> None:
+        (folder / "vocabulary.json").write_text(json.dumps(self.words), encoding="utf-8")
+        np.save(folder / "vocabulary.npy", self.vectors, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Vocabulary":
+        found = tuple(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")))
+        vectors = np.load(folder / "vocabulary.npy", allow_pickle=False)
+        if vectors.shape[0] != len(found):
+            raise ValueError(f"{len(found)} words but {vectors.shape[0]} vectors")
+        return cls(found, vectors)

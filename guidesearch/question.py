@@ -1,0 +1,48 @@
+"""Clean what a person typed into a question the model and BM25 can read."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from guidesearch.errors import QuestionError
+
+_SPACES = re.compile(r"\s+")
+_WORD_CHAR = re.compile(r"\w", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class CleanQuestion:
+    text: str
+    truncated: bool
+
+
+def clean_question(raw: object, max_chars: int) -> CleanQuestion:
+    """Drop control characters, fold white space, cut to max_chars.
+
+    Raises:
+        QuestionError: nothing searchable is left (empty, blank, or punctuation only).
+    """
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise QuestionError(f"A question must be text, not {type(raw).__name__}.")
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
+                   for char in raw[: max_chars * 4])
+    text = _SPACES.sub(" ", text).strip()
+    if not text:
+        raise QuestionError("The question is empty. Type a question, for example: "
+                            "why do my calves cramp at night?")
+    if not _WORD_CHAR.search(text) and not _has_symbol_words(text):
+        raise QuestionError("The question has no words in it, only punctuation. Type a question "
+                            "in words, for example: what helps leg cramps?")
+    truncated = len(text) > max_chars
+    if truncated:
+        text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+    return CleanQuestion(text, truncated)
+
+
+def _has_symbol_words(text: str) -> bool:
+    """Emoji and other symbols carry meaning the model can read; punctuation alone does not."""
+    return any(unicodedata.category(char) == "So" for char in text)

@@ -1,0 +1,118 @@
+"""The records that flow between stages. Stages pass these, never loose dicts or tuples."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a guide, as the ingest finds it."""
+
+    source: str                 # path relative to the corpus folder, with "/" separators
+    title: str                  # the guide's title
+    headings: tuple[str, ...]   # heading path, title first: ("Title", "H2", "H3")
+    text: str                   # the section's body, as written in the guide
+
+    @property
+    def heading(self) -> str:
+        """The section's own heading (the title for the introduction)."""
+        return self.headings[-1]
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A guide file read from the corpus."""
+
+    source: str
+    title: str
+    sections: tuple[Section, ...]
+    sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A corpus file that was not indexed, with the reason in one line."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a section that fits the model, with the heading context it is embedded with."""
+
+    chunk_id: str               # stable: derived from source, heading path and text
+    source: str
+    title: str
+    headings: tuple[str, ...]
+    text: str
+
+    @property
+    def heading(self) -> str:
+        return self.headings[-1]
+
+    @property
+    def embed_text(self) -> str:
+        """What the model reads: heading context first, so a section named "Medications"
+        is still found by questions about the guide's topic."""
+        return f"{' > '.join(self.headings)}: {self.text}"
+
+    @staticmethod
+    def make_id(source: str, headings: tuple[str, ...], text: str) -> str:
+        digest = hashlib.sha256("\x1f".join((source, *headings, text)).encode("utf-8"))
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage returned for a question."""
+
+    rank: int                   # 1-based
+    score: float                # the score the ranking used (depends on the mode)
+    cosine: float               # dense cosine between question and passage, in [-1, 1]
+    chunk: Chunk
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return self.chunk.headings
+
+    @property
+    def heading(self) -> str:
+        return self.chunk.heading
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one question: the hits, and whether the guides cover the question."""
+
+    question: str               # the question as searched (cleaned, possibly cut)
+    hits: tuple[Hit, ...]
+    covered: bool
+    missing_terms: tuple[str, ...] = ()   # key terms of the question the guides never mention
+    truncated: bool = False     # the question was longer than what is read, and was cut
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def message(self) -> str:
+        """What to tell the reader when the guides don't answer the question."""
+        if self.covered:
+            return ""
+        if self.missing_terms:
+            terms = " or ".join(f'"{term}"' for term in self.missing_terms)
+            return f"The guides don't mention {terms}; the closest passages are below."
+        return "The guides don't cover this; the closest passages are below."

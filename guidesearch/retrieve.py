@@ -1,0 +1,119 @@
+"""Question in, hits out: dense (FAISS), lexical (BM25), or a fusion of both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from guidesearch.config import Mode, Settings
+from guidesearch.coverage import CoverageCheck
+from guidesearch.embed import TextEncoder
+from guidesearch.question import clean_question
+from guidesearch.records import Hit, SearchResult
+from guidesearch.store import StoredIndex, load_index
+
+# Hybrid ranks the union of each side's best candidates; past this depth neither side's
+# ranking adds anything the other one misses (measured on the development sets).
+CANDIDATES = 100
+
+
+@dataclass
+class Searcher:
+    """Answers questions from one loaded index. Build once, ask many times."""
+
+    settings: Settings
+    encoder: TextEncoder
+    index: StoredIndex
+    coverage: CoverageCheck
+
+    @classmethod
+    def open(cls, settings: Settings, encoder: TextEncoder) -> "Searcher":
+        """Load the index in settings.index_dir for this encoder.
+
+        Raises:
+            IndexMissingError, IndexMismatchError, IndexCorruptError: see store.load_index.
+        """
+        index = load_index(settings.index_dir, encoder.name, settings.max_tokens)
+        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings))
+
+    def search(self, question: str, top_k: int | None = None, mode: Mode | None = None) -> SearchResult:
+        """The best passages for a question, and whether the guides cover it.
+
+        Raises:
+            QuestionError: the question is empty or has nothing to search for.
+        """
+        clean = clean_question(question, self.settings.max_question_chars)
+        text, cut_to_model = self._fit_model(clean.text)
+        top_k = top_k or self.settings.top_k
+        mode = mode or self.settings.mode
+        query = self.encoder.encode([text])[0]
+        rows, scores = self._rank(text, query, mode, top_k)
+        cosines = self.index.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
+        hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
+                     for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
+        best_cosine = float(self._best_cosine(query))
+        verdict = self.coverage.judge(text, best_cosine)
+        return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
+                            clean.truncated or cut_to_model)
+
+    def _fit_model(self, text: str) -> tuple[str, bool]:
+        """Cut a question to the tokens the model reads, rather than let it truncate silently."""
+        limit = self.encoder.max_tokens
+        if len(text) < limit or self.encoder.count_tokens([text])[0] <= limit:
+            return text, False
+        words = text.split(" ")
+        low, high = 1, len(words)
+        while low < high:   # the longest prefix of words that fits
+            middle = (low + high + 1) // 2
+            if self.encoder.count_tokens([" ".join(words[:middle])])[0] <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        return " ".join(words[:low]), True
+
+    def _best_cosine(self, query: np.ndarray) -> float:
+        scores, _ = self.index.dense.search(query[None, :], 1)
+        return float(scores[0][0]) if self.index.dense.ntotal else -1.0
+
+    def _rank(self, text: str, query: np.ndarray, mode: Mode, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        total = self.index.dense.ntotal
+        if mode == "dense":
+            return dense_top_k(self.index.dense, query, min(top_k, total))
+        lexical = self.index.lexical.scores(text)
+        if mode == "lexical":
+            return _top_k(lexical, top_k)
+        return self._hybrid(query, lexical, top_k)
+
+    def _hybrid(self, query: np.ndarray, lexical: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Convex combination of the dense cosine and BM25 scaled by the best BM25 score.
+
+        Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md.
+        """
+        depth = min(CANDIDATES, self.index.dense.ntotal)
+        dense_rows, _ = dense_top_k(self.index.dense, query, depth)
+        lexical_rows, _ = _top_k(lexical, depth)
+        rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
+        cosines = self.index.vectors[rows] @ query
+        best = float(lexical.max()) if lexical.size else 0.0
+        scaled = lexical[rows] / best if best > 0 else np.zeros(len(rows), np.float32)
+        weight = self.settings.dense_weight
+        fused = weight * cosines + (1.0 - weight) * scaled
+        order = np.argsort(-fused, kind="stable")[:top_k]
+        return rows[order], fused[order]
+
+
+def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """FAISS inner-product search: rows and cosines, best first."""
+    if top_k <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    scores, rows = dense.search(np.ascontiguousarray(query[None, :], dtype=np.float32), top_k)
+    keep = rows[0] >= 0
+    return rows[0][keep], scores[0][keep]
+
+
+def _top_k(scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the top_k positive scores, best first (ties keep corpus order)."""
+    positive = np.flatnonzero(scores > 0)
+    order = positive[np.argsort(-scores[positive], kind="stable")][:top_k]
+    return order, scores[order]
