@@ -1,0 +1,106 @@
+"""Guide Search page: streamlit run app.py. Widgets and display only; the work is in guidesearch/."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from guidesearch.build import build_index
+from guidesearch.config import MODES, Settings
+from guidesearch.embed import Embedder
+from guidesearch.errors import GuideSearchError, QuestionError
+from guidesearch.highlight import best_unit, blocks_of, render_passage
+from guidesearch.records import SearchResult
+from guidesearch.retrieve import Searcher
+from guidesearch.store import check_freshness, current_build
+
+EXAMPLE = "why do my calves cramp at night?"
+DISCLAIMER = ("These guides are general information, not medical advice. "
+              "Talk to a healthcare professional about your own symptoms.")
+PASSAGE_CSS = """<style>
+.passage mark { background: #fff3b0; padding: 0 .1em; }
+.passage table { border-collapse: collapse; margin: .5em 0; }
+.passage th, .passage td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; }
+.passage table.evidence { outline: 3px solid #fff3b0; }
+</style>"""
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def load_encoder(model_name: str) -> Embedder:
+    return Embedder(model_name)
+
+
+@st.cache_resource(show_spinner="Loading the index…")
+def load_searcher(settings: Settings, build_name: str) -> Searcher:
+    """One Searcher per build: a finished rebuild changes build_name, so the next question
+    loads the new index while earlier ones were answered from the old one."""
+    return Searcher.open(settings, load_encoder(settings.model_name))
+
+
+def rebuild(settings: Settings) -> None:
+    with st.spinner("Building the index from the guides… (the first build embeds every guide)"):
+        report = build_index(settings, load_encoder(settings.model_name), wait_seconds=600)
+    st.success(report.summary().split("\n")[0])
+
+
+def ensure_index(settings: Settings) -> Searcher:
+    """Build when there is none; say when it is out of date, with a button that rebuilds."""
+    staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
+                                settings.max_tokens)
+    if staleness.missing or staleness.settings:
+        rebuild(settings)
+    elif not staleness.fresh:
+        st.warning("The guides have changed since the index was built:\n\n" + staleness.describe())
+        if st.button("Rebuild the index"):
+            rebuild(settings)
+    return load_searcher(settings, current_build(settings.index_dir).name)
+
+
+def show_result(result: SearchResult, searcher: Searcher) -> None:
+    if result.truncated:
+        st.info("Your question was long, so only its beginning was searched.")
+    if not result.covered:
+        st.warning(result.message)
+    for hit in result.hits:
+        path = " › ".join(hit.headings)
+        weak = "" if result.covered else " · weak match"
+        st.markdown(f"**{hit.rank}. {_md_escape(path)}**  \n"
+                    f"<small>{_md_escape(hit.source)} · score {hit.score:.3f}{weak}</small>",
+                    unsafe_allow_html=True)
+        blocks = blocks_of(hit.text)
+        evidence = best_unit(result.question, blocks, searcher.encoder)
+        st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence, blocks)}</div>',
+                    unsafe_allow_html=True)
+        st.divider()
+
+
+def _md_escape(text: str) -> str:
+    import html
+    return html.escape(text).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Guide Search", page_icon="🔎")
+    st.title("Guide Search")
+    st.markdown(PASSAGE_CSS, unsafe_allow_html=True)
+    try:
+        settings = Settings.from_env()
+        with st.sidebar:
+            top_k = st.slider("Number of results", 1, 10, settings.top_k)
+            mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.mode),
+                                help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
+        searcher = ensure_index(settings)
+        question = st.text_input("Ask the guides a question", placeholder=EXAMPLE, max_chars=None)
+        if not question.strip():
+            st.info(f"Type a question in your own words and press Enter, for example: *{EXAMPLE}* "
+                    "The passages of the guides that answer it are shown best first, with the "
+                    "section they come from; the sentence that best answers it is highlighted.")
+        else:
+            show_result(searcher.search(question, top_k=top_k, mode=mode), searcher)
+    except QuestionError as exc:
+        st.warning(str(exc))
+    except GuideSearchError as exc:
+        st.error(str(exc))
+    st.caption(DISCLAIMER)
+
+
+main()

@@ -1,0 +1,93 @@
+"""Shared fixtures: the real model (loaded once), a deterministic fake encoder, a seed index."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from guidesearch.build import build_index
+from guidesearch.config import DEFAULT_MODEL, Settings
+from guidesearch.embed import Embedder
+from guidesearch.retrieve import Searcher
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED = ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "does-neuropathy-cause-leg-cramps.txt"
+
+
+class FakeEncoder:
+    """Bag-of-words vectors from hashed words: deterministic, instant, and similar texts get
+    similar vectors. For tests where the model's quality does not matter."""
+
+    name = "fake-encoder"
+    dimension = 64
+    max_tokens = 64
+
+    def __init__(self) -> None:
+        self.encoded = 0     # texts encoded so far, to see what a rebuild re-embeds
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(re.findall(r"\w+|[^\w\s]", text)) + 2 for text in texts]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        self.encoded += len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        vectors[:, 0] += 1e-3       # no zero vectors
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Embedder:
+    return Embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+def make_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """A corpus folder holding the given files (text is written as UTF-8)."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory, encoder) -> Settings:
+    """Settings of an index of the seed corpus built once, with the real model, under tmp."""
+    base = tmp_path_factory.mktemp("seed")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index", model_name=DEFAULT_MODEL)
+    build_index(settings, encoder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_searcher(seed_settings, encoder) -> Searcher:
+    return Searcher.open(seed_settings, encoder)

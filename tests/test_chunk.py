@@ -1,0 +1,75 @@
+"""Chunks fit the model, keep their heading path, and lose or repeat no sentence."""
+
+from __future__ import annotations
+
+import re
+
+from guidesearch.chunk import chunk_sections
+from guidesearch.ingest import parse_guide
+from guidesearch.records import Section
+
+from conftest import SEED
+
+SENTENCE = re.compile(r"[^.!?:\n]+[.!?:]?")
+
+
+def seed_chunks(encoder):
+    sections = list(parse_guide(SEED.read_text(encoding="utf-8"), SEED.name))
+    return sections, chunk_sections(sections, encoder, encoder.max_tokens)
+
+
+def test_every_seed_chunk_fits_the_tokenizer_limit(encoder):
+    _, chunks = seed_chunks(encoder)
+    counts = encoder.count_tokens([chunk.embed_text for chunk in chunks])
+    assert max(counts) <= encoder.max_tokens == 256
+
+
+def test_every_sentence_of_the_seed_guide_is_in_exactly_one_chunk(encoder):
+    sections, chunks = seed_chunks(encoder)
+    sentences = [s.strip() for section in sections for s in SENTENCE.findall(section.text) if len(s.strip()) > 3]
+    assert len(sentences) >= 100
+    for sentence in sentences:
+        holders = [chunk for chunk in chunks if sentence in chunk.text]
+        assert len(holders) == 1, f"{sentence!r} is in {len(holders)} chunks"
+
+
+def test_embedded_text_carries_the_heading_path(encoder):
+    _, chunks = seed_chunks(encoder)
+    medications = next(chunk for chunk in chunks if chunk.heading == "Medications")
+    assert medications.embed_text.startswith(
+        "Does Neuropathy Cause Leg Cramps > Management and Treatment Strategies > Medications: Various")
+
+
+def test_long_markdown_section_splits_at_sentence_boundaries(encoder):
+    sentences = [f"Sentence number {i} explains one more detail about calf cramps at night." for i in range(60)]
+    section = Section("long.md", "Cramps", ("Cramps", "Details"), " ".join(sentences))
+    chunks = chunk_sections([section], encoder, 64)
+    assert len(chunks) > 5
+    assert max(encoder.count_tokens([c.embed_text for c in chunks])) <= 64
+    assert all(c.headings == ("Cramps", "Details") for c in chunks)
+    assert " ".join(c.text for c in chunks) == section.text      # split only between sentences
+    assert all(c.text.endswith("night.") for c in chunks)
+
+
+def test_list_items_and_table_stay_whole_when_a_section_splits(encoder):
+    items = [f"- Item {i}: a list entry about stretching the calf muscle gently." for i in range(20)]
+    table = ["Type | Cause |", "---|---|", "Diabetic | Sugar |", "Alcoholic | Alcohol |"]
+    section = Section("list.md", "T", ("T",), "\n".join(["Intro:", *items, *table]))
+    chunks = chunk_sections([section], encoder, 80)
+    lines = [line for chunk in chunks for line in chunk.text.split("\n")]
+    assert lines == section.text.split("\n")
+    assert sum("\n".join(table) in chunk.text for chunk in chunks) == 1
+
+
+def test_one_overlong_sentence_is_cut_between_words(encoder):
+    section = Section("run-on.md", "T", ("T",), " ".join(["cramp"] * 600))
+    chunks = chunk_sections([section], encoder, 100)
+    assert max(encoder.count_tokens([c.embed_text for c in chunks])) <= 100
+    assert " ".join(c.text for c in chunks) == section.text
+
+
+def test_chunk_ids_are_stable_and_distinct(encoder):
+    _, first = seed_chunks(encoder)
+    _, second = seed_chunks(encoder)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
+    assert len({c.chunk_id for c in first}) == len(first)

@@ -1,0 +1,171 @@
+"""Finding sections in plain-text and Markdown guides, and reading awkward files."""
+
+from __future__ import annotations
+
+import os
+import re
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from guidesearch.errors import CorpusError
+from guidesearch.ingest import decode_guide, parse_guide, read_corpus, read_guide
+from guidesearch.records import SkippedFile
+
+from conftest import SEED, SHARED_SEED, make_corpus
+
+TITLE = "Does Neuropathy Cause Leg Cramps"
+MANAGEMENT = "Management and Treatment Strategies"
+EXPECTED_HEADINGS = [
+    (TITLE,),
+    (TITLE, "Understanding Neuropathy and Its Impact on Leg Muscles"),
+    (TITLE, "Causes of Neuropathy-Induced Leg Cramps"),
+    (TITLE, "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps"),
+    (TITLE, "Diagnosing Neuropathy-Induced Leg Cramps"),
+    (TITLE, MANAGEMENT),
+    (TITLE, MANAGEMENT, "Medications"),
+    (TITLE, MANAGEMENT, "Lifestyle Modifications"),
+    (TITLE, MANAGEMENT, "Alternative Therapies"),
+    (TITLE, "Preventing Neuropathy-Induced Leg Cramps"),
+    (TITLE, "Conclusion"),
+    (TITLE, "Can neuropathy-related leg cramps be a sign of a more serious condition?"),
+    (TITLE, "Are there any natural remedies for managing neuropathy-induced leg cramps?"),
+    (TITLE, "How long does it typically take to see improvements in neuropathy-related leg cramps with treatment?"),
+]
+
+
+def seed_sections():
+    return list(parse_guide(SEED.read_text(encoding="utf-8"), SEED.name))
+
+
+def test_corpus_seed_is_the_published_guide_byte_for_byte():
+    if not SHARED_SEED.exists():
+        pytest.skip("../shared is not beside the repository")
+    assert SEED.read_bytes() == SHARED_SEED.read_bytes()
+
+
+def test_seed_guide_has_exactly_the_published_sections_in_order():
+    sections = seed_sections()
+    assert [s.headings for s in sections] == EXPECTED_HEADINGS
+    assert {s.title for s in sections} == {TITLE}
+    assert {s.source for s in sections} == {SEED.name}
+
+
+def test_seed_bullets_stay_with_the_line_that_introduces_them():
+    medications = next(s for s in seed_sections() if s.heading == "Medications")
+    lines = medications.text.split("\n")
+    assert lines[0] == "Various medications can help manage neuropathy-related leg cramps:"
+    assert [line.split(":")[0] for line in lines[1:]] == ["- Pain Relievers", "- Anticonvulsants", "- Muscle Relaxants"]
+
+
+def test_seed_table_stays_whole_in_the_causes_section():
+    causes = next(s for s in seed_sections() if s.heading.startswith("Causes"))
+    table = [line for line in causes.text.split("\n") if "|" in line]
+    assert table == ["Neuropathy Type | Causes |", "---|---|",
+                     "Diabetic Neuropathy | High blood sugar levels over time |",
+                     "Alcoholic Neuropathy | Chronic alcohol abuse |",
+                     "Vitamin Deficiency-Related Neuropathy | Insufficient intake or absorption of vitamins B12 and D |"]
+
+
+def test_seed_faq_markers_are_not_text_and_every_body_line_is_kept_once():
+    sections = seed_sections()
+    body = [line for s in sections for line in s.text.split("\n") if line.strip()]
+    headings = {h for s in sections for h in s.headings}
+    source_lines = [line for line in SEED.read_text(encoding="utf-8").split("\n")
+                    if line.strip() and line.strip() != "+" and line.strip() not in headings]
+    assert sorted(body) == sorted(source_lines)
+    assert "+" not in [line.strip() for line in body]
+
+
+def test_markdown_heading_paths_fences_and_text_before_first_heading():
+    text = ("Intro text before any heading.\n\n# Knee Pain\n\nUnder the title.\n\n## Causes\n\nWear.\n\n"
+            "### In runners\n\nOveruse.\n\n```\n# not a heading\n```\n\n## Treatment ##\n\nRest.\n")
+    sections = list(parse_guide(text, "joints/knee.md"))
+    assert [s.headings for s in sections] == [
+        ("Knee Pain",), ("Knee Pain",), ("Knee Pain", "Causes"), ("Knee Pain", "Causes", "In runners"),
+        ("Knee Pain", "Treatment")]
+    assert "# not a heading" in sections[3].text
+    assert sections[0].text.strip() == "Intro text before any heading."
+
+
+def test_markdown_without_title_takes_it_from_the_file_name_and_drops_source_line():
+    sections = list(parse_guide("Source: https://example.org/x\n\n## What is it?\n\nA thing.\n", "GHR/foot-drop.md"))
+    assert [s.headings for s in sections] == [("Foot drop", "What is it?")]
+
+
+def test_file_without_headings_is_one_section_under_its_title(tmp_path):
+    corpus = make_corpus(tmp_path, {"plain.txt": "Night Cramps\nThey happen. Stretch first.\nDrink water.\n"})
+    scan = read_corpus(corpus, 10**6)
+    assert [(s.headings, s.text) for s in scan.sections] == [
+        (("Night Cramps",), "They happen. Stretch first.\nDrink water.")]
+
+
+def test_encodings_are_read_not_skipped():
+    text = "Crampes\nLe café du matin. Über naïve façade.\n"
+    assert decode_guide(text.encode("latin-1")) == text
+    assert decode_guide(text.encode("utf-16")) == text          # with a byte-order mark
+    assert decode_guide(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    assert decode_guide(text.replace("\n", "\r\n").encode("utf-8")) == text
+
+
+def test_bad_files_beside_good_ones_are_skipped_with_a_reason(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    corpus = make_corpus(tmp_path / "corpus", {
+        "good.md": "# Good\n\n## Part\n\nText here.\n", "empty.md": "", "image.md": png,
+        "copy.md": "# Good\n\n## Part\n\nText here.\n", ".hidden.md": "# H\n\nx\n",
+        "notes.md~": "# N\n\nx\n", ".good.md.swp": b"b0VIM", "latin.txt": "Caf\xe9\nCaf\xe9 au lait.\n".encode("latin-1"),
+    })
+    os.symlink("loop-b.md", corpus / "loop-a.md")
+    os.symlink("loop-a.md", corpus / "loop-b.md")
+    scan = read_corpus(corpus, 10**6)
+    assert [g.source for g in scan.guides] == ["copy.md", "latin.txt"]  # good.md is copy.md's twin
+    reasons = {s.source: s.reason for s in scan.skipped}
+    assert reasons["empty.md"] == "empty file"
+    assert reasons["image.md"] == "not text (binary content)"
+    assert reasons["good.md"] == "same content as copy.md"
+    assert "cannot be read" in reasons["loop-a.md"] and "cannot be read" in reasons["loop-b.md"]
+    assert not any(name.startswith(".") or name.endswith("~") for name in reasons)
+
+
+def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path, {"locked.md": "# L\n\ntext\n"})
+    os.chmod(corpus / "locked.md", 0)
+    if os.geteuid() == 0:   # root reads anything: make the read fail as it would for a user
+        real = Path.read_bytes
+        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied")) if self.name == "locked.md" else real(self))
+    outcome = read_guide(corpus / "locked.md", "locked.md", 10**6)
+    assert outcome == SkippedFile("locked.md", "cannot be read: Permission denied")
+
+
+def big_guide(path: Path, sections: int) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("# Huge\n\n")
+        for i in range(sections):
+            out.write(f"## Section {i}\n\nA tiny section, number {i}, with a few words.\n\n")
+
+
+def test_file_above_size_limit_is_skipped_and_read_in_bounded_memory_when_raised(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    big_guide(corpus / "huge.md", 400_000)
+    size = (corpus / "huge.md").stat().st_size
+    assert size > 25_000_000
+    scan = read_corpus(corpus, 5_000_000)
+    assert not scan.guides and "above the size limit" in scan.skipped[0].reason
+    tracemalloc.start()
+    scan = read_corpus(corpus, 50_000_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(scan.sections) == 400_000
+    # Sections are small records; memory grows with the text, not with its square.
+    print(f"peak {peak:,} bytes for a {size:,}-byte file")
+    assert peak < 15 * size, f"peak {peak:,} bytes for a {size:,}-byte file"
+
+
+def test_missing_or_empty_corpus_stops_with_a_clear_message(tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        read_corpus(tmp_path / "nope", 10**6)
+    with pytest.raises(CorpusError, match="holds no guides"):
+        read_corpus(tmp_path, 10**6)
