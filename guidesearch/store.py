@@ -239,7 +239,7 @@ def _read_vectors(path: Path, dimension: int) -> tuple[object, np.ndarray]:
 def _read_vocabulary(folder: Path) -> Vocabulary:
     try:
         return Vocabulary.load(folder)
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, EOFError) as exc:
         raise IndexCorruptError(f"The vocabulary in {folder} is unreadable ({exc}). {REBUILD}") from exc
 
 

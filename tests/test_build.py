@@ -1,0 +1,144 @@
+"""Index lifecycle: incremental rebuilds, one build at a time, builds killed at any moment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from guidesearch.build import build_index, build_lock
+from guidesearch.config import Settings
+from guidesearch.errors import BuildLockedError, CorpusError
+from guidesearch.retrieve import Searcher
+from guidesearch.store import check_freshness, current_build, load_index
+
+from conftest import FakeEncoder, make_corpus
+
+HELPER = Path(__file__).resolve().parent / "build_helper.py"
+GUIDES = {
+    "cramps.md": "# Leg Cramps\n\n## Causes\n\nNerve damage and low magnesium cause cramps.\n\n"
+                 "## Treatment\n\nStretch the calf and drink water.\n",
+    "numb.md": "# Numb Feet\n\n## Symptoms\n\nTingling and burning in the toes.\n",
+}
+
+
+@pytest.fixture
+def settings(tmp_path, fake_encoder) -> Settings:
+    corpus = make_corpus(tmp_path / "corpus", GUIDES)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
+
+
+def test_rebuild_without_change_embeds_nothing_and_says_so(settings, fake_encoder):
+    first = build_index(settings, fake_encoder)
+    assert (first.embedded, first.reused, first.added) == (3, 0, ("cramps.md", "numb.md"))
+    again = build_index(settings, FakeEncoder())
+    assert (again.embedded, again.reused, again.unchanged) == (0, 3, 2)
+    assert "Nothing new to embed." in again.summary()
+
+
+def test_edit_embeds_only_the_changed_chunk(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    path = settings.corpus_dir / "cramps.md"
+    path.write_text(path.read_text().replace("drink water", "drink plenty of water"), encoding="utf-8")
+    report = build_index(settings, FakeEncoder())
+    assert (report.changed, report.embedded, report.reused) == (("cramps.md",), 1, 2)
+
+
+def test_deleted_guide_disappears_and_renamed_guide_keeps_its_embeddings(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / "numb.md").unlink()
+    report = build_index(settings, FakeEncoder())
+    assert report.removed == ("numb.md",)
+    searcher = Searcher.open(settings, fake_encoder)
+    assert {hit.source for hit in searcher.search("tingling toes", top_k=10).hits} == {"cramps.md"}
+    (settings.corpus_dir / "cramps.md").rename(settings.corpus_dir / "leg-cramps.md")
+    renamed = build_index(settings, FakeEncoder())
+    assert (renamed.added, renamed.removed, renamed.embedded, renamed.reused) == (
+        ("leg-cramps.md",), ("cramps.md",), 0, 2)
+
+
+def test_other_chunking_settings_re_embed_what_they_change(settings, fake_encoder):
+    long_text = " ".join(f"Sentence {i} about calf cramps." for i in range(30))
+    (settings.corpus_dir / "long.md").write_text(f"# Long\n\n## Part\n\n{long_text}\n", encoding="utf-8")
+    build_index(settings, fake_encoder)
+    smaller = build_index(settings.with_(max_tokens=32), FakeEncoder())
+    assert smaller.embedded > 0 and smaller.reused == 3     # the short sections are the same text
+    assert load_index(settings.index_dir, fake_encoder.name, 32).manifest.max_tokens == 32
+    assert not check_freshness(settings.index_dir, settings.corpus_dir, fake_encoder.name, 64).fresh
+
+
+def test_other_model_never_reuses_vectors(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    other = FakeEncoder()
+    other.name = "another-model"
+    report = build_index(settings.with_(model_name="another-model"), other)
+    assert (report.embedded, report.reused) == (3, 0)
+
+
+def test_bad_guides_do_not_stop_the_good_ones(settings, fake_encoder):
+    make_corpus(settings.corpus_dir, {"empty.md": "", "image.md": b"\x89PNG\r\n\x1a\n\x00\x00IHDR"})
+    report = build_index(settings, fake_encoder)
+    assert report.guides == 2
+    assert [f"Skipped {s.source}: {s.reason}" for s in report.skipped] == [
+        "Skipped empty.md: empty file", "Skipped image.md: not text (binary content)"]
+    assert "Skipped empty.md: empty file" in report.summary()
+
+
+def test_no_readable_guide_stops_the_build(tmp_path, fake_encoder):
+    corpus = make_corpus(tmp_path / "corpus", {"empty.md": ""})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
+    with pytest.raises(CorpusError, match="No guide .* could be indexed .*empty.md: empty file"):
+        build_index(settings, fake_encoder)
+    assert current_build(settings.index_dir) is None
+
+
+def test_second_build_stops_with_a_clear_message_while_one_runs(settings, fake_encoder):
+    with build_lock(settings.index_dir):
+        with pytest.raises(BuildLockedError, match=r"Another build .* is running \(pid \d+"):
+            build_index(settings, fake_encoder)
+        started = time.monotonic()
+        with pytest.raises(BuildLockedError, match="--wait"):
+            build_index(settings, fake_encoder, wait_seconds=0.5)
+        assert time.monotonic() - started >= 0.5
+    assert build_index(settings, fake_encoder).guides == 2
+
+
+def start_helper(settings: Settings, point: str, wait: float = 0.0) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, str(HELPER), str(settings.corpus_dir), str(settings.index_dir),
+                              point, str(wait)], stdout=subprocess.PIPE, text=True)
+    if point != "none":
+        assert child.stdout.readline().strip() == f"AT {point}"
+    return child
+
+
+def test_a_build_waiting_for_the_lock_runs_after_the_first(settings, fake_encoder):
+    first = start_helper(settings, "swap")
+    second = start_helper(settings, "none", wait=60)
+    time.sleep(1.0)
+    assert second.poll() is None            # still waiting for the lock
+    first.kill()                             # the kernel frees the lock of a killed build
+    first.wait()
+    assert second.wait(timeout=60) == 0
+    assert "Indexed 2 guide(s)" in second.stdout.read()
+
+
+@pytest.mark.parametrize("point", ["embed", "write", "swap"])
+def test_build_killed_at_any_point_leaves_the_previous_index_working(settings, fake_encoder, point):
+    build_index(settings, fake_encoder)
+    before = current_build(settings.index_dir)
+    (settings.corpus_dir / "new.md").write_text("# New\n\n## Part\n\nFresh text on cramps.\n", encoding="utf-8")
+    child = start_helper(settings, point)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert current_build(settings.index_dir) == before
+    searcher = Searcher.open(settings, fake_encoder)
+    assert searcher.search("tingling toes").hits[0].source == "numb.md"
+    report = build_index(settings, fake_encoder)      # the lock of the killed build is recovered
+    assert report.added == ("new.md",)
+    assert not list(settings.index_dir.glob(".staging-*"))
+    assert Searcher.open(settings, fake_encoder).search("fresh text").hits[0].source == "new.md"

@@ -1,0 +1,128 @@
+"""The index on disk: FAISS against brute force, round trip, mismatches, corrupted files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from guidesearch.build import build_index
+from guidesearch.config import Settings
+from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from guidesearch.retrieve import Searcher, dense_top_k
+from guidesearch.store import check_freshness, current_build, load_index
+
+from conftest import make_corpus
+
+GUIDES = {
+    "cramps.md": "# Leg Cramps\n\n## Causes\n\nNerve damage and low magnesium cause cramps.\n\n"
+                 "## Treatment\n\nStretch the calf and drink water.\n",
+    "feet/numb.md": "# Numb Feet\n\n## Symptoms\n\nTingling and burning in the toes.\n",
+}
+
+
+@pytest.fixture
+def fake_settings(tmp_path, fake_encoder) -> Settings:
+    corpus = make_corpus(tmp_path / "corpus", GUIDES)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
+    build_index(settings, fake_encoder)
+    return settings
+
+
+def test_faiss_top_k_equals_brute_force_numpy(seed_searcher, encoder):
+    vectors = seed_searcher.index.vectors
+    for question in ["why do my calves cramp at night", "vitamin B12", "TENS machine", "alcohol"]:
+        query = encoder.encode([question])[0]
+        rows, scores = dense_top_k(seed_searcher.index.dense, query, 10)
+        brute = vectors @ query
+        expected = np.argsort(-brute, kind="stable")[:10]
+        assert list(rows) == list(expected)
+        np.testing.assert_allclose(scores, brute[expected], rtol=1e-5, atol=1e-6)
+
+
+def test_round_trip_keeps_chunks_vectors_and_manifest(fake_settings, fake_encoder):
+    index = load_index(fake_settings.index_dir, fake_encoder.name, None)
+    assert [c.heading for c in index.chunks] == ["Causes", "Treatment", "Symptoms"]
+    assert index.chunks[2].source == "feet/numb.md" and index.chunks[2].headings == ("Numb Feet", "Symptoms")
+    expected = fake_encoder.encode([c.embed_text for c in index.chunks])
+    np.testing.assert_allclose(index.vectors, expected, atol=1e-6)
+    manifest = index.manifest
+    assert manifest.model_name == "fake-encoder" and manifest.dimension == 64 and manifest.max_tokens == 64
+    assert manifest.counts == {"guides": 2, "sections": 3, "chunks": 3}
+    assert set(manifest.files) == {"cramps.md", "feet/numb.md"}
+    assert len(manifest.files["cramps.md"].sha256) == 64
+    assert {"sentence-transformers", "faiss-cpu", "bm25s", "python"} <= set(manifest.versions)
+
+
+def test_no_index_names_the_build_command(tmp_path):
+    with pytest.raises(IndexMissingError, match="python build_index.py"):
+        load_index(tmp_path / "index", "fake-encoder", None)
+
+
+def test_other_model_or_chunking_is_detected(fake_settings):
+    with pytest.raises(IndexMismatchError, match="model 'fake-encoder', not 'all-MiniLM-L6-v2'"):
+        load_index(fake_settings.index_dir, "all-MiniLM-L6-v2", None)
+    with pytest.raises(IndexMismatchError, match="64-token chunks, not 128"):
+        load_index(fake_settings.index_dir, "fake-encoder", 128)
+    staleness = check_freshness(fake_settings.index_dir, fake_settings.corpus_dir, "other-model", None)
+    assert not staleness.fresh and "other-model" in staleness.describe()
+
+
+def test_changed_added_and_removed_guides_are_detected(fake_settings):
+    corpus = fake_settings.corpus_dir
+    assert check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None).fresh
+    (corpus / "cramps.md").write_text(GUIDES["cramps.md"] + "\nMore text.\n", encoding="utf-8")
+    (corpus / "new.txt").write_text("New Guide\nBody.\n", encoding="utf-8")
+    (corpus / "feet" / "numb.md").unlink()
+    staleness = check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None)
+    assert (staleness.changed, staleness.added, staleness.removed) == (("cramps.md",), ("new.txt",), ("feet/numb.md",))
+    assert "1 guide file(s) changed since the build: cramps.md" in staleness.describe()
+
+
+def test_touched_but_unchanged_file_is_not_stale(fake_settings):
+    path = fake_settings.corpus_dir / "cramps.md"
+    path.write_bytes(path.read_bytes())   # new modification time, same content
+    assert check_freshness(fake_settings.index_dir, fake_settings.corpus_dir, "fake-encoder", None).fresh
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "chunks.jsonl", "manifest.json", "vocabulary.npy",
+                                  "vocabulary.json", "bm25/data.csc.index.npy", "bm25/vocab.index.json",
+                                  "bm25/params.index.json", "bm25/indptr.csc.index.npy"])
+@pytest.mark.parametrize("keep", [0.0, 0.5])
+def test_truncated_index_file_gives_an_error_naming_the_fix(fake_settings, fake_encoder, name, keep):
+    path = current_build(fake_settings.index_dir) / name
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(IndexCorruptError, match="python build_index.py"):
+        load_index(fake_settings.index_dir, fake_encoder.name, None)
+
+
+def test_records_that_disagree_with_the_vectors_are_detected(fake_settings, fake_encoder):
+    path = current_build(fake_settings.index_dir) / "chunks.jsonl"
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="disagrees with itself .*2 chunk records, 3 vectors"):
+        load_index(fake_settings.index_dir, fake_encoder.name, None)
+
+
+def test_garbage_in_files_is_reported_not_crashed(fake_settings, fake_encoder):
+    folder = current_build(fake_settings.index_dir)
+    (folder / "vectors.faiss").write_bytes(b"\x00garbage" * 40)
+    with pytest.raises(IndexCorruptError, match="vector file"):
+        load_index(fake_settings.index_dir, fake_encoder.name, None)
+    (fake_settings.index_dir / "CURRENT").write_text("../../etc\n")
+    with pytest.raises(IndexCorruptError, match="not a build folder"):
+        load_index(fake_settings.index_dir, fake_encoder.name, None)
+
+
+def test_chunk_records_are_json_lines(fake_settings):
+    lines = (current_build(fake_settings.index_dir) / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {tuple(sorted(json.loads(line))) for line in lines} == {
+        ("chunk_id", "headings", "source", "text", "title")}
+
+
+def test_searcher_over_fake_index_finds_the_matching_section(fake_settings, fake_encoder):
+    searcher = Searcher.open(fake_settings, fake_encoder)
+    for mode in ("dense", "lexical", "hybrid"):
+        result = searcher.search("tingling toes", top_k=2, mode=mode)
+        assert result.hits[0].source == "feet/numb.md", mode
