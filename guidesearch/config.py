@@ -43,9 +43,11 @@ class Settings:
     # Coverage: below this dense cosine the best passage does not answer the question
     # (calibrated on the development sets, see bench/results/coverage.md).
     min_cosine: float = 0.30
-    # Coverage: a question term absent from the corpus counts as covered when its embedding is
-    # this close to some corpus term (lay words such as "shins" for "legs").
-    term_similarity: float = 0.55
+    # Coverage: a question word absent from the corpus is a missing key term when no corpus
+    # word is this similar to it, and dropping it from the question raises the question's
+    # cosine to the best passages by at least min_term_gain (see guidesearch/coverage.py).
+    term_similarity: float = 0.65
+    min_term_gain: float = 0.05
     # Questions are cut to this many characters before anything else reads them.
     max_question_chars: int = 2000
 

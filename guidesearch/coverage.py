@@ -1,34 +1,61 @@
 """Does the corpus answer the question? ("The guides don't cover this.")
 
-Two signals that mean something on their own, calibrated on the development question sets
+Signals that mean something on their own, calibrated on the development question sets
 (bench/results/coverage.md):
-- the dense cosine of the best passage: unrelated questions (cooking, taxes) score far below
-  any answerable one;
-- a key term the corpus never mentions: near misses ("Is pickle juice good for leg cramps?")
-  share most words with the guides, but "pickle juice" appears nowhere. A question word counts
-  as mentioned when its stem is a corpus term, or when its embedding is close to that of some
-  corpus word, so lay words for covered things ("shins", "tingly", "spasms") do not trip it.
+- The dense cosine of the best passage: unrelated questions (cooking, taxes) score far below
+  answerable ones. Short keyword questions score low too, so a question whose every key word
+  is a corpus term is not judged on the cosine.
+- A key term the corpus never mentions. Near misses ("Is pickle juice good for leg cramps?")
+  share most words with the guides, but "pickle juice" appears nowhere. A question word the
+  corpus lacks (after stemming, stopwords and typo repair) is a missing key term when both
+    * no corpus word means nearly the same (embedding similarity to every corpus word is low),
+      so lay words for covered things ("booze", "tingly", "pills") pass; and
+    * the best passages answer the question better without it: dropping the word from the
+      question raises its cosine to them. A lay word the passages do address ("calves",
+      "zaps", "seizing") lowers or keeps that cosine when dropped; a topic the passages never
+      touch ("quinine", "surgery") was pulling the question away from them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
 
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import Vocabulary, stem, words
 
-# Words of the question itself, not of its topic: they say nothing about coverage.
-QUESTION_WORDS = frozenset("""
-    about actually always anything anyone any bad best better bother bothering can common could
-    cure day days does done else ever everything experience experiencing feel feeling feels fine
-    get getting give go going good got happen happens happening hard having help helps helpful
-    helping keep kind know like likely long lot lots make makes many matter mean means might
-    much need needs normal often ok okay people person possible problem problems really reason
-    right say seem seems should sign signs someone something start started still stop sure take
-    taking tell thing things think time times trouble true try trying type typical usually want
-    way ways well whether work works worry worse wrong year years
+# English function words, and the words of asking itself: neither says what a question is about.
+FUNCTION_WORDS = frozenset("""
+    a about above across after afterwards again against all almost alone along already also
+    although always am among an and another any anybody anyhow anyone anything anyway anywhere
+    are around as ask asked asking at away back be became because become becomes been before
+    behind being below beside besides between beyond both but by can cannot could did do does
+    doing done down during each either else elsewhere enough etc even ever every everyone
+    everything everywhere except few for from further had has have having he her here hers
+    herself him himself his how however i if im in instead into is it its itself just least
+    less let lot lots many may me meanwhile might mine more moreover most mostly much must my
+    myself neither never nevertheless next no nobody none nor not nothing now nowhere of off
+    often on once one only onto or other others otherwise our ours ourselves out over own per
+    perhaps please quite rather really same several she should since so some somebody somehow
+    someone something sometime sometimes somewhere still such than that the their theirs them
+    themselves then there therefore these they thing things this those though through
+    throughout thus to together too toward towards under until up upon us very via was we well
+    were what whatever when whenever where whereas wherever whether which while who whoever
+    whole whom whose why will with within without would yet you your yours yourself
+    yourselves
+    anymore bad best better bother bothering common cure day days doctor experience experiencing
+    feel feeling feels fine get gets getting give go goes going good got happen happens
+    happening hard help helps helpful helping keep keeps kind know like likely long make makes
+    matter mean means need needs normal ok okay people person possible problem problems reason
+    right say seem seems sign signs start started stop sure take takes taking tell time times
+    trouble true try trying type typical usually want way ways work works worry worse wrong
+    year years
 """.split())
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -45,42 +72,106 @@ class CoverageCheck:
         self.vocabulary = vocabulary
         self.corpus_terms = corpus_terms
         self.encoder = encoder
-        self.min_cosine = settings.min_cosine
-        self.term_similarity = settings.term_similarity
+        self.settings = settings
+        self._spelling = _DeleteIndex(w for w in vocabulary.words if len(w) >= 4 and w not in FUNCTION_WORDS)
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
         return cls(index.vocabulary, index.lexical.terms, encoder, settings)
 
-    def judge(self, question: str, best_cosine: float) -> Verdict:
-        """Covered when the best passage is close enough and no key term is missing."""
-        missing = self.missing_terms(question)
-        return Verdict(best_cosine >= self.min_cosine and not missing, missing)
+    def judge(self, question: str, best_cosine: float, passages: np.ndarray) -> Verdict:
+        """Covered unless a key term is missing, or the best passage is far off and the
+        question's own words are not all in the corpus.
 
-    def missing_terms(self, question: str) -> tuple[str, ...]:
-        """Key terms of the question that the corpus never mentions, as phrases in order."""
-        question_words = words(question)
-        candidates = [word for word, term in zip(question_words, stem(question_words))
-                      if term not in self.corpus_terms and word not in QUESTION_WORDS
-                      and not word.isdigit()]
-        if not candidates or len(self.vocabulary.words) == 0:
+        Args:
+            question: the cleaned question.
+            best_cosine: dense cosine of the closest passage in the whole index.
+            passages: unit vectors of the top passages (rows), to test dropping each term.
+        """
+        key_words = self.key_words(question)
+        unknown = [word for word in key_words if not self._is_known(word)]
+        missing = self._missing(question, unknown, passages)
+        far = best_cosine < self.settings.min_cosine and (unknown or not key_words)
+        return Verdict(not missing and not far, missing)
+
+    def key_words(self, question: str) -> list[str]:
+        """The question's words that say what it is about."""
+        return [word for word in words(question) if word not in FUNCTION_WORDS and not word.isdigit()]
+
+    def _is_known(self, word: str) -> bool:
+        return stem([word])[0] in self.corpus_terms or self._spelling.near(word)
+
+    def _missing(self, question: str, unknown: Sequence[str], passages: np.ndarray) -> tuple[str, ...]:
+        if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return ()
-        similarity = self.encoder.encode(candidates) @ self.vocabulary.vectors.T
-        unknown = {word for word, best in zip(candidates, similarity.max(axis=1))
-                   if best < self.term_similarity}
-        return _phrases(question_words, unknown)
+        unknown = list(dict.fromkeys(unknown))
+        without = [_drop_word(question, word) for word in unknown]
+        vectors = self.encoder.encode([question, *unknown, *without])
+        similar = (vectors[1:1 + len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
+        base = float((passages @ vectors[0]).max())
+        gain = (passages @ vectors[1 + len(unknown):].T).max(axis=0) - base
+        flagged = {word for word, sim, up in zip(unknown, similar, gain)
+                   if sim < self.settings.term_similarity and up >= self.settings.min_term_gain}
+        return _phrases(words(question), flagged, set(unknown))
 
 
-def _phrases(question_words: list[str], unknown: set[str]) -> tuple[str, ...]:
-    """Adjacent unknown words joined: ["pickle", "juice"] -> ("pickle juice",)."""
+def _drop_word(question: str, word: str) -> str:
+    return re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE)
+
+
+def _phrases(question_words: list[str], flagged: set[str], unknown: set[str]) -> tuple[str, ...]:
+    """Each flagged word with the unknown words next to it: "pickle" -> "pickle juice"."""
     phrases: list[str] = []
-    current: list[str] = []
+    run: list[str] = []
     for word in question_words + [""]:
         if word in unknown:
-            current.append(word)
-        elif current:
-            phrase = " ".join(current)
+            run.append(word)
+            continue
+        if run and flagged & set(run):
+            phrase = " ".join(run)
             if phrase not in phrases:
                 phrases.append(phrase)
-            current = []
+        run = []
     return tuple(phrases)
+
+
+class _DeleteIndex:
+    """Finds corpus words one typing slip away from a word ("crmaps" -> "cramps").
+
+    Words of five letters or more may differ by one insertion, deletion, substitution or swap
+    of neighbours; four-letter words by a swap only ("pian" -> "pain"), since one changed letter
+    turns too many short words into others ("toes" -> "does").
+    """
+
+    def __init__(self, vocabulary) -> None:
+        self._by_delete: dict[str, list[str]] = {}
+        for word in vocabulary:
+            for key in _deletes(word) | {word}:
+                self._by_delete.setdefault(key, []).append(word)
+
+    def near(self, word: str) -> bool:
+        if len(word) < 4:
+            return False
+        for key in _deletes(word) | {word}:
+            for candidate in self._by_delete.get(key, ()):
+                if _one_slip(word, candidate):
+                    return True
+        return False
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_slip(typed: str, known: str) -> bool:
+    if typed == known:
+        return True
+    if len(typed) == len(known):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
+        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and typed[diffs[0]] == known[diffs[1]] \
+            and typed[diffs[1]] == known[diffs[0]]
+        return swapped or (len(diffs) == 1 and len(typed) >= 5)
+    if len(typed) < 5 or abs(len(typed) - len(known)) != 1:
+        return False
+    short, long_ = sorted((typed, known), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))

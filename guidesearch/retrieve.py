@@ -52,8 +52,7 @@ class Searcher:
         cosines = self.index.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
         hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
                      for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
-        best_cosine = float(self._best_cosine(query))
-        verdict = self.coverage.judge(text, best_cosine)
+        verdict = self.coverage.judge(text, self._best_cosine(query), self.index.vectors[rows[:3]])
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
 

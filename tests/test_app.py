@@ -1,0 +1,65 @@
+"""The page, driven with streamlit's AppTest."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, SEED
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def page_env(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    monkeypatch.setenv("GUIDESEARCH_CORPUS", str(corpus))
+    monkeypatch.setenv("GUIDESEARCH_INDEX", str(tmp_path / "index"))
+    return tmp_path
+
+
+def test_with_no_index_the_page_builds_one_then_answers(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert not page.exception
+    assert any("Indexed 1 guide(s)" in s.value for s in page.success)
+    assert any("Type a question" in info.value for info in page.info)     # empty question: how to use
+    assert (page_env / "index" / "CURRENT").exists()
+    page.text_input[0].input("why do my calves cramp at night?").run()
+    assert not page.exception
+    shown = "\n".join(m.value for m in page.markdown)
+    assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in shown
+    assert "<mark>" in shown
+    assert any("not medical advice" in c.value for c in page.caption)
+
+
+def test_results_count_is_adjustable_and_html_is_escaped(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.sidebar.slider[0].set_value(2).run()
+    page.text_input[0].input("<script>alert(1)</script> leg cramps").run()
+    assert not page.exception
+    headers = [m.value for m in page.markdown if m.value.startswith("**")]
+    assert len(headers) == 2
+    assert all("<script>" not in m.value for m in page.markdown)
+
+
+def test_changed_corpus_offers_a_rebuild(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    (page_env / "corpus" / "new.md").write_text("# Shin Splints\n\n## Causes\n\nRunning on hard ground.\n")
+    page.run()
+    assert any("changed since the index was built" in w.value for w in page.warning)
+    page.button[0].click().run()
+    assert any("Indexed 2 guide(s)" in s.value for s in page.success)
+    page.text_input[0].input("shin splints from running on hard ground").run()
+    assert "Shin Splints" in "\n".join(m.value for m in page.markdown)
+
+
+def test_bad_questions_get_messages_not_tracebacks(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("?!?!").run()
+    assert not page.exception and any("no words" in w.value for w in page.warning)
+    page.text_input[0].input("cramps " * 30_000).run()
+    assert not page.exception and any("only its beginning was searched" in i.value for i in page.info)

@@ -1,0 +1,131 @@
+"""The command lines, run as a user runs them: exit codes, output, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA, ROOT, SEED
+
+
+def run(*args: str, env: dict | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    """A seed index built by build_index.py itself, with the folders given on the command line."""
+    base = tmp_path_factory.mktemp("cli")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    done = run("build_index.py", "--corpus", str(corpus), "--index", str(base / "index"))
+    assert done.returncode == 0, done.stderr
+    assert "Indexed 1 guide(s), 14 section(s)" in done.stdout
+    return base
+
+
+def test_check_says_fresh_then_names_what_changed(cli_index):
+    corpus, index = cli_index / "corpus", cli_index / "index"
+    fresh = run("build_index.py", "--corpus", str(corpus), "--index", str(index), "--check")
+    assert (fresh.returncode, fresh.stdout.strip()) == (0, "The index is up to date.")
+    (corpus / "extra.md").write_text("# Extra\n\n## Part\n\nMore about cramps.\n", encoding="utf-8")
+    stale = run("build_index.py", "--check", env={"GUIDESEARCH_CORPUS": str(corpus), "GUIDESEARCH_INDEX": str(index)})
+    (corpus / "extra.md").unlink()
+    assert stale.returncode == 1
+    assert "1 guide file(s) added since the build: extra.md" in stale.stdout
+    assert "python build_index.py" in stale.stdout
+
+
+def test_rebuild_without_change_reports_nothing_embedded(cli_index):
+    done = run("build_index.py", "--corpus", str(cli_index / "corpus"), "--index", str(cli_index / "index"))
+    assert done.returncode == 0
+    assert "0 embedded, 15 reused" in done.stdout and "Nothing new to embed." in done.stdout
+
+
+def test_search_prints_passages_with_their_section(cli_index):
+    done = run("-m", "guidesearch", "search", "what is TENS?", "-k", "2", "--index", str(cli_index / "index"))
+    assert done.returncode == 0, done.stderr
+    assert "[1] Does Neuropathy Cause Leg Cramps > Management and Treatment Strategies > Alternative Therapies" in done.stdout
+    assert "[3]" not in done.stdout
+
+
+def test_search_json_and_not_covered(cli_index):
+    done = run("-m", "guidesearch", "search", "Is pickle juice good for leg cramps?", "--json",
+               "--index", str(cli_index / "index"))
+    data = json.loads(done.stdout)
+    assert data["covered"] is False and data["missing_terms"] == ["pickle juice"]
+    assert {"rank", "score", "source", "heading", "headings", "text"} <= set(data["hits"][0])
+
+
+def test_evaluate_prints_metrics_and_writes_out_lines(cli_index, tmp_path):
+    out = tmp_path / "results.jsonl"
+    done = run("-m", "guidesearch", "evaluate", str(DATA / "seed_questions.jsonl"), "--index",
+               str(cli_index / "index"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in ("Recall@1", "Recall@3", "Recall@5", "Recall@10", "MRR@10", "nDCG@10", "typo (", "lay ("):
+        assert name in done.stdout
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) >= 60
+    first = lines[0]
+    assert {"id", "question", "hits", "covered"} <= set(first)
+    assert {"rank", "score", "source", "heading", "headings", "text"} <= set(first["hits"][0])
+    assert first["hits"][0]["source"] == "does-neuropathy-cause-leg-cramps.txt"
+
+
+def test_evaluate_reads_all_three_kinds_of_line(cli_index, tmp_path):
+    questions = tmp_path / "mixed.jsonl"
+    questions.write_text("\n".join(json.dumps(line) for line in [
+        {"id": "e", "question": "what is TENS", "evidence": ["TENS therapy uses low-voltage"]},
+        {"id": "r", "question": "which drugs help", "relevant": [
+            {"file": "does-neuropathy-cause-leg-cramps.txt", "heading": "Medications", "grade": 3}]},
+        {"id": "n", "question": "how do I bake bread?", "expect": "none"}]) + "\n", encoding="utf-8")
+    done = run("-m", "guidesearch", "evaluate", str(questions), "--index", str(cli_index / "index"))
+    assert done.returncode == 0, done.stderr
+    assert "2 answerable question(s)" in done.stdout and "Recall@1 1.000" in done.stdout
+    assert "1 question(s) the corpus does not answer; flagged not covered: 1.000" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-m", "guidesearch", "search", "   "], "error: The question is empty"),
+    (["-m", "guidesearch", "search", "?!"], "error: The question has no words"),
+    (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py"),
+    (["build_index.py", "--corpus", "/nonexistent/corpus", "--index", "/tmp/unused-idx"], "error: The corpus folder /nonexistent/corpus does not exist"),
+    (["-m", "guidesearch", "evaluate", "/nonexistent.jsonl"], "error: Cannot read the question file"),
+])
+def test_bad_input_gives_one_clear_line_and_exit_1(cli_index, args, message):
+    index_args = [] if "--index" in args else ["--index", str(cli_index / "index")]
+    done = run(*args, *(index_args if args[0] == "-m" else []))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(message)
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_question_file_line_names_the_line(cli_index, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "question": "ok", "evidence": ["x"]}\n{"id": "2"}\n', encoding="utf-8")
+    done = run("-m", "guidesearch", "evaluate", str(bad), "--index", str(cli_index / "index"))
+    assert done.returncode == 1 and f"{bad}:2: not a question line" in done.stderr
+
+
+def test_empty_corpus_stops_the_build(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    done = run("build_index.py", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index"))
+    assert done.returncode == 1 and "holds no guides" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_guides_beside_a_good_one_build_with_exit_0(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    (corpus / "empty.md").write_text("")
+    (corpus / "utf16.txt").write_text("Cramp Notes\nStretch before bed.\n", encoding="utf-16")
+    done = run("build_index.py", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert done.returncode == 0, done.stderr
+    assert "Indexed 2 guide(s)" in done.stdout and "Skipped empty.md: empty file" in done.stdout

@@ -1,0 +1,34 @@
+"""Whatever is typed gets a clear message or a normal answer, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from guidesearch.errors import QuestionError
+from guidesearch.question import clean_question
+
+
+@pytest.mark.parametrize("raw", ["", "   \n\t ", None])
+def test_empty_questions_say_what_to_type(raw):
+    with pytest.raises(QuestionError, match="empty. Type a question"):
+        clean_question(raw, 2000)
+
+
+@pytest.mark.parametrize("raw", ["?!?!", "...", "<<>>", "--- ***"])
+def test_punctuation_only_says_to_use_words(raw):
+    with pytest.raises(QuestionError, match="no words"):
+        clean_question(raw, 2000)
+
+
+def test_control_characters_and_spacing_are_cleaned():
+    assert clean_question("leg\x00 cramps\x1b[31m\u200b at\r\nnight", 2000).text == "leg cramps [31m at night"
+
+
+def test_long_question_is_cut_at_a_word_boundary():
+    clean = clean_question("cramp " * 20_000, 2000)
+    assert clean.truncated and len(clean.text) <= 2000 and clean.text.endswith("cramp")
+
+
+def test_emoji_and_other_scripts_are_kept():
+    assert clean_question("🦵💥", 2000).text == "🦵💥"
+    assert clean_question("ночные судороги ног", 2000).text == "ночные судороги ног"

@@ -1,0 +1,44 @@
+"""The Python API and the page-facing behaviour on awkward questions, with the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from guidesearch.errors import QuestionError
+
+
+def test_search_returns_traceable_hits(seed_searcher):
+    result = seed_searcher.search("why do my calves cramp at night?", top_k=3)
+    assert [hit.rank for hit in result.hits] == [1, 2, 3]
+    scores = [hit.score for hit in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    for hit in result.hits:
+        assert hit.source == "does-neuropathy-cause-leg-cramps.txt"
+        assert hit.title == "Does Neuropathy Cause Leg Cramps" and hit.headings[0] == hit.title
+        assert hit.text in (seed_searcher.settings.corpus_dir / hit.source).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!?"])
+def test_empty_or_punctuation_questions_raise_a_clear_error(seed_searcher, question):
+    with pytest.raises(QuestionError):
+        seed_searcher.search(question)
+
+
+@pytest.mark.parametrize("question", ["🦵💥😖", "ночные судороги ног", "足がつる", "<script>alert(1)</script>",
+                                      "leg\x00cramps\x07", "'; DROP TABLE guides; --"])
+def test_odd_questions_get_a_normal_answer(seed_searcher, question):
+    result = seed_searcher.search(question)
+    assert len(result.hits) == seed_searcher.settings.top_k
+    assert isinstance(result.covered, bool)
+
+
+def test_very_long_question_is_cut_to_what_the_model_reads(seed_searcher, encoder):
+    result = seed_searcher.search("why do my legs cramp at night " * 20_000)
+    assert result.truncated
+    assert encoder.count_tokens([result.question])[0] <= encoder.max_tokens
+    assert result.hits
+
+
+def test_modes_are_selectable(seed_searcher):
+    for mode in ("dense", "lexical", "hybrid"):
+        assert seed_searcher.search("gabapentin", mode=mode).hits[0].heading == "Medications"
