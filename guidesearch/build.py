@@ -132,7 +132,7 @@ def _previous_index(settings: Settings, model_name: str) -> StoredIndex | None:
         manifest = read_manifest(settings.index_dir)
         if manifest is None or manifest.model_name != model_name:
             return None
-        return load_index(settings.index_dir, model_name, None)
+        return load_index(settings.index_dir, model_name, None, check_settings=False)
     except GuideSearchError:
         return None   # an unreadable old index is replaced, not reused
 

@@ -182,9 +182,11 @@ def parse_markdown(lines: list[str], source: str) -> Iterator[Section]:
         if match is None:
             body.append(line)
             continue
+        level, heading = len(match.group(1)), match.group(2).strip()
+        if not heading:
+            continue   # a bare "#" marks nothing; its body stays with the section above
         yield from _section(source, title, [text for _, text in stack], body)
         body = []
-        level, heading = len(match.group(1)), match.group(2).strip()
         if level == 1 and not seen_title and heading == title:
             seen_title = True
             continue
@@ -202,7 +204,7 @@ def _markdown_title(lines: list[str]) -> str | None:
             in_fence = not in_fence
             continue
         match = None if in_fence else _MD_HEADING.match(line)
-        if match:
+        if match and match.group(2).strip():
             return match.group(2).strip() if len(match.group(1)) == 1 else None
     return None
 

@@ -25,7 +25,7 @@ from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import Chunk
 
 FORMAT_VERSION = 1
-CHUNKER_VERSION = 1     # bump when chunk.py or ingest.py change what chunks they produce
+CHUNKER_VERSION = 2     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = "Rebuild it with: python build_index.py"
 
 
@@ -163,8 +163,12 @@ def remove_old_builds(index_dir: Path, keep: set[str]) -> None:
             old.unlink(missing_ok=True)
 
 
-def load_index(index_dir: Path, model_name: str, max_tokens: int | None) -> StoredIndex:
+def load_index(index_dir: Path, model_name: str, max_tokens: int | None,
+               check_settings: bool = True) -> StoredIndex:
     """Load the current build and check it against the settings and against itself.
+
+    check_settings=False skips the first check; the build uses it to reuse vectors across a
+    change of chunking.
 
     Raises:
         IndexMissingError: nothing has been built.
@@ -174,7 +178,7 @@ def load_index(index_dir: Path, model_name: str, max_tokens: int | None) -> Stor
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexMissingError(f"No index in {index_dir}. Build it with: python build_index.py")
-    problem = settings_mismatch(manifest, model_name, max_tokens)
+    problem = settings_mismatch(manifest, model_name, max_tokens) if check_settings else ""
     if problem:
         raise IndexMismatchError(f"The index in {index_dir} {problem}. {REBUILD}")
     folder = current_build(index_dir)

@@ -142,3 +142,14 @@ def test_build_killed_at_any_point_leaves_the_previous_index_working(settings, f
     assert report.added == ("new.md",)
     assert not list(settings.index_dir.glob(".staging-*"))
     assert Searcher.open(settings, fake_encoder).search("fresh text").hits[0].source == "new.md"
+
+
+def test_new_chunker_version_rebuilds_but_reuses_unchanged_vectors(settings, fake_encoder, monkeypatch):
+    from guidesearch import store
+    build_index(settings, fake_encoder)
+    monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + 1)
+    assert "chunker version" in check_freshness(settings.index_dir, settings.corpus_dir,
+                                                fake_encoder.name, None).describe()
+    report = build_index(settings, FakeEncoder())
+    assert (report.embedded, report.reused) == (0, 3)
+    assert check_freshness(settings.index_dir, settings.corpus_dir, fake_encoder.name, None).fresh

@@ -169,3 +169,9 @@ def test_missing_or_empty_corpus_stops_with_a_clear_message(tmp_path):
         read_corpus(tmp_path / "nope", 10**6)
     with pytest.raises(CorpusError, match="holds no guides"):
         read_corpus(tmp_path, 10**6)
+
+
+def test_bare_hash_line_is_not_a_heading():
+    text = "# \n\nSource: https://example.org/v\n\n## Prevention\n\nVaccines prevent disease.\n"
+    sections = list(parse_guide(text, "CDC/0000199.md"))
+    assert [s.headings for s in sections] == [("0000199", "Prevention")]
