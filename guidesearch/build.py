@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from guidesearch import __version__
+from guidesearch import __version__, store
 from guidesearch.chunk import chunk_sections
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
@@ -169,7 +169,7 @@ def _manifest(settings: Settings, encoder: TextEncoder, max_tokens: int, scan: C
             continue   # a dangling link or a file gone since the scan
     return Manifest(
         model_name=encoder.name, dimension=encoder.dimension, max_tokens=max_tokens,
-        stemmer=stemmer_name(), files=files,
+        stemmer=stemmer_name(), files=files, chunker_version=store.CHUNKER_VERSION,
         skipped={item.source: item.reason for item in scan.skipped},
         counts={"guides": len(scan.guides), "sections": len(scan.sections), "chunks": len(chunks)},
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
