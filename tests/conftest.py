@@ -68,12 +68,18 @@ def make_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
     return folder
 
 
+SMALL_GUIDES = {
+    "cramps.md": "# Leg Cramps\n\n## Causes\n\nNerve damage and low magnesium cause cramps.\n\n"
+                 "## Treatment\n\nStretch the calf and drink water.\n",
+    "feet/numb.md": "# Numb Feet\n\n## Symptoms\n\nTingling and burning in the toes.\n",
+}
+
+
 @pytest.fixture
-def seed_corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    return corpus
+def small_settings(tmp_path, fake_encoder) -> Settings:
+    """Settings over a two-guide corpus for the fake encoder; nothing built yet."""
+    corpus = make_corpus(tmp_path / "corpus", SMALL_GUIDES)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
 
 
 @pytest.fixture(scope="session")

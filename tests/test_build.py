@@ -20,22 +20,14 @@ from guidesearch.store import check_freshness, current_build, load_index
 from conftest import FakeEncoder, make_corpus
 
 HELPER = Path(__file__).resolve().parent / "build_helper.py"
-GUIDES = {
-    "cramps.md": "# Leg Cramps\n\n## Causes\n\nNerve damage and low magnesium cause cramps.\n\n"
-                 "## Treatment\n\nStretch the calf and drink water.\n",
-    "numb.md": "# Numb Feet\n\n## Symptoms\n\nTingling and burning in the toes.\n",
-}
-
-
 @pytest.fixture
-def settings(tmp_path, fake_encoder) -> Settings:
-    corpus = make_corpus(tmp_path / "corpus", GUIDES)
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
+def settings(small_settings) -> Settings:
+    return small_settings
 
 
 def test_rebuild_without_change_embeds_nothing_and_says_so(settings, fake_encoder):
     first = build_index(settings, fake_encoder)
-    assert (first.embedded, first.reused, first.added) == (3, 0, ("cramps.md", "numb.md"))
+    assert (first.embedded, first.reused, first.added) == (3, 0, ("cramps.md", "feet/numb.md"))
     again = build_index(settings, FakeEncoder())
     assert (again.embedded, again.reused, again.unchanged) == (0, 3, 2)
     assert "Nothing new to embed." in again.summary()
@@ -51,9 +43,9 @@ def test_edit_embeds_only_the_changed_chunk(settings, fake_encoder):
 
 def test_deleted_guide_disappears_and_renamed_guide_keeps_its_embeddings(settings, fake_encoder):
     build_index(settings, fake_encoder)
-    (settings.corpus_dir / "numb.md").unlink()
+    (settings.corpus_dir / "feet" / "numb.md").unlink()
     report = build_index(settings, FakeEncoder())
-    assert report.removed == ("numb.md",)
+    assert report.removed == ("feet/numb.md",)
     searcher = Searcher.open(settings, fake_encoder)
     assert {hit.source for hit in searcher.search("tingling toes", top_k=10).hits} == {"cramps.md"}
     (settings.corpus_dir / "cramps.md").rename(settings.corpus_dir / "leg-cramps.md")
@@ -137,7 +129,7 @@ def test_build_killed_at_any_point_leaves_the_previous_index_working(settings, f
     child.wait()
     assert current_build(settings.index_dir) == before
     searcher = Searcher.open(settings, fake_encoder)
-    assert searcher.search("tingling toes").hits[0].source == "numb.md"
+    assert searcher.search("tingling toes").hits[0].source == "feet/numb.md"
     report = build_index(settings, fake_encoder)      # the lock of the killed build is recovered
     assert report.added == ("new.md",)
     assert not list(settings.index_dir.glob(".staging-*"))

@@ -13,21 +13,12 @@ from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissi
 from guidesearch.retrieve import Searcher, dense_top_k
 from guidesearch.store import check_freshness, current_build, load_index
 
-from conftest import make_corpus
-
-GUIDES = {
-    "cramps.md": "# Leg Cramps\n\n## Causes\n\nNerve damage and low magnesium cause cramps.\n\n"
-                 "## Treatment\n\nStretch the calf and drink water.\n",
-    "feet/numb.md": "# Numb Feet\n\n## Symptoms\n\nTingling and burning in the toes.\n",
-}
-
+from conftest import SMALL_GUIDES
 
 @pytest.fixture
-def fake_settings(tmp_path, fake_encoder) -> Settings:
-    corpus = make_corpus(tmp_path / "corpus", GUIDES)
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
-    build_index(settings, fake_encoder)
-    return settings
+def fake_settings(small_settings, fake_encoder) -> Settings:
+    build_index(small_settings, fake_encoder)
+    return small_settings
 
 
 def test_faiss_top_k_equals_brute_force_numpy(seed_searcher, encoder):
@@ -72,7 +63,7 @@ def test_other_model_or_chunking_is_detected(fake_settings):
 def test_changed_added_and_removed_guides_are_detected(fake_settings):
     corpus = fake_settings.corpus_dir
     assert check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None).fresh
-    (corpus / "cramps.md").write_text(GUIDES["cramps.md"] + "\nMore text.\n", encoding="utf-8")
+    (corpus / "cramps.md").write_text(SMALL_GUIDES["cramps.md"] + "\nMore text.\n", encoding="utf-8")
     (corpus / "new.txt").write_text("New Guide\nBody.\n", encoding="utf-8")
     (corpus / "feet" / "numb.md").unlink()
     staleness = check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None)

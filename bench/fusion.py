@@ -1,0 +1,79 @@
+"""Choose the hybrid fusion by measurement: sweep the convex weight and compare with reciprocal
+rank fusion, on development question sets only.
+
+    python bench/fusion.py --index DIR QUESTIONS.jsonl [--sample N]
+
+Every question is embedded once; each fusion is then ranked from the same dense and BM25 scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from guidesearch.config import Settings  # noqa: E402
+from guidesearch.embed import Embedder  # noqa: E402
+from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.records import Hit, SearchResult  # noqa: E402
+from guidesearch.retrieve import CANDIDATES, Searcher, dense_top_k  # noqa: E402
+
+WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def rank_all(searcher: Searcher, text: str) -> dict[str, np.ndarray]:
+    """Rankings (rows, best first) of every fusion for one question."""
+    query = searcher.encoder.encode([text])[0]
+    lexical = searcher.index.lexical.scores(text)
+    depth = min(CANDIDATES, searcher.index.dense.ntotal)
+    dense_rows, _ = dense_top_k(searcher.index.dense, query, depth)
+    lexical_rows = np.argsort(-lexical, kind="stable")[:depth]
+    lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
+    rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
+    cosines = searcher.index.vectors[rows] @ query
+    best = float(lexical.max()) if lexical.size else 0.0
+    scaled = lexical[rows] / best if best > 0 else np.zeros(len(rows))
+    rankings = {f"convex w={w}": rows[np.argsort(-(w * cosines + (1 - w) * scaled), kind="stable")]
+                for w in WEIGHTS}
+    for k in (10, 60):
+        rrf = {}
+        for ranking in (dense_rows, lexical_rows):
+            for rank, row in enumerate(ranking, 1):
+                rrf[row] = rrf.get(row, 0.0) + 1.0 / (k + rank)
+        rankings[f"RRF k={k}"] = np.array(sorted(rrf, key=lambda r: -rrf[r]))
+    return rankings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--sample", type=int, default=0)
+    args = parser.parse_args()
+    settings = Settings.from_env(index_dir=args.index)
+    searcher = Searcher.open(settings, Embedder(settings.model_name))
+    questions = read_questions(args.questions)
+    questions = [q for q in questions if not q.expect_none]
+    if args.sample and args.sample < len(questions):
+        questions = random.Random(0).sample(questions, args.sample)
+    rankings = {q.question: rank_all(searcher, q.question) for q in questions}
+    chunks = searcher.index.chunks
+    print(f"{args.questions} ({len(questions)} questions), index {args.index}")
+    print("| fusion | Hit@1 | Hit@5 | Hit@10 | MRR@10 | nDCG@10 |\n|---|---|---|---|---|---|")
+    for name in next(iter(rankings.values())):
+        def ask(text: str, name: str = name) -> SearchResult:
+            hits = tuple(Hit(i, 0.0, 0.0, chunks[row]) for i, row in enumerate(rankings[text][name][:10], 1))
+            return SearchResult(text, hits, True)
+        m = evaluate(questions, ask, chunks).metrics()
+        print(f"| {name} | {m['Recall@1']:.3f} | {m['Recall@5']:.3f} | {m['Recall@10']:.3f} | "
+              f"{m['MRR@10']:.3f} | {m['nDCG@10']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
