@@ -64,6 +64,25 @@ class Verdict:
     missing_terms: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class UnknownTerm:
+    """A key word of the question that the corpus does not hold."""
+
+    word: str
+    similarity: float       # to the closest corpus word
+    gain: float             # cosine to the best passages without the word, minus with it
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the coverage decision is made from (kept apart so it can be calibrated)."""
+
+    question_words: tuple[str, ...]
+    key_words: tuple[str, ...]
+    best_cosine: float
+    unknown: tuple[UnknownTerm, ...]
+
+
 class CoverageCheck:
     """Judges whether the corpus answers a question."""
 
@@ -88,31 +107,36 @@ class CoverageCheck:
             best_cosine: dense cosine of the closest passage in the whole index.
             passages: unit vectors of the top passages (rows), to test dropping each term.
         """
-        key_words = self.key_words(question)
-        unknown = [word for word in key_words if not self._is_known(word)]
-        missing = self._missing(question, unknown, passages)
-        far = best_cosine < self.settings.min_cosine and (unknown or not key_words)
-        return Verdict(not missing and not far, missing)
+        return decide(self.evidence(question, best_cosine, passages), self.settings)
 
-    def key_words(self, question: str) -> list[str]:
-        """The question's words that say what it is about."""
-        return [word for word in words(question) if word not in FUNCTION_WORDS and not word.isdigit()]
+    def evidence(self, question: str, best_cosine: float, passages: np.ndarray) -> Evidence:
+        question_words = words(question)
+        key_words = [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
+        unknown = list(dict.fromkeys(w for w in key_words if not self._is_known(w)))
+        return Evidence(tuple(question_words), tuple(key_words), best_cosine,
+                        self._measure(question, unknown, passages))
 
     def _is_known(self, word: str) -> bool:
         return stem([word])[0] in self.corpus_terms or self._spelling.near(word)
 
-    def _missing(self, question: str, unknown: Sequence[str], passages: np.ndarray) -> tuple[str, ...]:
+    def _measure(self, question: str, unknown: Sequence[str], passages: np.ndarray) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
-            return ()
-        unknown = list(dict.fromkeys(unknown))
+            return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
         without = [_drop_word(question, word) for word in unknown]
         vectors = self.encoder.encode([question, *unknown, *without])
         similar = (vectors[1:1 + len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
         base = float((passages @ vectors[0]).max())
         gain = (passages @ vectors[1 + len(unknown):].T).max(axis=0) - base
-        flagged = {word for word, sim, up in zip(unknown, similar, gain)
-                   if sim < self.settings.term_similarity and up >= self.settings.min_term_gain}
-        return _phrases(words(question), flagged, set(unknown))
+        return tuple(UnknownTerm(w, float(s), float(g)) for w, s, g in zip(unknown, similar, gain))
+
+
+def decide(evidence: Evidence, settings: Settings) -> Verdict:
+    """The coverage decision from measured evidence and the thresholds in settings."""
+    flagged = {term.word for term in evidence.unknown
+               if term.similarity < settings.term_similarity and term.gain >= settings.min_term_gain}
+    missing = _phrases(list(evidence.question_words), flagged, {term.word for term in evidence.unknown})
+    far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
+    return Verdict(not missing and not far, missing)
 
 
 def _drop_word(question: str, word: str) -> str:
