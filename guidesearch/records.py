@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,6 @@ class SearchResult:
     covered: bool
     missing_terms: tuple[str, ...] = ()   # key terms of the question the guides never mention
     truncated: bool = False     # the question was longer than what is read, and was cut
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def message(self) -> str:
