@@ -89,7 +89,9 @@ def main() -> None:
             mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.mode),
                                 help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
         searcher = ensure_index(settings)
-        question = st.text_input("Ask the guides a question", placeholder=EXAMPLE, max_chars=None)
+        # ?q=... in the address fills the box, so an answer can be shared as a link.
+        question = st.text_input("Ask the guides a question", value=st.query_params.get("q", ""),
+                                 placeholder=EXAMPLE)
         if not question.strip():
             st.info(f"Type a question in your own words and press Enter, for example: *{EXAMPLE}* "
                     "The passages of the guides that answer it are shown best first, with the "
