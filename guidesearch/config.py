@@ -39,7 +39,7 @@ class Settings:
     top_k: int = 5
     # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
     # (chosen on the development sets, see bench/results/fusion.md).
-    dense_weight: float = 0.7
+    dense_weight: float = 0.8
     # Coverage: below this dense cosine the best passage does not answer the question
     # (calibrated on the development sets, see bench/results/coverage.md).
     min_cosine: float = 0.30

@@ -26,7 +26,7 @@ import numpy as np
 
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
-from guidesearch.lexical import Vocabulary, stem, words
+from guidesearch.lexical import SpellingIndex, Vocabulary, stem, words
 
 # English function words, and the words of asking itself: neither says what a question is about.
 FUNCTION_WORDS = frozenset("""
@@ -92,11 +92,21 @@ class CoverageCheck:
         self.corpus_terms = corpus_terms
         self.encoder = encoder
         self.settings = settings
-        self._spelling = _DeleteIndex(w for w in vocabulary.words if len(w) >= 4 and w not in FUNCTION_WORDS)
+        self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
         return cls(index.vocabulary, index.lexical.terms, encoder, settings)
+
+    def repair_spelling(self, question: str) -> str:
+        """The question with words the corpus lacks replaced by the corpus word one slip away
+        ("prevnt" -> "prevent"), for BM25, which cannot match a misspelt word at all."""
+        def repair(match: re.Match) -> str:
+            word = match.group(0)
+            if stem([word.lower()])[0] in self.corpus_terms:
+                return word
+            return self.spelling.correct(word.lower()) or word
+        return _WORD.sub(repair, question)
 
     def judge(self, question: str, best_cosine: float, passages: np.ndarray) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
@@ -117,7 +127,7 @@ class CoverageCheck:
                         self._measure(question, unknown, passages))
 
     def _is_known(self, word: str) -> bool:
-        return stem([word])[0] in self.corpus_terms or self._spelling.near(word)
+        return stem([word])[0] in self.corpus_terms or self.spelling.correct(word) is not None
 
     def _measure(self, question: str, unknown: Sequence[str], passages: np.ndarray) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
@@ -157,45 +167,3 @@ def _phrases(question_words: list[str], flagged: set[str], unknown: set[str]) ->
                 phrases.append(phrase)
         run = []
     return tuple(phrases)
-
-
-class _DeleteIndex:
-    """Finds corpus words one typing slip away from a word ("crmaps" -> "cramps").
-
-    Words of five letters or more may differ by one insertion, deletion, substitution or swap
-    of neighbours; four-letter words by a swap only ("pian" -> "pain"), since one changed letter
-    turns too many short words into others ("toes" -> "does").
-    """
-
-    def __init__(self, vocabulary) -> None:
-        self._by_delete: dict[str, list[str]] = {}
-        for word in vocabulary:
-            for key in _deletes(word) | {word}:
-                self._by_delete.setdefault(key, []).append(word)
-
-    def near(self, word: str) -> bool:
-        if len(word) < 4:
-            return False
-        for key in _deletes(word) | {word}:
-            for candidate in self._by_delete.get(key, ()):
-                if _one_slip(word, candidate):
-                    return True
-        return False
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
-
-
-def _one_slip(typed: str, known: str) -> bool:
-    if typed == known:
-        return True
-    if len(typed) == len(known):
-        diffs = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
-        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and typed[diffs[0]] == known[diffs[1]] \
-            and typed[diffs[1]] == known[diffs[0]]
-        return swapped or (len(diffs) == 1 and len(typed) >= 5)
-    if len(typed) < 5 or abs(len(typed) - len(known)) != 1:
-        return False
-    short, long_ = sorted((typed, known), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -126,3 +126,49 @@ class Vocabulary:
         if vectors.shape[0] != len(found):
             raise ValueError(f"{len(found)} words but {vectors.shape[0]} vectors")
         return cls(found, vectors)
+
+
+class SpellingIndex:
+    """Finds corpus words one typing slip away from a word ("crmaps" -> "cramps").
+
+    Words of five letters or more may differ by one insertion, deletion, substitution or swap
+    of neighbours; four-letter words by a swap only ("pian" -> "pain"), since one changed letter
+    turns too many short words into others ("toes" -> "does").
+    """
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self._by_delete: dict[str, list[str]] = {}
+        for word in (w for w in vocabulary if len(w) >= 4):
+            for key in _deletes(word) | {word}:
+                self._by_delete.setdefault(key, []).append(word)
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word one slip away (itself if known), or None.
+
+        Among several, the one with the same first letter and closest length wins.
+        """
+        if len(word) < 4:
+            return None
+        found = {candidate for key in _deletes(word) | {word}
+                 for candidate in self._by_delete.get(key, ()) if _one_slip(word, candidate)}
+        if not found:
+            return None
+        return min(found, key=lambda c: (c != word, c[0] != word[0], abs(len(c) - len(word)), c))
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_slip(typed: str, known: str) -> bool:
+    if typed == known:
+        return True
+    if len(typed) == len(known):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
+        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and typed[diffs[0]] == known[diffs[1]] \
+            and typed[diffs[1]] == known[diffs[0]]
+        return swapped or (len(diffs) == 1 and len(typed) >= 5)
+    if len(typed) < 5 or abs(len(typed) - len(known)) != 1:
+        return False
+    short, long_ = sorted((typed, known), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))

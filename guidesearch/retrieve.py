@@ -79,7 +79,7 @@ class Searcher:
         total = self.index.dense.ntotal
         if mode == "dense":
             return dense_top_k(self.index.dense, query, min(top_k, total))
-        lexical = self.index.lexical.scores(text)
+        lexical = self.index.lexical.scores(self.coverage.repair_spelling(text))
         if mode == "lexical":
             return _top_k(lexical, top_k)
         return self._hybrid(query, lexical, top_k)
