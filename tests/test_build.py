@@ -145,3 +145,16 @@ def test_new_chunker_version_rebuilds_but_reuses_unchanged_vectors(settings, fak
     report = build_index(settings, FakeEncoder())
     assert (report.embedded, report.reused) == (0, 3)
     assert check_freshness(settings.index_dir, settings.corpus_dir, fake_encoder.name, None).fresh
+
+
+def test_searches_answer_from_the_old_index_until_the_new_one_is_swapped_in(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / "new.md").write_text("# New\n\n## Part\n\nFresh text on cramps.\n", encoding="utf-8")
+    child = start_helper(settings, "swap")
+    during = Searcher.open(settings, fake_encoder)        # the page opening while the build runs
+    assert {hit.source for hit in during.search("fresh text", top_k=10).hits} == {"cramps.md", "feet/numb.md"}
+    (settings.index_dir.parent / "go").touch()
+    assert child.wait(timeout=60) == 0
+    assert during.search("tingling toes").hits[0].source == "feet/numb.md"   # still serving, files kept
+    after = Searcher.open(settings, fake_encoder)
+    assert after.search("fresh text").hits[0].source == "new.md"
