@@ -30,7 +30,7 @@ GRID = {"min_cosine": (0.2, 0.25, 0.3, 0.35), "term_similarity": (0.55, 0.6, 0.6
 
 
 def collect(searcher: Searcher, questions) -> list:
-    """(question, evidence) for every question, measured with the real search path."""
+    """(question, evidence) for every question, measured on the real search path."""
     captured = []
     check = searcher.coverage
 
@@ -38,10 +38,12 @@ def collect(searcher: Searcher, questions) -> list:
         captured.append(check.evidence(question, best_cosine, passages))
         return Verdict(True)
 
-    searcher.coverage = type("Capture", (), {"judge": staticmethod(capture)})()
-    for question in questions:
-        searcher.search(question.question)
-    searcher.coverage = check
+    check.judge = capture          # on this instance only, for the length of the loop
+    try:
+        for question in questions:
+            searcher.search(question.question)
+    finally:
+        del check.judge
     return list(zip(questions, captured))
 
 
