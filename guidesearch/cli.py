@@ -142,7 +142,7 @@ def main_parser() -> argparse.ArgumentParser:
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Parse, run, and turn the package's errors into one line on stderr and exit code 1."""
     args = parser.parse_args(argv)
-    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+    if getattr(args, "k", 1) < 1:
         parser.error("-k must be at least 1")
     try:
         return args.run(args)

@@ -213,6 +213,7 @@ def settings_mismatch(manifest: Manifest, model_name: str, max_tokens: int | Non
 
 def _read_chunks(path: Path) -> list[Chunk]:
     chunks = []
+    number = 0
     try:
         with open(path, encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
@@ -220,7 +221,7 @@ def _read_chunks(path: Path) -> list[Chunk]:
                 data["headings"] = tuple(data["headings"])
                 chunks.append(Chunk(**data))
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        where = f" at line {number}" if chunks or "number" in locals() else ""
+        where = f" at line {number}" if number else ""
         raise IndexCorruptError(f"The chunk records {path} are unreadable{where} ({exc}). {REBUILD}") from exc
     return chunks
 
