@@ -48,6 +48,15 @@ def resolve_model_path(model_name: str) -> str:
     return model_name
 
 
+def _quiet_weight_loading() -> None:
+    """No "Loading weights" bar on every start: it says nothing a user can act on."""
+    try:
+        from transformers.utils import logging as transformers_logging
+        transformers_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
 class Embedder:
     """A sentence-transformers model that counts tokens and encodes normalised vectors."""
 
@@ -55,6 +64,7 @@ class Embedder:
         path = resolve_model_path(model_name)
         # The tokenizer warns about every long text we count on purpose; chunking handles them.
         logging.getLogger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
+        _quiet_weight_loading()
         try:
             from sentence_transformers import SentenceTransformer
             self._model = SentenceTransformer(path, device="cpu")
