@@ -28,8 +28,8 @@ from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError
 from guidesearch.ingest import CorpusScan, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
 from guidesearch.records import Chunk, SkippedFile
-from guidesearch.store import (FileStamp, Manifest, StoredIndex, load_index, read_manifest,
-                               stamp_file, write_build)
+from guidesearch.store import (FileStamp, Manifest, StoredIndex, check_freshness, load_index,
+                               read_manifest, stamp_file, write_build)
 
 LOCK_NAME = ".build.lock"
 
@@ -50,10 +50,16 @@ class BuildReport:
     removed: tuple[str, ...]
     unchanged: int
     skipped: tuple[SkippedFile, ...]
+    rebuilt: bool = True        # False: the index was already up to date and was left as it is
 
     def summary(self) -> str:
-        lines = [f"Indexed {self.guides} guide(s), {self.sections} section(s), {self.chunks} chunk(s) "
-                 f"in {self.seconds:.1f} s into {self.folder}.",
+        if self.rebuilt:
+            first = (f"Indexed {self.guides} guide(s), {self.sections} section(s), {self.chunks} chunk(s) "
+                     f"in {self.seconds:.1f} s into {self.folder}.")
+        else:
+            first = (f"The index in {self.folder} is up to date with {self.guides} guide(s), "
+                     f"{self.sections} section(s), {self.chunks} chunk(s); nothing was rebuilt.")
+        lines = [first,
                  f"Guides: {len(self.added)} added, {len(self.changed)} changed, "
                  f"{len(self.removed)} removed, {self.unchanged} unchanged.",
                  f"Chunks: {self.embedded} embedded, {self.reused} reused from the previous build."]
@@ -98,7 +104,10 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
 
 def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = False,
                 wait_seconds: float = 0.0, log: Callable[[str], None] = lambda _: None) -> BuildReport:
-    """Read the corpus, chunk, embed what is new, and swap in a new index.
+    """Read the corpus, chunk and embed what is new, and swap in a new index.
+
+    Guides whose content is unchanged keep their chunks, and text already embedded keeps its
+    vector; when nothing at all has changed and the current index loads, nothing is written.
 
     Raises:
         CorpusError: the corpus folder is missing, empty, or no guide in it could be read.
@@ -106,15 +115,17 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
     """
     started = time.perf_counter()
     with build_lock(settings.index_dir, wait_seconds):
+        previous = _previous_index(settings, encoder.name)
+        if previous is not None and _is_fresh(settings, encoder):
+            return _unchanged_report(previous, time.perf_counter() - started)
         scan = read_corpus(settings.corpus_dir, settings.max_file_bytes)
         if not scan.guides:
             reasons = "; ".join(f"{s.source}: {s.reason}" for s in scan.skipped)
             raise CorpusError(f"No guide in {settings.corpus_dir} could be indexed ({reasons}). "
                               "Fix or replace these files and build again.")
         max_tokens = min(settings.max_tokens or encoder.max_tokens, encoder.max_tokens)
-        log(f"Read {len(scan.guides)} guide(s); chunking {len(scan.sections)} section(s).")
-        chunks = chunk_sections(scan.sections, encoder, max_tokens)
-        previous = _previous_index(settings, encoder.name)
+        log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
+        chunks = _chunk_with_cache(scan, encoder, max_tokens, previous)
         vectors, reused = _embed_with_cache(chunks, encoder, previous, settings.batch_size, show_progress, log)
         texts = [chunk.embed_text for chunk in chunks]
         lexical = LexicalIndex.build(texts)
@@ -124,6 +135,35 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary)
     old_files = previous.manifest.files if previous else {}
     return _report(folder, scan, chunks, reused, old_files, manifest.build_seconds)
+
+
+def _is_fresh(settings: Settings, encoder: TextEncoder) -> bool:
+    return check_freshness(settings.index_dir, settings.corpus_dir, encoder.name, settings.max_tokens).fresh
+
+
+def _unchanged_report(previous: StoredIndex, seconds: float) -> BuildReport:
+    counts = previous.manifest.counts
+    skipped = tuple(SkippedFile(source, reason) for source, reason in previous.manifest.skipped.items())
+    return BuildReport(previous.folder, counts["guides"], counts["sections"], counts["chunks"], 0,
+                       counts["chunks"], seconds, (), (), (), counts["guides"], skipped, rebuilt=False)
+
+
+def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,
+                      previous: StoredIndex | None) -> list[Chunk]:
+    """Chunks of every guide; a guide whose bytes and chunking are unchanged keeps its old ones
+    (counting tokens is most of a rebuild's time)."""
+    old: dict[str, list[Chunk]] = {}
+    if previous is not None and previous.manifest.max_tokens == max_tokens \
+            and previous.manifest.chunker_version == store.CHUNKER_VERSION:
+        for chunk in previous.chunks:
+            old.setdefault(chunk.source, []).append(chunk)
+    files = previous.manifest.files if previous else {}
+    fresh = [g for g in scan.guides
+             if not (g.source in old and g.source in files and files[g.source].sha256 == g.sha256)]
+    new: dict[str, list[Chunk]] = {}
+    for chunk in chunk_sections([s for g in fresh for s in g.sections], encoder, max_tokens):
+        new.setdefault(chunk.source, []).append(chunk)
+    return [chunk for g in scan.guides for chunk in new.get(g.source) or old[g.source]]
 
 
 def _previous_index(settings: Settings, model_name: str) -> StoredIndex | None:

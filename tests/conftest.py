@@ -32,8 +32,10 @@ class FakeEncoder:
 
     def __init__(self) -> None:
         self.encoded = 0     # texts encoded so far, to see what a rebuild re-embeds
+        self.counted = []    # texts whose tokens were counted, to see what a rebuild re-chunks
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        self.counted.extend(texts)
         return [len(re.findall(r"\w+|[^\w\s]", text)) + 2 for text in texts]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:

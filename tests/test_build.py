@@ -158,3 +158,25 @@ def test_searches_answer_from_the_old_index_until_the_new_one_is_swapped_in(sett
     assert during.search("tingling toes").hits[0].source == "feet/numb.md"   # still serving, files kept
     after = Searcher.open(settings, fake_encoder)
     assert after.search("fresh text").hits[0].source == "new.md"
+
+
+def test_unchanged_guides_are_not_chunked_again_and_an_up_to_date_index_is_left_alone(settings, fake_encoder):
+    first = build_index(settings, fake_encoder)
+    path = settings.corpus_dir / "cramps.md"
+    path.write_text(path.read_text().replace("drink water", "drink plenty of water"), encoding="utf-8")
+    encoder = FakeEncoder()
+    build_index(settings, encoder)
+    assert encoder.counted and all("Numb Feet" not in text for text in encoder.counted)
+    idle = FakeEncoder()
+    again = build_index(settings, idle)
+    assert not again.rebuilt and (idle.counted, idle.encoded) == ([], 0)
+    assert again.folder == current_build(settings.index_dir) != first.folder
+    assert "is up to date" in again.summary() and "Nothing new to embed." in again.summary()
+
+
+def test_a_corrupted_index_is_rebuilt_even_when_the_guides_have_not_changed(settings, fake_encoder):
+    first = build_index(settings, fake_encoder)
+    (first.folder / "vectors.faiss").write_bytes(b"")
+    report = build_index(settings, FakeEncoder())
+    assert report.rebuilt and report.embedded == 3
+    assert Searcher.open(settings, fake_encoder).search("tingling toes").hits[0].source == "feet/numb.md"
