@@ -7,7 +7,7 @@ import streamlit as st
 from guidesearch.build import build_index
 from guidesearch.config import MODES, Settings
 from guidesearch.embed import Embedder
-from guidesearch.errors import GuideSearchError, QuestionError
+from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
 from guidesearch.highlight import best_unit, blocks_of, render_passage
 from guidesearch.records import SearchResult
 from guidesearch.retrieve import Searcher
@@ -43,16 +43,23 @@ def rebuild(settings: Settings) -> None:
 
 
 def ensure_index(settings: Settings) -> Searcher:
-    """Build when there is none; say when it is out of date, with a button that rebuilds."""
-    staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
-                                settings.max_tokens)
-    if staleness.missing or staleness.settings:
-        rebuild(settings)
-    elif not staleness.fresh:
-        st.warning("The guides have changed since the index was built:\n\n" + staleness.describe())
-        if st.button("Rebuild the index"):
+    """Build when there is none; say when it is out of date or damaged, with a button that rebuilds."""
+    try:
+        staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
+                                    settings.max_tokens)
+        if staleness.missing or staleness.settings:
             rebuild(settings)
-    return load_searcher(settings, current_build(settings.index_dir).name)
+        elif not staleness.fresh:
+            st.warning("The guides have changed since the index was built:\n\n" + staleness.describe())
+            if st.button("Rebuild the index"):
+                rebuild(settings)
+        return load_searcher(settings, current_build(settings.index_dir).name)
+    except IndexCorruptError as exc:
+        st.error(str(exc))
+        if not st.button("Rebuild the index now"):
+            st.stop()
+        rebuild(settings)
+        return load_searcher(settings, current_build(settings.index_dir).name)
 
 
 def show_result(result: SearchResult, searcher: Searcher) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, SEED
@@ -63,3 +64,17 @@ def test_bad_questions_get_messages_not_tracebacks(page_env):
     assert not page.exception and any("no words" in w.value for w in page.warning)
     page.text_input[0].input("cramps " * 30_000).run()
     assert not page.exception and any("only its beginning was searched" in i.value for i in page.info)
+
+
+def test_damaged_index_is_reported_with_a_rebuild_button(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    build = (page_env / "index" / (page_env / "index" / "CURRENT").read_text().strip())
+    (build / "chunks.jsonl").write_text("{not json\n")
+    st.cache_resource.clear()                                     # as after a restart of the page
+    fresh = AppTest.from_file(APP, default_timeout=300).run()
+    assert not fresh.exception
+    assert any("python build_index.py" in e.value for e in fresh.error)
+    fresh.button[0].click().run()
+    assert any("Indexed 1 guide(s)" in s.value for s in fresh.success)
+    fresh.text_input[0].input("what is TENS").run()
+    assert "Alternative Therapies" in "\n".join(m.value for m in fresh.markdown)
