@@ -14,7 +14,13 @@ from typing import Iterable, Sequence
 from guidesearch.embed import TextEncoder
 from guidesearch.records import Chunk, Section
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+# Between sentences: white space after ".", "!" or "?" (and a closing quote or bracket), before a
+# capital or digit. Abbreviations such as "e.g. the" are not split: the next word is lower-case.
+SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
+
+
+def split_sentences(line: str) -> list[str]:
+    return SENTENCE_BOUNDARY.split(line)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def _units(text: str) -> Iterable[_Unit]:
         if table:
             yield _Unit("\n".join(table), "\n")
             table = []
-        sentences = _SENTENCE_END.split(line) if line.strip() else [line]
+        sentences = split_sentences(line) if line.strip() else [line]
         yield _Unit(sentences[0], "\n")
         yield from (_Unit(sentence, " ") for sentence in sentences[1:])
     if table:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from guidesearch.chunk import split_sentences
 from guidesearch.embed import TextEncoder
+from guidesearch.ingest import BULLET
 from guidesearch.lexical import stem, words
 
-_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9])")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -41,10 +41,10 @@ def blocks_of(text: str) -> list[Block]:
             table = []
         if not line.strip():
             continue
-        if _BULLET.match(line):
-            blocks.append(Block("item", (_BULLET.sub("", line).strip(),)))
+        if BULLET.match(line):
+            blocks.append(Block("item", (BULLET.sub("", line).strip(),)))
         else:
-            blocks.append(Block("para", tuple(_SENTENCE_END.split(line.strip()))))
+            blocks.append(Block("para", tuple(split_sentences(line.strip()))))
     if table:
         blocks.append(Block("table", ("\n".join(table),)))
     return blocks

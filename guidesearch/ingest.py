@@ -25,7 +25,7 @@ GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _MD_SOURCE_LINE = re.compile(r"^Source:\s+https?://\S+$")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -285,7 +285,7 @@ def _next_text(lines: list[str], start: int) -> str | None:
 def _looks_like_heading(line: str) -> bool:
     if not line or len(line) > 120 or len(line.split()) > 14:
         return False
-    if "|" in line or _BULLET.match(line) or line[-1] in ".:;,!?+":
+    if "|" in line or BULLET.match(line) or line[-1] in ".:;,!?+":
         return False
     return line[0].isupper() or line[0].isdigit()
 
@@ -298,7 +298,7 @@ def _opens_group(lines: list[str], start: int) -> bool:
             break
         if lines[i].strip():
             body.append(lines[i].strip())
-    return bool(body) and body[-1].endswith(":") and not any(_BULLET.match(b) for b in body)
+    return bool(body) and body[-1].endswith(":") and not any(BULLET.match(b) for b in body)
 
 
 def _content_words(text: str) -> set[str]:

@@ -48,11 +48,15 @@ class Searcher:
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
         query = self.encoder.encode([text])[0]
-        rows, scores = self._rank(text, query, mode, top_k)
+        # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
+        # coverage check's best cosine.
+        dense = dense_top_k(self.index.dense, query, min(max(top_k, CANDIDATES), self.index.dense.ntotal))
+        rows, scores = self._rank(text, query, dense, mode, top_k)
         cosines = self.index.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
         hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
                      for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
-        verdict = self.coverage.judge(text, self._best_cosine(query), self.index.vectors[rows[:3]])
+        best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
+        verdict = self.coverage.judge(text, best_cosine, self.index.vectors[rows[:3]])
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
 
@@ -71,27 +75,23 @@ class Searcher:
                 high = middle - 1
         return " ".join(words[:low]), True
 
-    def _best_cosine(self, query: np.ndarray) -> float:
-        scores, _ = self.index.dense.search(query[None, :], 1)
-        return float(scores[0][0]) if self.index.dense.ntotal else -1.0
-
-    def _rank(self, text: str, query: np.ndarray, mode: Mode, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        total = self.index.dense.ntotal
+    def _rank(self, text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], mode: Mode,
+              top_k: int) -> tuple[np.ndarray, np.ndarray]:
         if mode == "dense":
-            return dense_top_k(self.index.dense, query, min(top_k, total))
+            return dense[0][:top_k], dense[1][:top_k]
         lexical = self.index.lexical.scores(self.coverage.repair_spelling(text))
         if mode == "lexical":
             return _top_k(lexical, top_k)
-        return self._hybrid(query, lexical, top_k)
+        return self._hybrid(query, dense[0][:CANDIDATES], lexical, top_k)
 
-    def _hybrid(self, query: np.ndarray, lexical: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Convex combination of the dense cosine and BM25 scaled by the best BM25 score.
+    def _hybrid(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray,
+                top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Convex combination of the dense cosine and BM25 scaled by the best BM25 score, over
+        the union of each side's best CANDIDATES.
 
         Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md.
         """
-        depth = min(CANDIDATES, self.index.dense.ntotal)
-        dense_rows, _ = dense_top_k(self.index.dense, query, depth)
-        lexical_rows, _ = _top_k(lexical, depth)
+        lexical_rows, _ = _top_k(lexical, CANDIDATES)
         rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
         cosines = self.index.vectors[rows] @ query
         best = float(lexical.max()) if lexical.size else 0.0

@@ -25,7 +25,7 @@ from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import Chunk
 
 FORMAT_VERSION = 1
-CHUNKER_VERSION = 2     # bump when chunk.py or ingest.py change what chunks they produce
+CHUNKER_VERSION = 3     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = "Rebuild it with: python build_index.py"
 
 

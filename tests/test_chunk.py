@@ -73,3 +73,11 @@ def test_chunk_ids_are_stable_and_distinct(encoder):
     _, second = seed_chunks(encoder)
     assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
     assert len({c.chunk_id for c in first}) == len(first)
+
+
+def test_split_keeps_closing_quotes_and_abbreviations(encoder):
+    text = " ".join(['Doctors call it "nocturnal cramps." Stretch first, e.g. the calf.'] * 40)
+    chunks = chunk_sections([Section("q.md", "T", ("T",), text)], encoder, 48)
+    assert len(chunks) > 1
+    assert " ".join(c.text for c in chunks) == text
+    assert all(c.text.startswith("Doctors") for c in chunks)
