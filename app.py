@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from guidesearch.build import build_index
@@ -81,7 +83,6 @@ def show_result(result: SearchResult, searcher: Searcher) -> None:
 
 
 def _md_escape(text: str) -> str:
-    import html
     return html.escape(text).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 

@@ -34,8 +34,8 @@ def collect(searcher: Searcher, questions) -> list:
     captured = []
     check = searcher.coverage
 
-    def capture(question, best_cosine, passages):
-        captured.append(check.evidence(question, best_cosine, passages))
+    def capture(question, query, best_cosine, passages):
+        captured.append(check.evidence(question, query, best_cosine, passages))
         return Verdict(True)
 
     check.judge = capture          # on this instance only, for the length of the loop

@@ -108,35 +108,38 @@ class CoverageCheck:
             return self.spelling.correct(word.lower()) or word
         return _WORD.sub(repair, question)
 
-    def judge(self, question: str, best_cosine: float, passages: np.ndarray) -> Verdict:
+    def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
         question's own words are not all in the corpus.
 
         Args:
             question: the cleaned question.
+            query: its unit vector, as the search embedded it.
             best_cosine: dense cosine of the closest passage in the whole index.
             passages: unit vectors of the top passages (rows), to test dropping each term.
         """
-        return decide(self.evidence(question, best_cosine, passages), self.settings)
+        return decide(self.evidence(question, query, best_cosine, passages), self.settings)
 
-    def evidence(self, question: str, best_cosine: float, passages: np.ndarray) -> Evidence:
+    def evidence(self, question: str, query: np.ndarray, best_cosine: float,
+                 passages: np.ndarray) -> Evidence:
         question_words = words(question)
         key_words = [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
         unknown = list(dict.fromkeys(w for w in key_words if not self._is_known(w)))
         return Evidence(tuple(question_words), tuple(key_words), best_cosine,
-                        self._measure(question, unknown, passages))
+                        self._measure(question, query, unknown, passages))
 
     def _is_known(self, word: str) -> bool:
         return stem([word])[0] in self.corpus_terms or self.spelling.correct(word) is not None
 
-    def _measure(self, question: str, unknown: Sequence[str], passages: np.ndarray) -> tuple[UnknownTerm, ...]:
+    def _measure(self, question: str, query: np.ndarray, unknown: Sequence[str],
+                 passages: np.ndarray) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
         without = [_drop_word(question, word) for word in unknown]
-        vectors = self.encoder.encode([question, *unknown, *without])
-        similar = (vectors[1:1 + len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
-        base = float((passages @ vectors[0]).max())
-        gain = (passages @ vectors[1 + len(unknown):].T).max(axis=0) - base
+        vectors = self.encoder.encode([*unknown, *without])
+        similar = (vectors[:len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
+        base = float((passages @ query).max())
+        gain = (passages @ vectors[len(unknown):].T).max(axis=0) - base
         return tuple(UnknownTerm(w, float(s), float(g)) for w, s, g in zip(unknown, similar, gain))
 
 

@@ -56,7 +56,7 @@ class Searcher:
         hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
                      for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        verdict = self.coverage.judge(text, best_cosine, self.index.vectors[rows[:3]])
+        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[rows[:3]])
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
 

@@ -67,7 +67,7 @@ def test_bad_questions_get_messages_not_tracebacks(page_env):
 
 
 def test_damaged_index_is_reported_with_a_rebuild_button(page_env):
-    page = AppTest.from_file(APP, default_timeout=300).run()
+    AppTest.from_file(APP, default_timeout=300).run()             # builds the index
     build = (page_env / "index" / (page_env / "index" / "CURRENT").read_text().strip())
     (build / "chunks.jsonl").write_text("{not json\n")
     st.cache_resource.clear()                                     # as after a restart of the page
