@@ -7,21 +7,12 @@ path; a pipe table is kept whole where it fits. Nothing is left for the model to
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from guidesearch.embed import TextEncoder
 from guidesearch.records import Chunk, Section
-
-# Between sentences: white space after ".", "!" or "?" (and a closing quote or bracket), before a
-# capital or digit. Abbreviations such as "e.g. the" are not split: the next word is lower-case.
-SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
-
-
-def split_sentences(line: str) -> list[str]:
-    return SENTENCE_BOUNDARY.split(line)
-
+from guidesearch.text import is_table_line, split_sentences
 
 @dataclass(frozen=True)
 class _Unit:
@@ -75,7 +66,7 @@ def _units(text: str) -> Iterable[_Unit]:
     """Lines, table blocks kept together, and sentences within prose lines and list items."""
     table: list[str] = []
     for line in text.split("\n"):
-        if "|" in line and line.strip():
+        if is_table_line(line):
             table.append(line)
             continue
         if table:

@@ -27,35 +27,8 @@ import numpy as np
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import SpellingIndex, Vocabulary, stem, words
+from guidesearch.text import FUNCTION_WORDS, WORD
 
-# English function words, and the words of asking itself: neither says what a question is about.
-FUNCTION_WORDS = frozenset("""
-    a about above across after afterwards again against all almost alone along already also
-    although always am among an and another any anybody anyhow anyone anything anyway anywhere
-    are around as ask asked asking at away back be became because become becomes been before
-    behind being below beside besides between beyond both but by can cannot could did do does
-    doing done down during each either else elsewhere enough etc even ever every everyone
-    everything everywhere except few for from further had has have having he her here hers
-    herself him himself his how however i if im in instead into is it its itself just least
-    less let lot lots many may me meanwhile might mine more moreover most mostly much must my
-    myself neither never nevertheless next no nobody none nor not nothing now nowhere of off
-    often on once one only onto or other others otherwise our ours ourselves out over own per
-    perhaps please quite rather really same several she should since so some somebody somehow
-    someone something sometime sometimes somewhere still such than that the their theirs them
-    themselves then there therefore these they thing things this those though through
-    throughout thus to together too toward towards under until up upon us very via was we well
-    were what whatever when whenever where whereas wherever whether which while who whoever
-    whole whom whose why will with within without would yet you your yours yourself
-    yourselves
-    anymore bad best better bother bothering common cure day days doctor experience experiencing
-    feel feeling feels fine get gets getting give go goes going good got happen happens
-    happening hard help helps helpful helping keep keeps kind know like likely long make makes
-    matter mean means need needs normal ok okay people person possible problem problems reason
-    right say seem seems sign signs start started stop sure take takes taking tell time times
-    trouble true try trying type typical usually want way ways work works worry worse wrong
-    year years
-""".split())
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -106,7 +79,7 @@ class CoverageCheck:
             if stem([word.lower()])[0] in self.corpus_terms:
                 return word
             return self.spelling.correct(word.lower()) or word
-        return _WORD.sub(repair, question)
+        return WORD.sub(repair, question)
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the

@@ -8,17 +8,13 @@ are the ones written here, so neither a guide nor a question can inject markup o
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from guidesearch.chunk import split_sentences
 from guidesearch.embed import TextEncoder
-from guidesearch.ingest import BULLET
 from guidesearch.lexical import stem, words
-
-_WORD = re.compile(r"\w+", re.UNICODE)
+from guidesearch.text import WORD, is_bullet, is_table_line, split_sentences, strip_bullet
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ def blocks_of(text: str) -> list[Block]:
     blocks: list[Block] = []
     table: list[str] = []
     for line in text.split("\n"):
-        if "|" in line and line.strip():
+        if is_table_line(line):
             table.append(line.strip())
             continue
         if table:
@@ -41,8 +37,8 @@ def blocks_of(text: str) -> list[Block]:
             table = []
         if not line.strip():
             continue
-        if BULLET.match(line):
-            blocks.append(Block("item", (BULLET.sub("", line).strip(),)))
+        if is_bullet(line):
+            blocks.append(Block("item", (strip_bullet(line),)))
         else:
             blocks.append(Block("para", tuple(split_sentences(line.strip()))))
     if table:
@@ -93,7 +89,7 @@ def _emphasise(text: str, terms: set[str]) -> str:
     """Escaped text with words whose stem is a question term in <strong>."""
     out: list[str] = []
     last = 0
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         word = match.group(0)
         if word.lower() in words(word) and stem([word.lower()])[0] in terms:
             out.append(html.escape(text[last:match.start()]))

@@ -20,17 +20,15 @@ from typing import Iterator
 
 from guidesearch.errors import CorpusError
 from guidesearch.records import Guide, Section, SkippedFile
+from guidesearch.text import BULLET, TITLE_STOPWORDS, WORD
 
 GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _MD_SOURCE_LINE = re.compile(r"^Source:\s+https?://\S+$")
-BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
-_WORD = re.compile(r"[A-Za-z0-9]+")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-_TITLE_STOPWORDS = frozenset("a an and are can do does for how in is of on or the to what when why with".split())
 
 
 @dataclass(frozen=True)
@@ -303,5 +301,5 @@ def _opens_group(lines: list[str], start: int) -> bool:
 
 def _content_words(text: str) -> set[str]:
     """Lower-cased words without stopwords or a plural "s", for comparing headings with a title."""
-    words = (word.lower() for word in _WORD.findall(text))
-    return {word.rstrip("s") for word in words if word not in _TITLE_STOPWORDS}
+    words = (word.lower() for word in WORD.findall(text))
+    return {word.rstrip("s") for word in words if word not in TITLE_STOPWORDS}

@@ -7,7 +7,6 @@ which terms the corpus holds.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,14 +15,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from guidesearch.embed import TextEncoder
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-    return frozenset(STOPWORDS_EN)
+from guidesearch.text import stopwords
+from guidesearch.text import words as text_words
 
 
 @lru_cache(maxsize=1)
@@ -42,8 +35,8 @@ def stemmer_name() -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased words of two or more characters, stopwords removed, not stemmed."""
-    stop = _stopwords()
-    return [word for word in _TOKEN.findall(text.lower()) if word not in stop]
+    stop = stopwords()
+    return [word for word in text_words(text) if len(word) > 1 and word not in stop]
 
 
 def stem(word_list: Sequence[str]) -> list[str]:

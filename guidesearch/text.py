@@ -1,0 +1,104 @@
+"""Text shapes every stage agrees on: words, stopwords, sentences, list items, table lines.
+
+One home for each, so that the chunker, BM25, the coverage check and the highlighter can never
+disagree about what a word, a sentence or a bullet is.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# A word: a run of letters, digits or underscores, in any script.
+WORD = re.compile(r"\w+", re.UNICODE)
+
+# A list item: "-", "*", "•", "+" or "1." / "1)" then white space.
+BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
+
+# Between sentences, when pysbd is not installed: white space after ".", "!" or "?" (and a
+# closing quote or bracket), before a capital or digit.
+_SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
+
+# English function words, and the words of asking itself: neither says what a question is about.
+FUNCTION_WORDS = frozenset("""
+    a about above across after afterwards again against all almost alone along already also
+    although always am among an and another any anybody anyhow anyone anything anyway anywhere
+    are around as ask asked asking at away back be became because become becomes been before
+    behind being below beside besides between beyond both but by can cannot could did do does
+    doing done down during each either else elsewhere enough etc even ever every everyone
+    everything everywhere except few for from further had has have having he her here hers
+    herself him himself his how however i if im in instead into is it its itself just least
+    less let lot lots many may me meanwhile might mine more moreover most mostly much must my
+    myself neither never nevertheless next no nobody none nor not nothing now nowhere of off
+    often on once one only onto or other others otherwise our ours ourselves out over own per
+    perhaps please quite rather really same several she should since so some somebody somehow
+    someone something sometime sometimes somewhere still such than that the their theirs them
+    themselves then there therefore these they thing things this those though through
+    throughout thus to together too toward towards under until up upon us very via was we well
+    were what whatever when whenever where whereas wherever whether which while who whoever
+    whole whom whose why will with within without would yet you your yours yourself
+    yourselves
+    anymore bad best better bother bothering common cure day days doctor experience experiencing
+    feel feeling feels fine get gets getting give go goes going good got happen happens
+    happening hard help helps helpful helping keep keeps kind know like likely long make makes
+    matter mean means need needs normal ok okay people person possible problem problems reason
+    right say seem seems sign signs start started stop sure take takes taking tell time times
+    trouble true try trying type typical usually want way ways work works worry worse wrong
+    year years
+""".split())
+
+# Words that say nothing about a guide's topic, for comparing headings with a title.
+TITLE_STOPWORDS = frozenset("a an and are can do does for how in is of on or the to what when why with".split())
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """BM25's English stopwords (bm25s's list)."""
+    from bm25s.stopwords import STOPWORDS_EN
+    return frozenset(STOPWORDS_EN)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, in order."""
+    return WORD.findall(text.lower())
+
+
+def is_bullet(line: str) -> bool:
+    return BULLET.match(line) is not None
+
+
+def strip_bullet(line: str) -> str:
+    return BULLET.sub("", line, count=1).strip()
+
+
+def is_table_line(line: str) -> bool:
+    """A line of a pipe table ("a | b |"): kept whole with its neighbours."""
+    return "|" in line and bool(line.strip())
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    try:
+        import pysbd
+    except ImportError:
+        return None
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(line: str) -> list[str]:
+    """Sentences of one line of prose, in order, without the white space between them.
+
+    pysbd knows abbreviations ("St. John's wort", "Dr. Smith", "e.g."); when it cannot keep the
+    text whole (its segments must join back to the line), the line is split at plain boundaries.
+    """
+    segmenter = _segmenter()
+    if segmenter is not None and line.strip():
+        try:
+            segments = segmenter.segment(line)
+        except Exception:  # pysbd's regexes fail on rare inputs; the plain split always works
+            segments = None
+        if segments and "".join(segments) == line:
+            pieces = [segment.strip() for segment in segments if segment.strip()]
+            indent = line[:len(line) - len(line.lstrip())]
+            return [indent + pieces[0], *pieces[1:]] if pieces else [line]
+    return _SENTENCE_BOUNDARY.split(line)
