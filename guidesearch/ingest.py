@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from guidesearch.errors import CorpusError
-from guidesearch.records import Guide, Section, SkippedFile
+from guidesearch.records import FileStamp, Guide, Section, SkippedFile
 from guidesearch.text import BULLET, TITLE_STOPWORDS, WORD
 
 GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
@@ -64,7 +64,7 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
         elif outcome.sha256 in seen:
-            skipped.append(SkippedFile(source, f"same content as {seen[outcome.sha256]}"))
+            skipped.append(SkippedFile(source, f"same content as {seen[outcome.sha256]}", outcome.stamp))
         else:
             seen[outcome.sha256] = source
             guides.append(outcome)
@@ -95,24 +95,34 @@ def is_guide_name(name: str) -> bool:
 
 
 def read_guide(path: Path, source: str, max_file_bytes: int) -> Guide | SkippedFile:
-    """Read and section one guide, or say in one line why it was skipped."""
+    """Read and section one guide, or say in one line why it was skipped.
+
+    The stamp describes exactly the bytes read: the time is taken before reading, so an edit
+    made while (or after) the file is read shows as a change on the next check.
+    """
     try:
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            return SkippedFile(source, f"{size:,} bytes is above the size limit of {max_file_bytes:,} "
-                                       "bytes (raise max_file_bytes to index it)")
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if info.st_size > max_file_bytes:
+                return SkippedFile(source, f"{info.st_size:,} bytes is above the size limit of "
+                                           f"{max_file_bytes:,} bytes (raise max_file_bytes to index it)",
+                                   FileStamp("", info.st_size, info.st_mtime_ns))
+            data = handle.read(max_file_bytes + 1)
     except OSError as exc:
         return SkippedFile(source, f"cannot be read: {exc.strerror or exc}")
+    stamp = FileStamp(hashlib.sha256(data).hexdigest(), len(data), info.st_mtime_ns)
+    if len(data) > max_file_bytes:   # grew while being read
+        return SkippedFile(source, f"more than the size limit of {max_file_bytes:,} bytes "
+                                   "(raise max_file_bytes to index it)", stamp)
     text = decode_guide(data)
     if text is None:
-        return SkippedFile(source, "not text (binary content)")
+        return SkippedFile(source, "not text (binary content)", stamp)
     if not text.strip():
-        return SkippedFile(source, "empty file")
+        return SkippedFile(source, "empty file", stamp)
     sections = tuple(parse_guide(text, source))
     if not sections:
-        return SkippedFile(source, "no text under any heading")
-    return Guide(source, sections[0].title, sections, hashlib.sha256(data).hexdigest(), size)
+        return SkippedFile(source, "no text under any heading", stamp)
+    return Guide(source, sections[0].title, sections, stamp)
 
 
 def decode_guide(data: bytes) -> str | None:

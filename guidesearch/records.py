@@ -22,14 +22,27 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FileStamp:
+    """What was seen of one corpus file: size and time to notice a change cheaply, the hash of
+    the very bytes that were read (or "" when they were not read) to be sure."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
 class Guide:
     """A guide file read from the corpus."""
 
     source: str
     title: str
     sections: tuple[Section, ...]
-    sha256: str
-    size_bytes: int
+    stamp: FileStamp            # of the bytes the sections come from
+
+    @property
+    def sha256(self) -> str:
+        return self.stamp.sha256
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class SkippedFile:
 
     source: str
     reason: str
+    stamp: FileStamp | None = None     # None when the file could not even be looked at
 
 
 @dataclass(frozen=True)

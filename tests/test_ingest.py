@@ -131,9 +131,9 @@ def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
     corpus = make_corpus(tmp_path, {"locked.md": "# L\n\ntext\n"})
     os.chmod(corpus / "locked.md", 0)
     if os.geteuid() == 0:   # root reads anything: make the read fail as it would for a user
-        real = Path.read_bytes
-        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(
-            PermissionError(13, "Permission denied")) if self.name == "locked.md" else real(self))
+        real = Path.open
+        monkeypatch.setattr(Path, "open", lambda self, *a, **k: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied")) if self.name == "locked.md" else real(self, *a, **k))
     outcome = read_guide(corpus / "locked.md", "locked.md", 10**6)
     assert outcome == SkippedFile("locked.md", "cannot be read: Permission denied")
 
