@@ -71,7 +71,7 @@ def main() -> None:
             hits = tuple(Hit(i, 0.0, 0.0, chunks[row]) for i, row in enumerate(rankings[text][name][:10], 1))
             return SearchResult(text, hits, True)
         m = evaluate(questions, ask, chunks).metrics()
-        print(f"| {name} | {m['Recall@1']:.3f} | {m['Recall@5']:.3f} | {m['Recall@10']:.3f} | "
+        print(f"| {name} | {m['Hit@1']:.3f} | {m['Hit@5']:.3f} | {m['Hit@10']:.3f} | "
               f"{m['MRR@10']:.3f} | {m['nDCG@10']:.3f} |")
 
 

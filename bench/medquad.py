@@ -87,7 +87,7 @@ def main() -> None:
     for mode in args.modes.split(","):
         figures, latencies, flagged = run_mode(searcher, questions, mode)
         cuts = statistics.quantiles(latencies, n=100)
-        rows.append(f"| {mode} | {figures['Recall@1']:.3f} | {figures['Recall@5']:.3f} | {figures['Recall@10']:.3f} | "
+        rows.append(f"| {mode} | {figures['Hit@1']:.3f} | {figures['Hit@5']:.3f} | {figures['Hit@10']:.3f} | "
                     f"{figures['MRR@10']:.3f} | {figures['nDCG@10']:.3f} | {flagged:.3f} | "
                     f"{cuts[49] * 1000:.0f} | {cuts[94] * 1000:.0f} |")
         print(rows[-1], flush=True)

@@ -59,13 +59,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     searcher = open_searcher(settings_from(args))
     depth = max(args.k, 10)
     report = evaluate(questions, lambda q: searcher.search(q, top_k=depth), searcher.index.chunks, args.k)
-    print(f"{args.questions} ({searcher.settings.mode} mode, index {searcher.settings.index_dir})")
-    print(report.format())
+    if args.json:
+        print(json.dumps(report.summary(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.questions} ({searcher.settings.mode} mode, index {searcher.settings.index_dir})")
+        print(report.format())
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:
             for outcome in report.outcomes:
                 out.write(json.dumps(outcome_line(outcome), ensure_ascii=False) + "\n")
-        print(f"Wrote {len(report.outcomes)} line(s) to {args.out}")
+        # with --json, stdout holds the JSON object alone
+        print(f"Wrote {len(report.outcomes)} line(s) to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -129,6 +133,8 @@ def main_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("questions", help="JSONL question file")
     evaluation.add_argument("-k", type=int, default=10, help="passages per question (default 10)")
     evaluation.add_argument("--out", help="write one JSON line per question here")
+    evaluation.add_argument("--json", action="store_true",
+                            help="print the figures as one JSON object (Hit@k, Recall@k, MRR@10, nDCG@10, by style)")
     evaluation.add_argument("--mode", choices=MODES, help="ranking (default: hybrid)")
     _common(evaluation)
     evaluation.set_defaults(run=cmd_evaluate)

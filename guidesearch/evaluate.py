@@ -1,10 +1,20 @@
 """Retrieval metrics over question files.
 
 One JSONL format, three kinds of line:
-    {"id", "question", "evidence": ["exact phrase", ...]}       relevant: the hit's text holds a phrase
-    {"id", "question", "relevant": [{"file", "heading", "grade"}]}  relevant: that file and section
+    {"id", "question", "evidence": ["exact phrase", ...]}       relevant: a section with a chunk holding a phrase
+    {"id", "question", "relevant": [{"file", "heading", "grade"}]}  relevant: those sections
     {"id", "question", "expect": "none"}                         the corpus does not answer it
+"file" is relative to the corpus folder, with "/" separators. "heading" is a heading or a heading
+path "A > B"; it names every section of the file whose heading path (title first) ends with it.
 Extra fields ("style", "kind") group the figures.
+
+Relevance is per section, (source, heading path), for every kind of line: two chunks of one
+relevant section are one relevant item, found at the rank of the first. The figures, under the
+names sentence-transformers' InformationRetrievalEvaluator uses for the same things:
+    Hit@k      any relevant section in the top k (its accuracy@k)
+    Recall@k   relevant sections in the top k, over the question's relevant sections
+    MRR@10     1 / rank of the first relevant section in the top 10
+    nDCG@10    graded, each relevant section counted once, at its first rank
 """
 
 from __future__ import annotations
@@ -14,22 +24,47 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
 
 from guidesearch.errors import QuestionFileError
-from guidesearch.records import Chunk, SearchResult
+from guidesearch.records import Chunk, Hit, SearchResult
 
 CUTOFFS = (1, 3, 5, 10)
+DEPTH = 10                  # the cutoff of MRR and nDCG
+METRIC_NAMES = (*(f"Hit@{k}" for k in CUTOFFS), *(f"Recall@{k}" for k in CUTOFFS),
+                f"MRR@{DEPTH}", f"nDCG@{DEPTH}")
 _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"'})
+
+SectionKey = tuple[str, tuple[str, ...]]     # (source, heading path): what counts once
+
+
+def section_key(chunk: Chunk) -> SectionKey:
+    """The section a chunk belongs to."""
+    return (chunk.source, chunk.headings)
 
 
 @dataclass(frozen=True)
 class RelevantSection:
+    """A section named by a "relevant" line: a file, a heading or heading path, a grade."""
+
     file: str
     heading: str
     grade: int = 1
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The heading's parts: "Diabetic > Treatment" -> ("Diabetic", "Treatment")."""
+        return tuple(part.strip() for part in self.heading.split(">"))
+
+    def matches(self, key: SectionKey) -> bool:
+        """Same file, and the section's heading path ends with this heading (path)."""
+        source, headings = key
+        if source != self.file or not headings:
+            return False
+        return headings[-len(self.path):] == self.path or headings[-1] == self.heading
 
 
 @dataclass(frozen=True)
@@ -41,28 +76,26 @@ class Question:
     expect_none: bool = False
     group: str = ""             # the line's "style" or "kind", for breakdowns
 
-    def grade(self, chunk: Chunk) -> int:
-        """How relevant a chunk is to this question (0: not at all)."""
-        if self.evidence:
-            text = fold(chunk.text)
-            return 1 if any(fold(phrase) in text for phrase in self.evidence) else 0
-        for item in self.relevant:
-            if item.file == chunk.source and item.heading == chunk.heading:
-                return item.grade
-        return 0
-
-    def relevant_key(self, chunk: Chunk) -> tuple[str, ...]:
-        """What counts once in nDCG: a section for "relevant" lines, a chunk for "evidence"."""
-        return (chunk.source, chunk.heading) if self.relevant else (chunk.chunk_id,)
-
 
 def fold(text: str) -> str:
     """Case, white space and curly quotes folded, for evidence matching."""
     return _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
 
 
+def corpus_path(file: str) -> str:
+    """A file name as chunks carry it: relative to the corpus folder, "/" separators."""
+    return PurePosixPath(file.strip().replace("\\", "/")).as_posix()
+
+
 def read_questions(path: Path) -> list[Question]:
-    """Parse a question file; a bad line raises an error naming the file, line and fix."""
+    """Parse a question file; a bad line raises an error naming the file, line and fix.
+
+    Args:
+        path: a JSONL question file (see the module docstring).
+
+    Returns:
+        The questions, in file order.
+    """
     questions = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -86,10 +119,9 @@ def _parse_line(line: str, where: str) -> Question:
         if data.get("expect") == "none":
             return Question(qid, question, expect_none=True, group=group)
         if data.get("evidence"):
-            return Question(qid, question, evidence=tuple(map(str, data["evidence"])), group=group)
+            return Question(qid, question, evidence=_phrases(data["evidence"]), group=group)
         if data.get("relevant"):
-            relevant = tuple(RelevantSection(str(r["file"]), str(r["heading"]), int(r.get("grade", 1)))
-                             for r in data["relevant"])
+            relevant = tuple(_relevant_entry(entry) for entry in data["relevant"])
             return Question(qid, question, relevant=relevant, group=group)
         raise ValueError('no "evidence", "relevant" or "expect": "none"')
     except (ValueError, KeyError, TypeError) as exc:
@@ -98,25 +130,115 @@ def _parse_line(line: str, where: str) -> Question:
             "\"evidence\": [phrases], \"relevant\": [{\"file\", \"heading\"}] or \"expect\": \"none\".") from exc
 
 
+def _relevant_entry(entry: dict) -> RelevantSection:
+    file, heading = corpus_path(str(entry["file"])), str(entry["heading"]).strip()
+    if file == "." or not heading:
+        raise ValueError('a "relevant" entry has an empty "file" or "heading"')
+    return RelevantSection(file, heading, int(entry.get("grade", 1)))
+
+
+def _phrases(evidence: list) -> tuple[str, ...]:
+    phrases = tuple(map(str, evidence))
+    if not all(fold(phrase) for phrase in phrases):
+        raise ValueError("an evidence phrase is empty")     # it would match every section
+    return phrases
+
+
+class SectionIndex:
+    """The index's sections, to find the ones relevant to a question."""
+
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
+        self._chunks = list(chunks)
+        self._paths: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        for chunk in self._chunks:
+            self._paths[chunk.source].add(chunk.headings)
+
+    @cached_property
+    def _folded(self) -> list[tuple[SectionKey, str]]:
+        return [(section_key(chunk), fold(chunk.text)) for chunk in self._chunks]
+
+    def with_evidence(self, phrases: Iterable[str]) -> list[SectionKey]:
+        """Sections with a chunk whose text holds one of the phrases (folded), in index order."""
+        folded = [fold(phrase) for phrase in phrases]
+        keys = (key for key, text in self._folded if any(phrase in text for phrase in folded))
+        return list(dict.fromkeys(keys))
+
+    def named(self, item: RelevantSection) -> list[SectionKey]:
+        """Sections of the index that a "relevant" entry names."""
+        keys = ((item.file, headings) for headings in sorted(self._paths.get(item.file, ())))
+        return [key for key in keys if item.matches(key)]
+
+
+def relevant_sections(question: Question, sections: SectionIndex) -> dict[SectionKey, int]:
+    """The question's relevant sections and their grades.
+
+    Args:
+        question: an evidence or relevant question (expect-none questions have none).
+        sections: the index's sections.
+
+    Returns:
+        Section -> grade (> 0). A listed section the index lacks still counts, under its listed
+        path, so it lowers recall instead of vanishing from it.
+    """
+    if question.evidence:
+        return {key: 1 for key in sections.with_evidence(question.evidence)}
+    relevant: dict[SectionKey, int] = {}
+    for item in question.relevant:
+        for key in sections.named(item) or [(item.file, item.path)]:
+            relevant[key] = max(relevant.get(key, 0), item.grade)
+    return {key: grade for key, grade in relevant.items() if grade > 0}
+
+
+def dcg(gains: Sequence[int]) -> float:
+    """Discounted cumulative gain of grades in rank order."""
+    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
+
+
 @dataclass
 class Outcome:
-    """One question's result, scored."""
+    """One question's result, scored per section."""
 
     question: Question
     result: SearchResult
-    grades: list[int]
-    ideal: list[int]
+    relevant: dict[SectionKey, int]     # relevant section -> grade
+    ranked: list[SectionKey]            # the section of each scored hit, in rank order
+
+    def grade_of(self, chunk: Chunk) -> int:
+        """The grade of the chunk's section (0: not relevant), for every chunk of the section."""
+        return self.relevant.get(section_key(chunk), 0)
+
+    @property
+    def gains(self) -> list[int]:
+        """Grades in rank order, each relevant section counted at its first rank only."""
+        seen: set[SectionKey] = set()
+        gains = []
+        for key in self.ranked:
+            gains.append(0 if key in seen else self.relevant.get(key, 0))
+            seen.add(key)
+        return gains
+
+    def found(self, k: int) -> set[SectionKey]:
+        """Relevant sections in the top k."""
+        return {key for key in self.ranked[:k] if key in self.relevant}
 
     def hit_at(self, k: int) -> float:
-        return 1.0 if any(self.grades[:k]) else 0.0
+        return 1.0 if self.found(k) else 0.0
 
-    def reciprocal_rank(self, k: int = 10) -> float:
-        return next((1.0 / rank for rank, grade in enumerate(self.grades[:k], 1) if grade), 0.0)
+    def recall_at(self, k: int) -> float:
+        return len(self.found(k)) / len(self.relevant) if self.relevant else 0.0
 
-    def ndcg(self, k: int = 10) -> float:
-        dcg = sum(grade / math.log2(rank + 1) for rank, grade in enumerate(self.grades[:k], 1))
-        ideal = sum(grade / math.log2(rank + 1) for rank, grade in enumerate(self.ideal[:k], 1))
-        return dcg / ideal if ideal else 0.0
+    def reciprocal_rank(self, k: int = DEPTH) -> float:
+        return next((1.0 / rank for rank, gain in enumerate(self.gains[:k], 1) if gain), 0.0)
+
+    def ndcg(self, k: int = DEPTH) -> float:
+        ideal = dcg(sorted(self.relevant.values(), reverse=True)[:k])
+        return dcg(self.gains[:k]) / ideal if ideal else 0.0
+
+    def figures(self) -> dict[str, float]:
+        """This question's figures, under METRIC_NAMES."""
+        values = [*(self.hit_at(k) for k in CUTOFFS), *(self.recall_at(k) for k in CUTOFFS),
+                  self.reciprocal_rank(), self.ndcg()]
+        return dict(zip(METRIC_NAMES, values))
 
 
 @dataclass
@@ -132,15 +254,19 @@ class Report:
         return [o for o in self.outcomes if o.question.expect_none]
 
     def metrics(self, outcomes: Sequence[Outcome] | None = None) -> dict[str, float]:
-        """Recall@1/3/5/10, MRR@10, nDCG@10 over answerable questions (mean)."""
+        """Mean Hit@k, Recall@k (k = 1, 3, 5, 10), MRR@10 and nDCG@10.
+
+        Args:
+            outcomes: answerable outcomes to average (default: all the answerable ones).
+
+        Returns:
+            Name -> mean, in METRIC_NAMES order; {} when there are no outcomes.
+        """
         outcomes = self.answerable if outcomes is None else outcomes
         if not outcomes:
             return {}
-        n = len(outcomes)
-        figures = {f"Recall@{k}": sum(o.hit_at(k) for o in outcomes) / n for k in CUTOFFS}
-        figures["MRR@10"] = sum(o.reciprocal_rank() for o in outcomes) / n
-        figures["nDCG@10"] = sum(o.ndcg() for o in outcomes) / n
-        return figures
+        rows = [outcome.figures() for outcome in outcomes]
+        return {name: sum(row[name] for row in rows) / len(rows) for name in METRIC_NAMES}
 
     def by_group(self, outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
         groups: dict[str, list[Outcome]] = defaultdict(list)
@@ -153,7 +279,33 @@ class Report:
         """Share of these questions answered "not covered"."""
         return sum(not o.result.covered for o in outcomes) / len(outcomes) if outcomes else 0.0
 
+    def summary(self) -> dict[str, object]:
+        """The figures as one JSON-ready object (evaluate --json).
+
+        Returns:
+            "questions" (answerable), "hit@k", "recall@k", "mrr@10", "ndcg@10" (None without
+            answerable questions), "not_covered_rate" (share of the expect-none questions flagged
+            not covered; None without any), "wrongly_not_covered_rate" (share of the answerable
+            ones flagged), "unanswerable" (their count), and "by_style": the same per group.
+        """
+        summary = self._summary_of(self.outcomes)
+        summary["by_style"] = {group: self._summary_of(outcomes)
+                               for group, outcomes in self.by_group(self.outcomes).items()}
+        return summary
+
+    def _summary_of(self, outcomes: Sequence[Outcome]) -> dict[str, object]:
+        answerable = [o for o in outcomes if not o.question.expect_none]
+        unanswerable = [o for o in outcomes if o.question.expect_none]
+        figures = self.metrics(answerable)
+        summary: dict[str, object] = {"questions": len(answerable)}
+        summary.update({name.lower(): figures.get(name) for name in METRIC_NAMES})
+        summary["not_covered_rate"] = self.flagged_share(unanswerable) if unanswerable else None
+        summary["wrongly_not_covered_rate"] = self.flagged_share(answerable) if answerable else None
+        summary["unanswerable"] = len(unanswerable)
+        return summary
+
     def format(self) -> str:
+        """The figures as text: all answerable questions, then each group; then the flags."""
         lines = []
         if self.answerable:
             lines.append(f"{len(self.answerable)} answerable question(s)")
@@ -175,42 +327,35 @@ def _format_row(label: str, figures: dict[str, float]) -> str:
 
 def evaluate(questions: Sequence[Question], ask: Callable[[str], SearchResult],
              chunks: Sequence[Chunk], top_k: int = 10) -> Report:
-    """Ask every question and score the hits (at least 10, so every cutoff is defined)."""
+    """Ask every question and score the hits per section.
+
+    Args:
+        questions: from read_questions.
+        ask: question text -> SearchResult, with at least max(top_k, 10) hits where it can.
+        chunks: every chunk of the index (relevant sections are looked up in them).
+        top_k: hits scored per question; at least 10 are, so every cutoff is defined.
+
+    Returns:
+        The report: one Outcome per question.
+    """
+    sections = SectionIndex(chunks)
     report = Report()
     for question in questions:
         result = ask(question.question)
-        grades = _graded(question, [hit.chunk for hit in result.hits[:max(top_k, 10)]])
-        report.outcomes.append(Outcome(question, result, grades, _ideal(question, chunks)))
+        ranked = [section_key(hit.chunk) for hit in result.hits[:max(top_k, DEPTH)]]
+        report.outcomes.append(Outcome(question, result, relevant_sections(question, sections), ranked))
     return report
 
 
-def _graded(question: Question, ranked: Sequence[Chunk]) -> list[int]:
-    """Grades of the ranked chunks, each relevant item counted at its first rank only."""
-    seen: set[tuple[str, ...]] = set()
-    grades = []
-    for chunk in ranked:
-        grade = question.grade(chunk)
-        key = question.relevant_key(chunk)
-        grades.append(grade if grade and key not in seen else 0)
-        if grade:
-            seen.add(key)
-    return grades
-
-
-def _ideal(question: Question, chunks: Sequence[Chunk]) -> list[int]:
-    if question.expect_none:
-        return []
-    if question.relevant:
-        return sorted((item.grade for item in question.relevant), reverse=True)
-    return [1] * sum(1 for chunk in chunks if question.grade(chunk))
-
-
 def outcome_line(outcome: Outcome) -> dict:
-    """One line of evaluate --out."""
+    """One line of evaluate --out: every hit with the grade of its section and "relevant"."""
     result = outcome.result
     return {"id": outcome.question.qid, "question": outcome.question.question,
             "covered": result.covered, "missing_terms": list(result.missing_terms),
-            "hits": [{"rank": hit.rank, "score": round(hit.score, 6), "cosine": round(hit.cosine, 6),
-                      "source": hit.source, "heading": hit.heading, "headings": list(hit.headings),
-                      "text": hit.text, "relevant": bool(grade)}
-                     for hit, grade in zip(result.hits, outcome.grades + [0] * len(result.hits))]}
+            "hits": [_hit_line(hit, outcome.grade_of(hit.chunk)) for hit in result.hits]}
+
+
+def _hit_line(hit: Hit, grade: int) -> dict:
+    return {"rank": hit.rank, "score": round(hit.score, 6), "cosine": round(hit.cosine, 6),
+            "source": hit.source, "heading": hit.heading, "headings": list(hit.headings),
+            "text": hit.text, "relevant": bool(grade), "grade": grade}
