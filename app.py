@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import os
+import sys
 
 import streamlit as st
 
@@ -13,8 +15,10 @@ from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionErro
 from guidesearch.highlight import best_unit, blocks_of, render_passage
 from guidesearch.records import SearchResult
 from guidesearch.retrieve import Searcher
-from guidesearch.store import check_freshness, current_build
+from guidesearch.freshness import check_freshness
+from guidesearch.store import current_build
 
+DEBUG = "--debug" in sys.argv[1:] or os.environ.get("GUIDESEARCH_DEBUG") == "1"
 EXAMPLE = "why do my calves cramp at night?"
 DISCLAIMER = ("These guides are general information, not medical advice. "
               "Talk to a healthcare professional about your own symptoms.")
@@ -46,15 +50,19 @@ def rebuild(settings: Settings) -> None:
 
 def ensure_index(settings: Settings) -> Searcher:
     """Build when there is none; say when it is out of date or damaged, with a button that rebuilds."""
-    try:
-        staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
-                                    settings.max_tokens)
-        if staleness.missing or staleness.settings:
+    diff = check_freshness(settings)
+    if diff.missing or diff.settings:
+        rebuild(settings)
+    elif diff.problem:
+        st.error(diff.problem)
+        if not st.button("Rebuild the index now"):
+            st.stop()
+        rebuild(settings)
+    elif not diff.fresh:
+        st.warning("The guides have changed since the index was built:\n\n" + diff.describe())
+        if st.button("Rebuild the index"):
             rebuild(settings)
-        elif not staleness.fresh:
-            st.warning("The guides have changed since the index was built:\n\n" + staleness.describe())
-            if st.button("Rebuild the index"):
-                rebuild(settings)
+    try:
         return load_searcher(settings, current_build(settings.index_dir).name)
     except IndexCorruptError as exc:
         st.error(str(exc))
@@ -110,6 +118,11 @@ def main() -> None:
         st.warning(str(exc))
     except GuideSearchError as exc:
         st.error(str(exc))
+    except Exception as exc:  # a bug: one line for the reader, the traceback only in debug mode
+        st.error(f"Something went wrong: {type(exc).__name__}. This is a bug in Guide Search; "
+                 "start the page with `streamlit run app.py -- --debug` to see the details.")
+        if DEBUG:
+            st.exception(exc)
     st.caption(DISCLAIMER)
 
 

@@ -6,8 +6,6 @@ the same, so a rebuild embeds only new or edited text.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import os
 import platform
@@ -20,18 +18,22 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from guidesearch import __version__, store
+import filelock
+
+from guidesearch import __version__
 from guidesearch.chunk import chunk_sections
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError
+from guidesearch.freshness import UNREADABLE, IndexDiff, diff_index, scan_stamps
 from guidesearch.ingest import CorpusScan, read_corpus
-from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
-from guidesearch.records import Chunk, SkippedFile
-from guidesearch.store import (FileStamp, Manifest, StoredIndex, check_freshness, load_index,
-                               read_manifest, stamp_file, write_build)
+from guidesearch.lexical import LexicalIndex, Vocabulary
+from guidesearch.records import Chunk, FileStamp, Guide, SkippedFile
+from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
+                               StoredIndex, load_index, read_manifest, write_build)
 
 LOCK_NAME = ".build.lock"
+HOLDER_NAME = ".build.lock.holder"     # who holds the lock, for the "another build" message
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,29 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
+    diff: IndexDiff             # what changed since the previous build (see freshness.diff_index)
     skipped: tuple[SkippedFile, ...]
     rebuilt: bool = True        # False: the index was already up to date and was left as it is
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return tuple(s for s in self.diff.added if s not in self._skipped_sources)
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        return tuple(s for s in self.diff.changed if s not in self._skipped_sources)
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return self.diff.removed
+
+    @property
+    def unchanged(self) -> int:
+        return sum(1 for s in self.diff.unchanged if s not in self._skipped_sources)
+
+    @property
+    def _skipped_sources(self) -> set[str]:
+        return {item.source for item in self.skipped}
 
     def summary(self) -> str:
         if self.rebuilt:
@@ -62,7 +81,8 @@ class BuildReport:
         lines = [first,
                  f"Guides: {len(self.added)} added, {len(self.changed)} changed, "
                  f"{len(self.removed)} removed, {self.unchanged} unchanged.",
-                 f"Chunks: {self.embedded} embedded, {self.reused} reused from the previous build."]
+                 f"Chunks: {self.embedded} embedded, {self.reused} reused from earlier builds."]
+        lines += [f"Settings: {change}." for change in self.diff.settings]
         if self.embedded == 0:
             lines.append("Nothing new to embed.")
         lines += [f"Skipped {item.source}: {item.reason}" for item in self.skipped]
@@ -77,29 +97,27 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         BuildLockedError: another build still holds it after wait_seconds.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    path = index_dir / LOCK_NAME
-    handle = open(path, "a+", encoding="utf-8")
-    deadline = time.monotonic() + wait_seconds
+    lock = filelock.FileLock(index_dir / LOCK_NAME, timeout=max(wait_seconds, 0.0))
+    holder = index_dir / HOLDER_NAME
     try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise BuildLockedError(
-                        f"Another build of {index_dir} is running ({holder}). Wait for it to finish, "
-                        "or run again with --wait SECONDS.") from exc
-                time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
-        handle.flush()
+        lock.acquire(poll_interval=0.2)
+    except filelock.Timeout as exc:
+        who = _read_holder(holder)
+        raise BuildLockedError(f"Another build of {index_dir} is running ({who}). Wait for it to "
+                               "finish, or run again with --wait SECONDS.") from exc
+    try:
+        holder.write_text(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n",
+                          encoding="utf-8")
         yield
     finally:
-        handle.close()
+        lock.release()
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = False,
@@ -107,72 +125,104 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
     """Read the corpus, chunk and embed what is new, and swap in a new index.
 
     Guides whose content is unchanged keep their chunks, and text already embedded keeps its
-    vector; when nothing at all has changed and the current index loads, nothing is written.
+    vector (also text of guides removed in recent builds); when nothing at all has changed and
+    the current index loads, nothing is written.
 
     Raises:
-        CorpusError: the corpus folder is missing, empty, or no guide in it could be read.
+        CorpusError: the corpus folder is missing, empty, or no guide in it could be indexed.
         BuildLockedError: another build is running.
     """
     started = time.perf_counter()
     with build_lock(settings.index_dir, wait_seconds):
-        previous = _previous_index(settings, encoder.name)
-        if previous is not None and _is_fresh(settings, encoder):
-            return _unchanged_report(previous, time.perf_counter() - started)
+        shape = IndexShape.of(settings, encoder.max_tokens)
+        if settings.max_tokens and settings.max_tokens > encoder.max_tokens:
+            log(f"max_tokens={settings.max_tokens} is above what {encoder.name} reads; "
+                f"chunks are cut to {encoder.max_tokens} tokens.")
+        previous = _previous_index(settings, encoder)
+        manifest_before = previous.manifest if previous else _readable_manifest(settings)
+        if previous is not None:
+            before = diff_index(previous.manifest, scan_stamps(settings.corpus_dir, settings.max_file_bytes,
+                                                               previous.manifest.files), shape)
+            if before.fresh:
+                return _unchanged_report(previous, before, time.perf_counter() - started)
         scan = read_corpus(settings.corpus_dir, settings.max_file_bytes)
+        log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
+        chunks, scan = _chunk_with_cache(scan, encoder, shape.max_tokens, previous)
         if not scan.guides:
             reasons = "; ".join(f"{s.source}: {s.reason}" for s in scan.skipped)
             raise CorpusError(f"No guide in {settings.corpus_dir} could be indexed ({reasons}). "
                               "Fix or replace these files and build again.")
-        max_tokens = min(settings.max_tokens or encoder.max_tokens, encoder.max_tokens)
-        log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
-        chunks = _chunk_with_cache(scan, encoder, max_tokens, previous)
-        vectors, reused = _embed_with_cache(chunks, encoder, previous, settings.batch_size, show_progress, log)
+        vectors, reused, retired = _embed_with_cache(chunks, encoder, previous, settings.batch_size,
+                                                     show_progress, log)
         texts = [chunk.embed_text for chunk in chunks]
         lexical = LexicalIndex.build(texts)
         vocabulary = Vocabulary.build(texts, encoder, settings.batch_size,
                                       previous.vocabulary if previous else None)
-        manifest = _manifest(settings, encoder, max_tokens, scan, chunks, started)
-        folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary)
-    old_files = previous.manifest.files if previous else {}
-    return _report(folder, scan, chunks, reused, old_files, manifest.build_seconds)
+        manifest = _manifest(shape, encoder, scan, chunks, started)
+        folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
+    diff = diff_index(manifest_before, manifest.files, shape)
+    return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
+                       reused, manifest.build_seconds, diff, scan.skipped)
 
 
-def _is_fresh(settings: Settings, encoder: TextEncoder) -> bool:
-    return check_freshness(settings.index_dir, settings.corpus_dir, encoder.name, settings.max_tokens).fresh
+def _readable_manifest(settings: Settings) -> Manifest | None:
+    """The current manifest when it can be read (for the report of what changed)."""
+    try:
+        return read_manifest(settings.index_dir)
+    except GuideSearchError:
+        return None
 
 
-def _unchanged_report(previous: StoredIndex, seconds: float) -> BuildReport:
+def _unchanged_report(previous: StoredIndex, diff: IndexDiff, seconds: float) -> BuildReport:
     counts = previous.manifest.counts
     skipped = tuple(SkippedFile(source, reason) for source, reason in previous.manifest.skipped.items())
     return BuildReport(previous.folder, counts["guides"], counts["sections"], counts["chunks"], 0,
-                       counts["chunks"], seconds, (), (), (), counts["guides"], skipped, rebuilt=False)
+                       counts["chunks"], seconds, diff, skipped, rebuilt=False)
 
 
 def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,
-                      previous: StoredIndex | None) -> list[Chunk]:
-    """Chunks of every guide; a guide whose bytes and chunking are unchanged keeps its old ones
-    (counting tokens is most of a rebuild's time)."""
+                      previous: StoredIndex | None) -> tuple[list[Chunk], CorpusScan]:
+    """Chunks of every guide, and the scan with guides that cannot be chunked moved to skipped.
+
+    A guide whose bytes and chunking are unchanged keeps its old chunks (counting tokens is
+    most of a rebuild's time).
+    """
+    old = _old_chunks(previous, max_tokens)
+    files = previous.manifest.files if previous else {}
+    chunks: list[Chunk] = []
+    guides: list[Guide] = []
+    skipped = list(scan.skipped)
+    for guide in scan.guides:
+        if guide.source in old and guide.source in files and files[guide.source].sha256 == guide.sha256:
+            chunks.extend(old[guide.source])
+            guides.append(guide)
+            continue
+        try:
+            chunks.extend(chunk_sections(guide.sections, encoder, max_tokens))
+            guides.append(guide)
+        except GuideSearchError as exc:
+            skipped.append(SkippedFile(guide.source, f"cannot be chunked: {exc}", guide.stamp))
+    return chunks, CorpusScan(tuple(guides), tuple(sorted(skipped, key=lambda s: s.source)))
+
+
+def _old_chunks(previous: StoredIndex | None, max_tokens: int) -> dict[str, list[Chunk]]:
+    """The previous build's chunks by guide, when they were cut the way this build cuts."""
     old: dict[str, list[Chunk]] = {}
-    if previous is not None and previous.manifest.max_tokens == max_tokens \
-            and previous.manifest.chunker_version == store.CHUNKER_VERSION:
+    if previous is not None and previous.manifest.shape.max_tokens == max_tokens \
+            and previous.manifest.shape.chunker_version == CHUNKER_VERSION:
         for chunk in previous.chunks:
             old.setdefault(chunk.source, []).append(chunk)
-    files = previous.manifest.files if previous else {}
-    fresh = [g for g in scan.guides
-             if not (g.source in old and g.source in files and files[g.source].sha256 == g.sha256)]
-    new: dict[str, list[Chunk]] = {}
-    for chunk in chunk_sections([s for g in fresh for s in g.sections], encoder, max_tokens):
-        new.setdefault(chunk.source, []).append(chunk)
-    return [chunk for g in scan.guides for chunk in new.get(g.source) or old[g.source]]
+    return old
 
 
-def _previous_index(settings: Settings, model_name: str) -> StoredIndex | None:
+def _previous_index(settings: Settings, encoder: TextEncoder) -> StoredIndex | None:
     """The current build, when its vectors can be reused; otherwise None (a full build)."""
     try:
         manifest = read_manifest(settings.index_dir)
-        if manifest is None or manifest.model_name != model_name:
+        if manifest is None or manifest.shape.model_name != encoder.name \
+                or manifest.dimension != encoder.dimension:
             return None
-        return load_index(settings.index_dir, model_name, None, check_settings=False)
+        return load_index(settings.index_dir, None)
     except GuideSearchError:
         return None   # an unreadable old index is replaced, not reused
 
@@ -182,34 +232,50 @@ def embed_key(chunk: Chunk) -> str:
 
 
 def _embed_with_cache(chunks: list[Chunk], encoder: TextEncoder, previous: StoredIndex | None,
-                      batch_size: int, show_progress: bool, log: Callable[[str], None]) -> tuple[np.ndarray, int]:
-    """Vectors for all chunks; those whose embedded text is unchanged come from the old build."""
-    cached: dict[str, int] = {}
-    if previous is not None and previous.vectors.shape[1] == encoder.dimension:
-        cached = {embed_key(chunk): row for row, chunk in enumerate(previous.chunks)}
+                      batch_size: int, show_progress: bool,
+                      log: Callable[[str], None]) -> tuple[np.ndarray, int, RetiredVectors]:
+    """Vectors for all chunks, reusing those whose embedded text is already known, and the
+    vectors that leave the index, kept for a later build."""
+    known = _known_vectors(previous)
     keys = [embed_key(chunk) for chunk in chunks]
-    todo = [i for i, key in enumerate(keys) if key not in cached]
+    todo = [i for i, key in enumerate(keys) if key not in known]
     vectors = np.zeros((len(chunks), encoder.dimension), dtype=np.float32)
     for i, key in enumerate(keys):
-        if key in cached:
-            vectors[i] = previous.vectors[cached[key]]
+        if key in known:
+            vectors[i] = known[key]
     log(f"Embedding {len(todo)} chunk(s), reusing {len(chunks) - len(todo)}.")
     if todo:
         vectors[todo] = encoder.encode([chunks[i].embed_text for i in todo], batch_size, show_progress)
-    return vectors, len(chunks) - len(todo)
+    return vectors, len(chunks) - len(todo), _retire(known, set(keys), encoder.dimension,
+                                                     max(MIN_RETIRED, len(chunks)))
 
 
-def _manifest(settings: Settings, encoder: TextEncoder, max_tokens: int, scan: CorpusScan,
-              chunks: list[Chunk], started: float) -> Manifest:
-    files: dict[str, FileStamp] = {}
-    for source in [guide.source for guide in scan.guides] + [item.source for item in scan.skipped]:
-        try:
-            files[source] = stamp_file(settings.corpus_dir / source)
-        except OSError:
-            continue   # a dangling link or a file gone since the scan
+def _known_vectors(previous: StoredIndex | None) -> dict[str, np.ndarray]:
+    """Embed key -> vector for every chunk of the previous build and every vector it retired,
+    the newest first (dicts keep insertion order)."""
+    if previous is None:
+        return {}
+    known = {embed_key(chunk): previous.vectors[row] for row, chunk in enumerate(previous.chunks)}
+    retired = RetiredVectors.load(previous.folder, previous.manifest.dimension)
+    for key, vector in zip(retired.keys, retired.vectors):
+        known.setdefault(key, vector)
+    return known
+
+
+def _retire(known: dict[str, np.ndarray], kept: set[str], dimension: int, limit: int) -> RetiredVectors:
+    keys = [key for key in known if key not in kept][:limit]
+    vectors = np.array([known[key] for key in keys], np.float32).reshape(len(keys), dimension)
+    return RetiredVectors(keys, vectors)
+
+
+def _manifest(shape: IndexShape, encoder: TextEncoder, scan: CorpusScan, chunks: list[Chunk],
+              started: float) -> Manifest:
+    """The manifest describes exactly the bytes that were read and indexed: the stamps taken
+    when each file was read, never a second look that could see a later edit."""
+    files = {guide.source: guide.stamp for guide in scan.guides}
+    files.update({item.source: item.stamp or FileStamp(UNREADABLE, -1, -1) for item in scan.skipped})
     return Manifest(
-        model_name=encoder.name, dimension=encoder.dimension, max_tokens=max_tokens,
-        stemmer=stemmer_name(), files=files, chunker_version=store.CHUNKER_VERSION,
+        shape=shape, dimension=encoder.dimension, model_max_tokens=encoder.max_tokens, files=files,
         skipped={item.source: item.reason for item in scan.skipped},
         counts={"guides": len(scan.guides), "sections": len(scan.sections), "chunks": len(chunks)},
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -226,15 +292,3 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def _report(folder: Path, scan: CorpusScan, chunks: list[Chunk], reused: int,
-            old_files: dict[str, FileStamp], seconds: float) -> BuildReport:
-    new = {guide.source: guide.sha256 for guide in scan.guides}
-    added = tuple(sorted(s for s in new if s not in old_files))
-    changed = tuple(sorted(s for s in new if s in old_files and old_files[s].sha256 != new[s]))
-    removed = tuple(sorted(s for s in old_files if s not in new and s not in
-                           {item.source for item in scan.skipped}))
-    return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks),
-                       len(chunks) - reused, reused, seconds, added, changed, removed,
-                       len(new) - len(added) - len(changed), scan.skipped)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from guidesearch.embed import TextEncoder
+from guidesearch.errors import ChunkError
 from guidesearch.records import Chunk, Section
 from guidesearch.text import is_table_line, split_sentences
 
@@ -23,8 +24,14 @@ class _Unit:
 
 
 def chunk_sections(sections: Iterable[Section], encoder: TextEncoder, max_tokens: int) -> list[Chunk]:
-    """Chunks for all sections, in order; each chunk's embed_text fits max_tokens tokens."""
+    """Chunks for all sections, in order; each chunk's embed_text fits max_tokens tokens.
+
+    Raises:
+        ChunkError: a section cannot be cut to fit (its heading path alone is too long).
+    """
     sections = list(sections)
+    if not sections:    # a tokenizer called with no text at all fails
+        return []
     whole = [Chunk("", s.source, s.title, s.headings, s.text) for s in sections]
     counts = encoder.count_tokens([chunk.embed_text for chunk in whole])
     chunks: list[Chunk] = []
@@ -47,8 +54,8 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
     overhead = encoder.count_tokens([prefix])[0]
     budget = max_tokens - overhead
     if budget < 8:
-        raise ValueError(f"The heading path of {section.source} > {section.heading} leaves no room "
-                         f"for text in {max_tokens} tokens; raise max_tokens.")
+        raise ChunkError(f"the heading path of the section \"{_short(section.heading)}\" leaves no room "
+                         f"for text in {max_tokens}-token chunks (shorten the heading or raise max_tokens)")
     units = list(_units(section.text))
     # Sub-word counts add up across whitespace for most tokenizers; the check below catches
     # the rest by packing again with a smaller budget.
@@ -59,7 +66,12 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
         if overflow <= 0:
             return texts
         budget -= max(overflow, 1)
-    raise ValueError(f"Cannot split {section.source} > {section.heading} into {max_tokens}-token chunks.")
+    raise ChunkError(f"the section \"{_short(section.heading)}\" cannot be cut into {max_tokens}-token "
+                     "chunks (break its longest line into sentences or raise max_tokens)")
+
+
+def _short(heading: str, limit: int = 60) -> str:
+    return heading if len(heading) <= limit else heading[:limit - 1] + "…"
 
 
 def _units(text: str) -> Iterable[_Unit]:

@@ -16,6 +16,18 @@ Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 
 
+_TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
+                   ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"))
+_NUMBER_VARIABLES = (("max_tokens", "GUIDESEARCH_MAX_TOKENS"), ("max_file_bytes", "GUIDESEARCH_MAX_FILE_BYTES"))
+
+
+def _whole_number(variable: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{variable}={value!r} is not a whole number: set it to one, or unset it.") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that shapes the index and the answers.
@@ -70,14 +82,23 @@ class Settings:
         """Defaults, then GUIDESEARCH_* environment variables, then explicit overrides.
 
         None-valued overrides are ignored so that unset command-line flags keep the default.
+
+        Raises:
+            SettingsError: a variable holds a value that cannot work (the message names it).
         """
         values: dict[str, object] = {}
-        for name, var in (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
-                          ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE")):
+        for name, var in _TEXT_VARIABLES:
             if os.environ.get(var):
                 values[name] = os.environ[var]
+        for name, var in _NUMBER_VARIABLES:
+            if os.environ.get(var):
+                values[name] = _whole_number(var, os.environ[var])
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def effective_max_tokens(self, model_max_tokens: int) -> int:
+        """Tokens per chunk: the setting, capped at what the model reads (None: the model's)."""
+        return min(self.max_tokens or model_max_tokens, model_max_tokens)
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with some fields changed."""

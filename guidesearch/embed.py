@@ -78,6 +78,8 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text as the model reads it, special tokens included, nothing truncated."""
+        if not texts:   # the tokenizer fails on an empty batch
+            return []
         encoded = self._model.tokenizer(list(texts), add_special_tokens=True, truncation=False)
         return [len(ids) for ids in encoded["input_ids"]]
 

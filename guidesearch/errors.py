@@ -17,6 +17,10 @@ class CorpusError(GuideSearchError):
     """The corpus folder is missing, empty or holds no readable guide."""
 
 
+class ChunkError(GuideSearchError):
+    """A section cannot be cut into chunks the model reads whole (the guide is skipped)."""
+
+
 class ModelError(GuideSearchError):
     """The embedding model cannot be loaded."""
 

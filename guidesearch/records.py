@@ -109,6 +109,12 @@ class Hit:
     def text(self) -> str:
         return self.chunk.text
 
+    def to_dict(self) -> dict:
+        """The hit as JSON-ready data: the one conversion the CLI, evaluate and servers share."""
+        return {"rank": self.rank, "score": round(self.score, 6), "cosine": round(self.cosine, 6),
+                "source": self.source, "title": self.title, "heading": self.heading,
+                "headings": list(self.headings), "text": self.text, "chunk_id": self.chunk.chunk_id}
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -119,6 +125,12 @@ class SearchResult:
     covered: bool
     missing_terms: tuple[str, ...] = ()   # key terms of the question the guides never mention
     truncated: bool = False     # the question was longer than what is read, and was cut
+
+    def to_dict(self) -> dict:
+        """The result as JSON-ready data."""
+        return {"question": self.question, "covered": self.covered, "message": self.message,
+                "missing_terms": list(self.missing_terms), "truncated": self.truncated,
+                "hits": [hit.to_dict() for hit in self.hits]}
 
     @property
     def message(self) -> str:

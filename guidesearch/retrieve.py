@@ -9,6 +9,7 @@ import numpy as np
 from guidesearch.config import Mode, Settings
 from guidesearch.coverage import CoverageCheck
 from guidesearch.embed import TextEncoder
+from guidesearch.fusion import fuse, order
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
 from guidesearch.store import StoredIndex, load_index
@@ -34,7 +35,7 @@ class Searcher:
         Raises:
             IndexMissingError, IndexMismatchError, IndexCorruptError: see store.load_index.
         """
-        index = load_index(settings.index_dir, encoder.name, settings.max_tokens)
+        index = load_index(settings.index_dir, encoder.name)
         return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings))
 
     def search(self, question: str, top_k: int | None = None, mode: Mode | None = None) -> SearchResult:
@@ -55,15 +56,17 @@ class Searcher:
         cosines = self.index.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
         hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
                      for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
+        # Coverage is a property of the question and the corpus, not of the ranking shown: it
+        # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[rows[:3]])
+        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]])
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
 
     def _fit_model(self, text: str) -> tuple[str, bool]:
         """Cut a question to the tokens the model reads, rather than let it truncate silently."""
-        limit = self.encoder.max_tokens
-        if len(text) < limit or self.encoder.count_tokens([text])[0] <= limit:
+        limit = self.encoder.max_tokens     # special tokens included, as count_tokens counts
+        if self.encoder.count_tokens([text])[0] <= limit:
             return text, False
         words = text.split(" ")
         low, high = 1, len(words)
@@ -93,13 +96,10 @@ class Searcher:
         """
         lexical_rows, _ = _top_k(lexical, CANDIDATES)
         rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
-        cosines = self.index.vectors[rows] @ query
         best = float(lexical.max()) if lexical.size else 0.0
-        scaled = lexical[rows] / best if best > 0 else np.zeros(len(rows), np.float32)
-        weight = self.settings.dense_weight
-        fused = weight * cosines + (1.0 - weight) * scaled
-        order = np.argsort(-fused, kind="stable")[:top_k]
-        return rows[order], fused[order]
+        fused = fuse(self.index.vectors[rows] @ query, lexical[rows], self.settings.dense_weight, best)
+        ranked = order(fused)[:top_k]
+        return rows[ranked], fused[ranked]
 
 
 def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,6 @@ the previous index in use. Records are JSON, never pickle.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,38 +18,57 @@ from pathlib import Path
 
 import numpy as np
 
+from guidesearch.config import Settings
 from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from guidesearch.ingest import list_guide_files
-from guidesearch.lexical import LexicalIndex, Vocabulary
-from guidesearch.records import Chunk
+from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
+from guidesearch.records import Chunk, FileStamp
 
-FORMAT_VERSION = 1
-CHUNKER_VERSION = 3     # bump when chunk.py or ingest.py change what chunks they produce
+FORMAT_VERSION = 2
+CHUNKER_VERSION = 4     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = "Rebuild it with: python build_index.py"
+# Vectors of chunks that left the index are kept this many at least (and as many as the index
+# holds), so a guide deleted and then restored, or an edit undone, is not embedded again.
+MIN_RETIRED = 2000
 
 
 @dataclass(frozen=True)
-class FileStamp:
-    """What the build saw of one corpus file: cheap fields first, the hash to be sure."""
+class IndexShape:
+    """Everything that shapes what the index holds: a difference in any of these is a reason
+    to rebuild. A future setting of that kind belongs here."""
 
-    sha256: str
-    size: int
-    mtime_ns: int
+    model_name: str
+    max_tokens: int             # effective: the setting capped at the model's maximum
+    chunker_version: int
+    max_file_bytes: int
+    stemmer: str
+
+    @classmethod
+    def of(cls, settings: Settings, model_max_tokens: int) -> "IndexShape":
+        return cls(settings.model_name, settings.effective_max_tokens(model_max_tokens),
+                   CHUNKER_VERSION, settings.max_file_bytes, stemmer_name())
+
+    def changes_from(self, built: "IndexShape") -> tuple[str, ...]:
+        """What differs from the shape an index was built with, one phrase each."""
+        labels = {"model_name": "the model", "max_tokens": "tokens per chunk",
+                  "chunker_version": "the chunker version", "max_file_bytes": "the file size limit",
+                  "stemmer": "the stemmer"}
+        return tuple(f"{label}: built with {getattr(built, name)!r}, now {getattr(self, name)!r}"
+                     for name, label in labels.items() if getattr(built, name) != getattr(self, name))
 
 
 @dataclass(frozen=True)
 class Manifest:
-    model_name: str
+    """What a build holds and how it was made; the last file a build writes."""
+
+    shape: IndexShape
     dimension: int
-    max_tokens: int
-    stemmer: str
-    files: dict[str, FileStamp]
-    skipped: dict[str, str]
-    counts: dict[str, int]
+    model_max_tokens: int
+    files: dict[str, FileStamp]         # every corpus file the build looked at, skipped or not
+    skipped: dict[str, str]             # source -> why it was not indexed
+    counts: dict[str, int]              # guides, sections, chunks
     built_at: str
     build_seconds: float
     versions: dict[str, str]
-    chunker_version: int = CHUNKER_VERSION
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -58,9 +76,34 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
+        """Parse and type-check a manifest.
+
+        Raises:
+            ValueError: not JSON, a field missing or of the wrong type.
+        """
         data = json.loads(text)
-        data["files"] = {name: FileStamp(**stamp) for name, stamp in data["files"].items()}
-        return cls(**data)
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            found = data.get("format_version") if isinstance(data, dict) else None
+            raise ValueError(f"format {found!r}, this version reads format {FORMAT_VERSION}")
+        _check_types(data, {"shape": dict, "dimension": int, "model_max_tokens": int, "files": dict,
+                            "skipped": dict, "counts": dict, "built_at": str,
+                            "build_seconds": (int, float), "versions": dict})
+        shape = IndexShape(**data["shape"])
+        _check_types(asdict(shape), {"model_name": str, "max_tokens": int, "chunker_version": int,
+                                     "max_file_bytes": int, "stemmer": str})
+        files = {str(name): FileStamp(**stamp) for name, stamp in data["files"].items()}
+        if not all(isinstance(v, int) for v in data["counts"].values()) \
+                or not {"guides", "sections", "chunks"} <= set(data["counts"]):
+            raise ValueError("counts must hold whole numbers of guides, sections and chunks")
+        return cls(**{**data, "shape": shape, "files": files})
+
+
+def _check_types(data: dict, expected: dict[str, type | tuple[type, ...]]) -> None:
+    for name, kind in expected.items():
+        if name not in data:
+            raise ValueError(f"{name!r} is missing")
+        if not isinstance(data[name], kind) or isinstance(data[name], bool):
+            raise ValueError(f"{name!r} has the wrong type ({type(data[name]).__name__})")
 
 
 @dataclass
@@ -94,16 +137,23 @@ def current_build(index_dir: Path) -> Path | None:
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The manifest of the current build, or None when nothing has been built."""
     folder = current_build(index_dir)
-    if folder is None:
-        return None
+    return None if folder is None else manifest_of(folder)
+
+
+def manifest_of(folder: Path) -> Manifest:
+    """The manifest of one build folder.
+
+    Raises:
+        IndexCorruptError: missing, unreadable, or from another format.
+    """
     try:
         return Manifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IndexCorruptError(f"The manifest in {folder} is unreadable ({exc}). {REBUILD}") from exc
 
 
 def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,
-                lexical: LexicalIndex, vocabulary: Vocabulary) -> Path:
+                lexical: LexicalIndex, vocabulary: Vocabulary, retired: "RetiredVectors") -> Path:
     """Write a complete build beside the current one, then switch CURRENT to it atomically."""
     import faiss
     index_dir = Path(index_dir)
@@ -117,6 +167,7 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
             out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     lexical.save(staging / "bm25")
     vocabulary.save(staging)
+    retired.save(staging)
     # The manifest is written last: a folder with a manifest is a complete build.
     (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     _fsync_tree(staging)
@@ -163,51 +214,46 @@ def remove_old_builds(index_dir: Path, keep: set[str]) -> None:
             old.unlink(missing_ok=True)
 
 
-def load_index(index_dir: Path, model_name: str, max_tokens: int | None,
-               check_settings: bool = True) -> StoredIndex:
-    """Load the current build and check it against the settings and against itself.
+def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
+    """Load the current build, check that it serves this model and agrees with itself.
 
-    check_settings=False skips the first check; the build uses it to reuse vectors across a
-    change of chunking.
+    CURRENT is read once: every file comes from the build folder it named then, even when a
+    rebuild swaps in another one meanwhile. model_name=None skips the model check (the build
+    uses it to decide what it can reuse).
 
     Raises:
         IndexMissingError: nothing has been built.
-        IndexMismatchError: built with another model or chunking.
+        IndexMismatchError: built with another model, stemmer or format.
         IndexCorruptError: a file is truncated, corrupted, or disagrees with the others.
     """
-    manifest = read_manifest(index_dir)
-    if manifest is None:
+    folder = current_build(index_dir)
+    if folder is None:
         raise IndexMissingError(f"No index in {index_dir}. Build it with: python build_index.py")
-    problem = settings_mismatch(manifest, model_name, max_tokens) if check_settings else ""
+    manifest = manifest_of(folder)
+    problem = incompatibility(manifest, model_name) if model_name is not None else ""
     if problem:
         raise IndexMismatchError(f"The index in {index_dir} {problem}. {REBUILD}")
-    folder = current_build(index_dir)
-    assert folder is not None
     chunks = _read_chunks(folder / "chunks.jsonl")
     dense, vectors = _read_vectors(folder / "vectors.faiss", manifest.dimension)
     lexical = _read_lexical(folder / "bm25")
     vocabulary = _read_vocabulary(folder)
     sizes = {"chunk records": len(chunks), "vectors": dense.ntotal, "BM25 documents": lexical.size,
-             "manifest count": manifest.counts.get("chunks", -1)}
+             "manifest count": manifest.counts["chunks"]}
     if len(set(sizes.values())) != 1:
         found = ", ".join(f"{count} {name}" for name, count in sizes.items())
         raise IndexCorruptError(f"The index in {folder} disagrees with itself ({found}). {REBUILD}")
     return StoredIndex(folder, manifest, chunks, dense, lexical, vocabulary, vectors)
 
 
-def settings_mismatch(manifest: Manifest, model_name: str, max_tokens: int | None) -> str:
-    """Why the index cannot serve these settings, or "" when it can."""
-    from guidesearch.lexical import stemmer_name
-    if manifest.format_version != FORMAT_VERSION:
-        return f"has format {manifest.format_version}; this version reads format {FORMAT_VERSION}"
-    if manifest.model_name != model_name:
-        return f"was built with the model {manifest.model_name!r}, not {model_name!r}"
-    if max_tokens is not None and manifest.max_tokens != max_tokens:
-        return f"was built with {manifest.max_tokens}-token chunks, not {max_tokens}"
-    if manifest.chunker_version != CHUNKER_VERSION:
-        return f"was built by chunker version {manifest.chunker_version}, not {CHUNKER_VERSION}"
-    if manifest.stemmer != stemmer_name():
-        return f"was built with the stemmer {manifest.stemmer!r}, not {stemmer_name()!r}"
+def incompatibility(manifest: Manifest, model_name: str) -> str:
+    """Why the index cannot answer questions embedded by this model, or "" when it can.
+
+    Other differences of shape (chunk size, file size limit) leave it usable but out of date.
+    """
+    if manifest.shape.model_name != model_name:
+        return f"was built with the model {manifest.shape.model_name!r}, not {model_name!r}"
+    if manifest.shape.stemmer != stemmer_name():
+        return f"was built with the stemmer {manifest.shape.stemmer!r}, not {stemmer_name()!r}"
     return ""
 
 
@@ -255,68 +301,29 @@ def _read_lexical(folder: Path) -> LexicalIndex:
         raise IndexCorruptError(f"The BM25 index {folder} is unreadable ({exc}). {REBUILD}") from exc
 
 
-@dataclass(frozen=True)
-class Staleness:
-    """How the corpus and settings differ from what the index was built from."""
+class RetiredVectors:
+    """Vectors of chunks that are no longer in the index, by embed key, newest first."""
 
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    settings: str = ""          # why the settings no longer match, or ""
-    missing: bool = False       # no index at all
+    def __init__(self, keys: list[str], vectors: np.ndarray) -> None:
+        self.keys = keys
+        self.vectors = vectors
 
-    @property
-    def fresh(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.settings or self.missing)
+    @classmethod
+    def empty(cls, dimension: int) -> "RetiredVectors":
+        return cls([], np.zeros((0, dimension), np.float32))
 
-    def describe(self) -> str:
-        """One line per difference, for the CLI and the page."""
-        if self.missing:
-            return "No index has been built yet."
-        lines = [f"The index {self.settings}."] if self.settings else []
-        for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
-            if names:
-                shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-                lines.append(f"{len(names)} guide file(s) {label} since the build: {shown}")
-        return "\n".join(lines) if lines else "The index is up to date."
+    def save(self, folder: Path) -> None:
+        (folder / "retired.json").write_text(json.dumps(self.keys), encoding="utf-8")
+        np.save(folder / "retired.npy", self.vectors, allow_pickle=False)
 
-
-def stamp_file(path: Path, known: FileStamp | None = None) -> FileStamp:
-    """A file's stamp; the hash is reused from `known` when size and time have not moved."""
-    info = path.stat()
-    if known is not None and known.size == info.st_size and known.mtime_ns == info.st_mtime_ns:
-        return known
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        digest = "unreadable"
-    return FileStamp(digest, info.st_size, info.st_mtime_ns)
-
-
-def check_freshness(index_dir: Path, corpus_dir: Path, model_name: str,
-                    max_tokens: int | None) -> Staleness:
-    """Compare the index with the corpus folder and the settings.
-
-    Cheap enough to run on every question: files whose size and modification time match the
-    manifest are not read.
-    """
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        return Staleness(missing=True)
-    added, changed = [], []
-    present = set()
-    for path in list_guide_files(corpus_dir) if Path(corpus_dir).is_dir() else []:
-        source = path.relative_to(corpus_dir).as_posix()
-        present.add(source)
-        known = manifest.files.get(source)
+    @classmethod
+    def load(cls, folder: Path, dimension: int) -> "RetiredVectors":
+        """What a build kept; nothing when the files are missing or damaged (a cache only)."""
         try:
-            stamp = stamp_file(path, known)
-        except OSError:
-            continue
-        if known is None:
-            added.append(source)
-        elif stamp.sha256 != known.sha256:
-            changed.append(source)
-    removed = sorted(set(manifest.files) - present)
-    return Staleness(tuple(added), tuple(changed), tuple(removed),
-                     settings_mismatch(manifest, model_name, max_tokens))
+            keys = json.loads((folder / "retired.json").read_text(encoding="utf-8"))
+            vectors = np.load(folder / "retired.npy", allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return cls.empty(dimension)
+        if not isinstance(keys, list) or vectors.shape != (len(keys), dimension):
+            return cls.empty(dimension)
+        return cls([str(key) for key in keys], vectors.astype(np.float32, copy=False))

@@ -15,7 +15,8 @@ from guidesearch.build import build_index, build_lock
 from guidesearch.config import Settings
 from guidesearch.errors import BuildLockedError, CorpusError
 from guidesearch.retrieve import Searcher
-from guidesearch.store import check_freshness, current_build, load_index
+from guidesearch.freshness import check_freshness
+from guidesearch.store import current_build, load_index
 
 from conftest import FakeEncoder, make_corpus
 
@@ -60,8 +61,8 @@ def test_other_chunking_settings_re_embed_what_they_change(settings, fake_encode
     build_index(settings, fake_encoder)
     smaller = build_index(settings.with_(max_tokens=32), FakeEncoder())
     assert smaller.embedded > 0 and smaller.reused == 3     # the short sections are the same text
-    assert load_index(settings.index_dir, fake_encoder.name, 32).manifest.max_tokens == 32
-    assert not check_freshness(settings.index_dir, settings.corpus_dir, fake_encoder.name, 64).fresh
+    assert load_index(settings.index_dir, fake_encoder.name).manifest.shape.max_tokens == 32
+    assert not check_freshness(settings).fresh and check_freshness(settings.with_(max_tokens=32)).fresh
 
 
 def test_other_model_never_reuses_vectors(settings, fake_encoder):
@@ -140,11 +141,10 @@ def test_new_chunker_version_rebuilds_but_reuses_unchanged_vectors(settings, fak
     from guidesearch import store
     build_index(settings, fake_encoder)
     monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + 1)
-    assert "chunker version" in check_freshness(settings.index_dir, settings.corpus_dir,
-                                                fake_encoder.name, None).describe()
+    assert "chunker version" in check_freshness(settings).describe()
     report = build_index(settings, FakeEncoder())
     assert (report.embedded, report.reused) == (0, 3)
-    assert check_freshness(settings.index_dir, settings.corpus_dir, fake_encoder.name, None).fresh
+    assert check_freshness(settings).fresh
 
 
 def test_searches_answer_from_the_old_index_until_the_new_one_is_swapped_in(settings, fake_encoder):

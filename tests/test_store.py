@@ -11,7 +11,8 @@ from guidesearch.build import build_index
 from guidesearch.config import Settings
 from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from guidesearch.retrieve import Searcher, dense_top_k
-from guidesearch.store import check_freshness, current_build, load_index
+from guidesearch.freshness import check_freshness
+from guidesearch.store import current_build, load_index
 
 from conftest import SMALL_GUIDES
 
@@ -33,13 +34,13 @@ def test_faiss_top_k_equals_brute_force_numpy(seed_searcher, encoder):
 
 
 def test_round_trip_keeps_chunks_vectors_and_manifest(fake_settings, fake_encoder):
-    index = load_index(fake_settings.index_dir, fake_encoder.name, None)
+    index = load_index(fake_settings.index_dir, fake_encoder.name)
     assert [c.heading for c in index.chunks] == ["Causes", "Treatment", "Symptoms"]
     assert index.chunks[2].source == "feet/numb.md" and index.chunks[2].headings == ("Numb Feet", "Symptoms")
     expected = fake_encoder.encode([c.embed_text for c in index.chunks])
     np.testing.assert_allclose(index.vectors, expected, atol=1e-6)
     manifest = index.manifest
-    assert manifest.model_name == "fake-encoder" and manifest.dimension == 64 and manifest.max_tokens == 64
+    assert (manifest.shape.model_name, manifest.dimension, manifest.shape.max_tokens) == ("fake-encoder", 64, 64)
     assert manifest.counts == {"guides": 2, "sections": 3, "chunks": 3}
     assert set(manifest.files) == {"cramps.md", "feet/numb.md"}
     assert len(manifest.files["cramps.md"].sha256) == 64
@@ -48,25 +49,26 @@ def test_round_trip_keeps_chunks_vectors_and_manifest(fake_settings, fake_encode
 
 def test_no_index_names_the_build_command(tmp_path):
     with pytest.raises(IndexMissingError, match="python build_index.py"):
-        load_index(tmp_path / "index", "fake-encoder", None)
+        load_index(tmp_path / "index", "fake-encoder")
 
 
 def test_other_model_or_chunking_is_detected(fake_settings):
     with pytest.raises(IndexMismatchError, match="model 'fake-encoder', not 'all-MiniLM-L6-v2'"):
-        load_index(fake_settings.index_dir, "all-MiniLM-L6-v2", None)
-    with pytest.raises(IndexMismatchError, match="64-token chunks, not 128"):
-        load_index(fake_settings.index_dir, "fake-encoder", 128)
-    staleness = check_freshness(fake_settings.index_dir, fake_settings.corpus_dir, "other-model", None)
-    assert not staleness.fresh and "other-model" in staleness.describe()
+        load_index(fake_settings.index_dir, "all-MiniLM-L6-v2")
+    other_model = check_freshness(fake_settings.with_(model_name="other-model"))
+    assert not other_model.fresh and "other-model" in other_model.describe()
+    assert len(other_model.settings) == 1          # the model alone, not a made-up token change
+    smaller = check_freshness(fake_settings.with_(max_tokens=32))
+    assert smaller.settings == ("tokens per chunk: built with 64, now 32",)
 
 
 def test_changed_added_and_removed_guides_are_detected(fake_settings):
     corpus = fake_settings.corpus_dir
-    assert check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None).fresh
+    assert check_freshness(fake_settings).fresh
     (corpus / "cramps.md").write_text(SMALL_GUIDES["cramps.md"] + "\nMore text.\n", encoding="utf-8")
     (corpus / "new.txt").write_text("New Guide\nBody.\n", encoding="utf-8")
     (corpus / "feet" / "numb.md").unlink()
-    staleness = check_freshness(fake_settings.index_dir, corpus, "fake-encoder", None)
+    staleness = check_freshness(fake_settings)
     assert (staleness.changed, staleness.added, staleness.removed) == (("cramps.md",), ("new.txt",), ("feet/numb.md",))
     assert "1 guide file(s) changed since the build: cramps.md" in staleness.describe()
 
@@ -74,7 +76,7 @@ def test_changed_added_and_removed_guides_are_detected(fake_settings):
 def test_touched_but_unchanged_file_is_not_stale(fake_settings):
     path = fake_settings.corpus_dir / "cramps.md"
     path.write_bytes(path.read_bytes())   # new modification time, same content
-    assert check_freshness(fake_settings.index_dir, fake_settings.corpus_dir, "fake-encoder", None).fresh
+    assert check_freshness(fake_settings).fresh
 
 
 @pytest.mark.parametrize("name", ["vectors.faiss", "chunks.jsonl", "manifest.json", "vocabulary.npy",
@@ -86,24 +88,24 @@ def test_truncated_index_file_gives_an_error_naming_the_fix(fake_settings, fake_
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(IndexCorruptError, match="python build_index.py"):
-        load_index(fake_settings.index_dir, fake_encoder.name, None)
+        load_index(fake_settings.index_dir, fake_encoder.name)
 
 
 def test_records_that_disagree_with_the_vectors_are_detected(fake_settings, fake_encoder):
     path = current_build(fake_settings.index_dir) / "chunks.jsonl"
     path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="disagrees with itself .*2 chunk records, 3 vectors"):
-        load_index(fake_settings.index_dir, fake_encoder.name, None)
+        load_index(fake_settings.index_dir, fake_encoder.name)
 
 
 def test_garbage_in_files_is_reported_not_crashed(fake_settings, fake_encoder):
     folder = current_build(fake_settings.index_dir)
     (folder / "vectors.faiss").write_bytes(b"\x00garbage" * 40)
     with pytest.raises(IndexCorruptError, match="vector file"):
-        load_index(fake_settings.index_dir, fake_encoder.name, None)
+        load_index(fake_settings.index_dir, fake_encoder.name)
     (fake_settings.index_dir / "CURRENT").write_text("../../etc\n")
     with pytest.raises(IndexCorruptError, match="not a build folder"):
-        load_index(fake_settings.index_dir, fake_encoder.name, None)
+        load_index(fake_settings.index_dir, fake_encoder.name)
 
 
 def test_chunk_records_are_json_lines(fake_settings):
