@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Sequence
 
@@ -18,7 +19,9 @@ from guidesearch.errors import GuideSearchError
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with the flags given on the command line on top."""
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
-                             model_name=args.model, mode=getattr(args, "mode", None))
+                             model_name=args.model, mode=getattr(args, "mode", None),
+                             max_tokens=getattr(args, "max_tokens", None),
+                             max_file_bytes=getattr(args, "max_file_bytes", None))
 
 
 def open_searcher(settings: Settings):
@@ -32,7 +35,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     searcher = open_searcher(settings)
     result = searcher.search(args.question, top_k=args.k)
     if args.json:
-        print(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
     if result.truncated:
         print("(The question was long and was cut to what the model reads.)")
@@ -43,14 +46,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({hit.source}, score {hit.score:.3f}){marker}")
         print(hit.text)
     return 0
-
-
-def _result_json(result) -> dict:
-    return {"question": result.question, "covered": result.covered, "message": result.message,
-            "missing_terms": list(result.missing_terms), "truncated": result.truncated,
-            "hits": [{"rank": h.rank, "score": h.score, "cosine": h.cosine, "source": h.source,
-                      "title": h.title, "heading": h.heading, "headings": list(h.headings),
-                      "text": h.text} for h in result.hits]}
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -76,11 +71,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from guidesearch.build import build_index
     from guidesearch.embed import Embedder
-    settings = settings_from(args)
-    if args.max_file_bytes:
-        settings = settings.with_(max_file_bytes=args.max_file_bytes)
     if args.check:
         return cmd_check(args)
+    settings = settings_from(args)
     encoder = Embedder(settings.model_name)
     report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
                          wait_seconds=args.wait, log=print)
@@ -89,21 +82,24 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from guidesearch.store import check_freshness
-    settings = settings_from(args)
-    staleness = check_freshness(settings.index_dir, settings.corpus_dir, settings.model_name,
-                                settings.max_tokens)
-    print(staleness.describe())
-    if not staleness.fresh:
+    from guidesearch.freshness import check_freshness
+    diff = check_freshness(settings_from(args))
+    print(diff.describe())
+    if not diff.fresh:
         print("Rebuild with: python build_index.py")
-    return 0 if staleness.fresh else 1
+    return 0 if diff.fresh else 1
 
 
 def _common(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
     parser.add_argument("--index", help="index folder (default: index/, or GUIDESEARCH_INDEX)")
     parser.add_argument("--model", help="sentence-transformers model name or folder (GUIDESEARCH_MODEL)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     if corpus:
         parser.add_argument("--corpus", help="corpus folder (default: corpus/, or GUIDESEARCH_CORPUS)")
+        parser.add_argument("--max-file-bytes", type=int, metavar="BYTES",
+                            help="skip guide files larger than this (GUIDESEARCH_MAX_FILE_BYTES)")
+        parser.add_argument("--max-tokens", type=int, metavar="TOKENS",
+                            help="tokens per chunk, at most the model's (GUIDESEARCH_MAX_TOKENS)")
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -113,7 +109,6 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="exit 0 if the index matches the corpus and settings, 1 with the reason if not")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another build to finish (default: stop at once)")
-    parser.add_argument("--max-file-bytes", type=int, help="skip guide files larger than this")
     parser.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     parser.set_defaults(run=cmd_build)
     return parser
@@ -146,7 +141,8 @@ def main_parser() -> argparse.ArgumentParser:
 
 
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
-    """Parse, run, and turn the package's errors into one line on stderr and exit code 1."""
+    """Parse, run, and end every failure in one line on stderr: the package's errors say what
+    to do (exit 1); anything else is a bug, shown whole only with --debug (exit 2)."""
     args = parser.parse_args(argv)
     if getattr(args, "k", 1) < 1:
         parser.error("-k must be at least 1")
@@ -156,8 +152,20 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("Interrupted; the previous index is still in place.", file=sys.stderr)
+        after = " The previous index is still in place." if args.run is cmd_build else ""
+        print(f"error: interrupted.{after}", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line, and the way to see more
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. This is a bug in Guide "
+              "Search; run again with --debug to see the traceback, and report it.", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
