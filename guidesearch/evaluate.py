@@ -356,6 +356,4 @@ def outcome_line(outcome: Outcome) -> dict:
 
 
 def _hit_line(hit: Hit, grade: int) -> dict:
-    return {"rank": hit.rank, "score": round(hit.score, 6), "cosine": round(hit.cosine, 6),
-            "source": hit.source, "heading": hit.heading, "headings": list(hit.headings),
-            "text": hit.text, "relevant": bool(grade), "grade": grade}
+    return {**hit.to_dict(), "relevant": bool(grade), "grade": grade}
