@@ -50,25 +50,31 @@ class BuildReport:
     diff: IndexDiff             # what changed since the previous build (see freshness.diff_index)
     skipped: tuple[SkippedFile, ...]
     rebuilt: bool = True        # False: the index was already up to date and was left as it is
+    skipped_before: frozenset[str] = frozenset()    # files the previous build did not index
 
+    # Guides are counted by what the index holds: a file indexed now that was skipped before
+    # (the size limit was raised, say) is added; one indexed before and skipped now is removed.
     @property
     def added(self) -> tuple[str, ...]:
-        return tuple(s for s in self.diff.added if s not in self._skipped_sources)
+        return tuple(sorted(s for s in (*self.diff.added, *self.diff.changed, *self.diff.unchanged)
+                            if s not in self._skipped_now and (s in self.diff.added or s in self.skipped_before)))
 
     @property
     def changed(self) -> tuple[str, ...]:
-        return tuple(s for s in self.diff.changed if s not in self._skipped_sources)
+        return tuple(s for s in self.diff.changed if s not in self._skipped_now and s not in self.skipped_before)
 
     @property
     def removed(self) -> tuple[str, ...]:
-        return self.diff.removed
+        gone = [s for s in (*self.diff.changed, *self.diff.unchanged)
+                if s in self._skipped_now and s not in self.skipped_before]
+        return tuple(sorted((*self.diff.removed, *gone)))
 
     @property
     def unchanged(self) -> int:
-        return sum(1 for s in self.diff.unchanged if s not in self._skipped_sources)
+        return sum(1 for s in self.diff.unchanged if s not in self._skipped_now and s not in self.skipped_before)
 
     @property
-    def _skipped_sources(self) -> set[str]:
+    def _skipped_now(self) -> set[str]:
         return {item.source for item in self.skipped}
 
     def summary(self) -> str:
@@ -161,8 +167,9 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         manifest = _manifest(shape, encoder, scan, chunks, started)
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
     diff = diff_index(manifest_before, manifest.files, shape)
+    before_skipped = frozenset(manifest_before.skipped) if manifest_before else frozenset()
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
-                       reused, manifest.build_seconds, diff, scan.skipped)
+                       reused, manifest.build_seconds, diff, scan.skipped, skipped_before=before_skipped)
 
 
 def _readable_manifest(settings: Settings) -> Manifest | None:
@@ -177,7 +184,8 @@ def _unchanged_report(previous: StoredIndex, diff: IndexDiff, seconds: float) ->
     counts = previous.manifest.counts
     skipped = tuple(SkippedFile(source, reason) for source, reason in previous.manifest.skipped.items())
     return BuildReport(previous.folder, counts["guides"], counts["sections"], counts["chunks"], 0,
-                       counts["chunks"], seconds, diff, skipped, rebuilt=False)
+                       counts["chunks"], seconds, diff, skipped, rebuilt=False,
+                       skipped_before=frozenset(previous.manifest.skipped))
 
 
 def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,

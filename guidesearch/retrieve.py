@@ -64,19 +64,19 @@ class Searcher:
                             clean.truncated or cut_to_model)
 
     def _fit_model(self, text: str) -> tuple[str, bool]:
-        """Cut a question to the tokens the model reads, rather than let it truncate silently."""
-        limit = self.encoder.max_tokens     # special tokens included, as count_tokens counts
-        if self.encoder.count_tokens([text])[0] <= limit:
+        """Cut a question to the tokens the model reads, rather than let it truncate silently:
+        at a word boundary, or between characters when one word alone is too long."""
+        if self._fits(text):
             return text, False
         words = text.split(" ")
-        low, high = 1, len(words)
-        while low < high:   # the longest prefix of words that fits
-            middle = (low + high + 1) // 2
-            if self.encoder.count_tokens([" ".join(words[:middle])])[0] <= limit:
-                low = middle
-            else:
-                high = middle - 1
-        return " ".join(words[:low]), True
+        fitting = _longest_fitting(len(words), lambda n: self._fits(" ".join(words[:n])))
+        if fitting:
+            return " ".join(words[:fitting]), True
+        return text[:_longest_fitting(len(words[0]), lambda n: self._fits(text[:n]))], True
+
+    def _fits(self, text: str) -> bool:
+        # max_tokens counts the special tokens, as count_tokens does.
+        return self.encoder.count_tokens([text])[0] <= self.encoder.max_tokens
 
     def _rank(self, text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], mode: Mode,
               top_k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +100,18 @@ class Searcher:
         fused = fuse(self.index.vectors[rows] @ query, lexical[rows], self.settings.dense_weight, best)
         ranked = order(fused)[:top_k]
         return rows[ranked], fused[ranked]
+
+
+def _longest_fitting(count: int, fits) -> int:
+    """The largest n in 0..count with fits(n), for fits true up to some n and false after."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:

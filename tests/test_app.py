@@ -78,3 +78,30 @@ def test_damaged_index_is_reported_with_a_rebuild_button(page_env):
     assert any("Indexed 1 guide(s)" in s.value for s in fresh.success)
     fresh.text_input[0].input("what is TENS").run()
     assert "Alternative Therapies" in "\n".join(m.value for m in fresh.markdown)
+
+
+def test_an_unexpected_error_is_one_line_on_the_page(page_env, monkeypatch):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    from guidesearch.retrieve import Searcher
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Searcher, "search", broken)
+    page.text_input[0].input("leg cramps").run()
+    assert not page.exception
+    assert [e.value for e in page.error] == [
+        "Something went wrong: RuntimeError. This is a bug in Guide Search; start the page with "
+        "`streamlit run app.py -- --debug` to see the details."]
+
+
+def test_rebuild_button_after_deleting_a_guide_works_with_the_real_model(page_env):
+    (page_env / "corpus" / "extra.md").write_text("# Shin Splints\n\n## Causes\n\nRunning on hard ground.\n")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    (page_env / "corpus" / "extra.md").unlink()
+    page.run()
+    assert any("1 guide file(s) removed since the build: extra.md" in w.value for w in page.warning)
+    page.button[0].click().run()
+    assert not page.exception and not page.error
+    page.text_input[0].input("shin splints from running on hard ground").run()
+    assert "Shin Splints" not in "\n".join(m.value for m in page.markdown)

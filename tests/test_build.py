@@ -180,3 +180,61 @@ def test_a_corrupted_index_is_rebuilt_even_when_the_guides_have_not_changed(sett
     report = build_index(settings, FakeEncoder())
     assert report.rebuilt and report.embedded == 3
     assert Searcher.open(settings, fake_encoder).search("tingling toes").hits[0].source == "feet/numb.md"
+
+
+def test_an_edit_made_while_the_build_embeds_shows_as_stale(settings, fake_encoder):
+    """The manifest holds the stamps of the bytes that were read, never a second look."""
+    path = settings.corpus_dir / "cramps.md"
+    encode = fake_encoder.encode
+
+    def edit_then_encode(texts, *args, **kwargs):
+        path.write_text(path.read_text() + "\nAn edit made during the build.\n", encoding="utf-8")
+        return encode(texts)
+
+    fake_encoder.encode = edit_then_encode
+    build_index(settings, fake_encoder)
+    diff = check_freshness(settings)
+    assert diff.changed == ("cramps.md",) and not diff.fresh
+    report = build_index(settings, FakeEncoder())
+    assert report.rebuilt and report.changed == ("cramps.md",)
+    assert "edit made during the build" in "\n".join(c.text for c in load_index(settings.index_dir, "fake-encoder").chunks)
+
+
+def test_raising_the_size_limit_makes_the_index_stale_and_indexes_the_guide(settings, fake_encoder):
+    small = settings.with_(max_file_bytes=80)
+    report = build_index(small, fake_encoder)
+    assert [s.source for s in report.skipped] == ["cramps.md"] and check_freshness(small).fresh
+    raised = settings.with_(max_file_bytes=10_000)
+    assert check_freshness(raised).settings == ("the file size limit: built with 80, now 10000",)
+    assert build_index(raised, FakeEncoder()).added == ("cramps.md",)
+    assert check_freshness(raised).fresh
+
+
+def test_a_token_limit_above_the_models_is_capped_and_stays_fresh(settings, fake_encoder):
+    above = settings.with_(max_tokens=1000)             # the fake model reads 64
+    messages = []
+    build_index(above, fake_encoder, log=messages.append)
+    assert any("above what fake-encoder reads" in m for m in messages)
+    assert check_freshness(above).fresh and check_freshness(settings).fresh
+    assert not build_index(above, FakeEncoder()).rebuilt
+
+
+def test_a_guide_that_cannot_be_chunked_is_skipped_and_the_others_indexed(settings, fake_encoder):
+    heading = " ".join(["word"] * 700)
+    (settings.corpus_dir / "long-heading.md").write_text(f"# T\n\n## {heading}\n\nBody text here.\n",
+                                                        encoding="utf-8")
+    report = build_index(settings, fake_encoder)
+    assert report.guides == 2 and [s.source for s in report.skipped] == ["long-heading.md"]
+    assert "cannot be chunked" in report.skipped[0].reason and "\n" not in report.skipped[0].reason
+    assert check_freshness(settings).fresh
+
+
+def test_deleting_a_guide_with_nothing_else_changed_rebuilds_with_the_real_tokenizer(tmp_path, encoder):
+    corpus = make_corpus(tmp_path / "corpus", {"a.md": "# A\n\n## One\n\nFirst guide text.\n",
+                                               "b.md": "# B\n\n## Two\n\nSecond guide text.\n"})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, encoder)
+    (corpus / "b.md").unlink()
+    report = build_index(settings, encoder)
+    assert (report.removed, report.embedded) == (("b.md",), 0)
+    assert {c.source for c in load_index(settings.index_dir, encoder.name).chunks} == {"a.md"}

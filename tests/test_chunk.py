@@ -81,3 +81,8 @@ def test_split_keeps_closing_quotes_and_abbreviations(encoder):
     assert len(chunks) > 1
     assert " ".join(c.text for c in chunks) == text
     assert all(c.text.startswith("Doctors") for c in chunks)
+
+
+def test_no_sections_means_no_chunks_with_the_real_tokenizer(encoder):
+    assert chunk_sections([], encoder, 256) == []
+    assert encoder.count_tokens([]) == []

@@ -129,3 +129,27 @@ def test_bad_guides_beside_a_good_one_build_with_exit_0(tmp_path):
     done = run("build_index.py", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert done.returncode == 0, done.stderr
     assert "Indexed 2 guide(s)" in done.stdout and "Skipped empty.md: empty file" in done.stdout
+
+
+def test_an_unexpected_error_is_one_line_pointing_at_debug(monkeypatch, capsys, tmp_path):
+    from guidesearch import cli, freshness
+
+    def broken(settings):
+        raise RuntimeError("boom\nwith a second line")
+
+    monkeypatch.setattr(freshness, "check_freshness", broken)
+    args = ["check", "--corpus", str(tmp_path), "--index", str(tmp_path / "index")]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: unexpected RuntimeError: boom with a second line.")
+    assert "--debug" in err and "Traceback" not in err
+    assert cli.main([*args, "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: unexpected RuntimeError")
+
+
+def test_bad_setting_in_the_environment_is_one_line(tmp_path):
+    done = run("build_index.py", "--check", "--corpus", str(tmp_path), "--index", str(tmp_path / "i"),
+               env={"GUIDESEARCH_MAX_TOKENS": "lots"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "error: GUIDESEARCH_MAX_TOKENS='lots' is not a whole number: set it to one, or unset it."

@@ -42,3 +42,21 @@ def test_very_long_question_is_cut_to_what_the_model_reads(seed_searcher, encode
 def test_modes_are_selectable(seed_searcher):
     for mode in ("dense", "lexical", "hybrid"):
         assert seed_searcher.search("gabapentin", mode=mode).hits[0].heading == "Medications"
+
+
+def test_a_question_one_token_over_the_limit_is_cut_counting_special_tokens(seed_searcher, encoder):
+    question = "痛" * (encoder.max_tokens - 1)          # one token per character, plus [CLS] and [SEP]
+    assert encoder.count_tokens([question])[0] > encoder.max_tokens
+    result = seed_searcher.search(question)
+    assert result.truncated
+    assert encoder.count_tokens([result.question])[0] <= encoder.max_tokens
+
+
+@pytest.mark.parametrize("question", ["Is pickle juice good for leg cramps?", "What is gabapentin used for?",
+                                      "how do I bake sourdough bread", "tonic water for night cramps?",
+                                      "vitamin B12 deficiency", "crmaps in my calfs"])
+def test_not_covered_is_the_same_in_every_ranking_mode(seed_searcher, question):
+    verdicts = {mode: seed_searcher.search(question, mode=mode) for mode in ("dense", "lexical", "hybrid")}
+    assert len({(r.covered, r.missing_terms) for r in verdicts.values()}) == 1, verdicts
+    if question.startswith("Is pickle"):
+        assert not verdicts["lexical"].covered
