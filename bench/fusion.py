@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.embed import Embedder  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.fusion import fuse, order, reciprocal_rank_fusion  # noqa: E402
 from guidesearch.records import Hit, SearchResult  # noqa: E402
 from guidesearch.retrieve import CANDIDATES, Searcher, dense_top_k  # noqa: E402
 
@@ -38,15 +39,9 @@ def rank_all(searcher: Searcher, text: str) -> dict[str, np.ndarray]:
     rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
     cosines = searcher.index.vectors[rows] @ query
     best = float(lexical.max()) if lexical.size else 0.0
-    scaled = lexical[rows] / best if best > 0 else np.zeros(len(rows))
-    rankings = {f"convex w={w}": rows[np.argsort(-(w * cosines + (1 - w) * scaled), kind="stable")]
-                for w in WEIGHTS}
+    rankings = {f"convex w={w}": rows[order(fuse(cosines, lexical[rows], w, best))] for w in WEIGHTS}
     for k in (10, 60):
-        rrf = {}
-        for ranking in (dense_rows, lexical_rows):
-            for rank, row in enumerate(ranking, 1):
-                rrf[row] = rrf.get(row, 0.0) + 1.0 / (k + rank)
-        rankings[f"RRF k={k}"] = np.array(sorted(rrf, key=lambda r: -rrf[r]))
+        rankings[f"RRF k={k}"] = np.array(reciprocal_rank_fusion([dense_rows, lexical_rows], k=k))
     return rankings
 
 

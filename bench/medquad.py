@@ -28,7 +28,7 @@ from guidesearch.config import Settings  # noqa: E402
 from guidesearch.embed import Embedder  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.retrieve import Searcher  # noqa: E402
-from guidesearch.store import check_freshness  # noqa: E402
+from guidesearch.freshness import check_freshness  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "medquad"
 CREDIT = ("Contains data from MedQuAD (Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019), "
@@ -50,8 +50,7 @@ def parse_args() -> argparse.Namespace:
 
 def build(settings: Settings, encoder: Embedder) -> list[str]:
     """Build (or bring up to date) the benchmark index; lines describing the build."""
-    staleness = check_freshness(settings.index_dir, settings.corpus_dir, encoder.name, settings.max_tokens)
-    if staleness.fresh:
+    if check_freshness(settings).fresh:
         return [f"Index in {settings.index_dir} already up to date (built earlier; no build timed in this run)."]
     report = build_index(settings, encoder, show_progress=sys.stderr.isatty(), log=lambda m: print(m, flush=True))
     rate = report.embedded / report.seconds if report.seconds else 0.0
@@ -88,7 +87,7 @@ def main() -> None:
         figures, latencies, flagged = run_mode(searcher, questions, mode)
         cuts = statistics.quantiles(latencies, n=100)
         rows.append(f"| {mode} | {figures['Hit@1']:.3f} | {figures['Hit@5']:.3f} | {figures['Hit@10']:.3f} | "
-                    f"{figures['MRR@10']:.3f} | {figures['nDCG@10']:.3f} | {flagged:.3f} | "
+                    f"{figures['Recall@10']:.3f} | {figures['MRR@10']:.3f} | {figures['nDCG@10']:.3f} | {flagged:.3f} | "
                     f"{cuts[49] * 1000:.0f} | {cuts[94] * 1000:.0f} |")
         print(rows[-1], flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -96,8 +95,8 @@ def main() -> None:
         f"Command: python bench/medquad.py {' '.join(sys.argv[1:])}",
         f"Machine: {os.cpu_count()} cores; model {settings.model_name}; hybrid dense_weight {settings.dense_weight}",
         f"Questions: {len(questions):,} of {args.questions.name}", *lines, "",
-        "| mode | Hit@1 | Hit@5 | Hit@10 | MRR@10 | nDCG@10 | flagged not covered | p50 ms | p95 ms |",
-        "|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "| mode | Hit@1 | Hit@5 | Hit@10 | Recall@10 | MRR@10 | nDCG@10 | flagged not covered | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|", *rows, "",
         f"Peak memory (max RSS): {peak:,.0f} MB. Latency is the whole search call: cleaning, query "
         "embedding, ranking and the coverage check.", "", CREDIT])
     print("\n" + report)

@@ -13,14 +13,15 @@ from typing import Iterable, Sequence
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import ChunkError
 from guidesearch.records import Chunk, Section
-from guidesearch.text import is_table_line, split_sentences
+from guidesearch.text import is_table_line, sentence_pieces
 
 @dataclass(frozen=True)
 class _Unit:
     """A piece of section text that is never split further unless it alone is too long."""
 
     text: str
-    joiner: str          # what stood between it and the previous unit: "\n" or " "
+    joiner: str          # what stood between it and the previous unit: "\n", or the white space
+                         # between two sentences of a line, as written
 
 
 def chunk_sections(sections: Iterable[Section], encoder: TextEncoder, max_tokens: int) -> list[Chunk]:
@@ -84,9 +85,9 @@ def _units(text: str) -> Iterable[_Unit]:
         if table:
             yield _Unit("\n".join(table), "\n")
             table = []
-        sentences = split_sentences(line) if line.strip() else [line]
-        yield _Unit(sentences[0], "\n")
-        yield from (_Unit(sentence, " ") for sentence in sentences[1:])
+        pieces = sentence_pieces(line)
+        yield _Unit(pieces[0][0] + pieces[0][1], "\n")
+        yield from (_Unit(sentence, space) for space, sentence in pieces[1:])
     if table:
         yield _Unit("\n".join(table), "\n")
 

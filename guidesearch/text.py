@@ -86,19 +86,48 @@ def _segmenter():
 
 
 def split_sentences(line: str) -> list[str]:
-    """Sentences of one line of prose, in order, without the white space between them.
+    """Sentences of one line of prose, in order, without the white space between them."""
+    return [sentence for _, sentence in sentence_pieces(line)]
 
-    pysbd knows abbreviations ("St. John's wort", "Dr. Smith", "e.g."); when it cannot keep the
-    text whole (its segments must join back to the line), the line is split at plain boundaries.
+
+def sentence_pieces(line: str) -> list[tuple[str, str]]:
+    """(white space before, sentence) for each sentence of a line: joined back, they give the
+    line exactly, so a chunk cut between sentences keeps the text as written.
+
+    pysbd knows abbreviations ("St. John's wort", "Dr. Smith", "e.g."). A line is only ever cut
+    at white space; when pysbd fails or cannot give the line back, the plain pattern is used.
     """
+    if not line.strip():
+        return [("", line)]
+    cuts = _pysbd_cuts(line)
+    if cuts is None:
+        cuts = [match.span() for match in _SENTENCE_BOUNDARY.finditer(line)]
+    pieces: list[tuple[str, str]] = []
+    start, before = 0, ""
+    for gap_start, gap_end in cuts:
+        if gap_start > start:
+            pieces.append((before, line[start:gap_start]))
+            start, before = gap_end, line[gap_start:gap_end]
+    pieces.append((before, line[start:]))
+    return pieces
+
+
+def _pysbd_cuts(line: str) -> list[tuple[int, int]] | None:
+    """Spans of the white space between pysbd's sentences, or None when pysbd is not usable."""
     segmenter = _segmenter()
-    if segmenter is not None and line.strip():
-        try:
-            segments = segmenter.segment(line)
-        except Exception:  # pysbd's regexes fail on rare inputs; the plain split always works
-            segments = None
-        if segments and "".join(segments) == line:
-            pieces = [segment.strip() for segment in segments if segment.strip()]
-            indent = line[:len(line) - len(line.lstrip())]
-            return [indent + pieces[0], *pieces[1:]] if pieces else [line]
-    return _SENTENCE_BOUNDARY.split(line)
+    if segmenter is None:
+        return None
+    try:
+        segments = segmenter.segment(line)
+    except Exception:  # pysbd's regexes fail on rare inputs; the plain pattern always works
+        return None
+    if "".join(segments) != line:
+        return None
+    cuts, position = [], 0
+    for segment in segments[:-1]:
+        position += len(segment)
+        gap_start = len(line[:position].rstrip())
+        gap_end = len(line) - len(line[position:].lstrip())
+        if gap_start < gap_end:      # a cut only where white space separates the sentences
+            cuts.append((gap_start, gap_end))
+    return cuts
