@@ -4,31 +4,43 @@ Two formats:
 - Plain text (.txt), as guides are published: the first line is the title; headings are short
   lines without closing punctuation that introduce body text; an FAQ block at the end marks
   each question with a following line holding only "+".
-- Markdown (.md): "#" to "######" headings give the heading path; text before the first
-  heading belongs to the title; headings inside code fences are text.
+- Markdown (.md): CommonMark headings (ATX "#" to "######" and setext underlines), as
+  markdown-it-py finds them, give the heading path; text before the first heading belongs to the
+  title; a heading inside a code block, a list or a block quote is text.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+import charset_normalizer
+from markdown_it import MarkdownIt
 
 from guidesearch.errors import CorpusError
 from guidesearch.records import FileStamp, Guide, Section, SkippedFile
 from guidesearch.text import BULLET, TITLE_STOPWORDS, WORD
 
 GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
-_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _MD_SOURCE_LINE = re.compile(r"^Source:\s+https?://\S+$")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+# Control bytes that never occur in text (tab, line feed, form feed and carriage return do).
+_CONTROL_BYTES = bytes(code for code in range(32) if code not in b"\t\n\f\r")
+# The single-byte encodings of English and Western European guides, tried first.
+_WESTERN_ENCODINGS = ["cp1252", "latin_1"]
+# Only the block structure is needed: inline parsing (emphasis, links) is left off, and the
+# heading text is the inline source as written.
+_COMMONMARK = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+# Lines of Markdown parsed at a time, so that memory stays bounded on a very large guide.
+_WINDOW_LINES = 10_000
 
 
 @dataclass(frozen=True)
@@ -126,9 +138,17 @@ def read_guide(path: Path, source: str, max_file_bytes: int) -> Guide | SkippedF
 
 
 def decode_guide(data: bytes) -> str | None:
-    """Decode a guide's bytes: a byte-order mark wins, then UTF-8, then Windows-1252/Latin-1.
+    """Decode a guide's bytes, with its line breaks as "\n".
 
-    Returns None for binary content (NUL bytes without a BOM, or many control characters).
+    A byte-order mark (UTF-8, UTF-16, UTF-32) wins; then strict UTF-8; then Windows-1252 (or
+    Latin-1) when charset-normalizer finds that reading clean, else charset-normalizer's best
+    reading (Cyrillic, Hebrew, Japanese...). Western comes first because the guides are English
+    and charset-normalizer's own first choice on a short text is often a Central European, DOS or
+    Asian encoding: "Café" became "Cafď", "25°C" Chinese and "…" "à" in our measurements.
+
+    Returns:
+        The text, or None for binary content: NUL bytes without a byte-order mark, or control
+        bytes (other than tab, line breaks and form feed) in more than 1% of the first 64 KiB.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -136,16 +156,29 @@ def decode_guide(data: bytes) -> str | None:
                 return _normalise_newlines(data.decode(encoding))
             except UnicodeDecodeError:
                 return None
-    if b"\x00" in data:
+    if _looks_binary(data):
         return None
     try:
-        text = data.decode("utf-8")
+        return _normalise_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
-    controls = sum(1 for char in text[:65536] if ord(char) < 32 and char not in "\t\n\r\f")
-    if controls > 0.01 * min(len(text), 65536):
-        return None
-    return _normalise_newlines(text)
+        return _normalise_newlines(_guess_decode(data))
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes, or control bytes in more than 1% of the first 64 KiB."""
+    sample = data[:65536]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return b"\x00" in data or controls > 0.01 * len(sample)
+
+
+def _guess_decode(data: bytes) -> str:
+    """Text of bytes that are not UTF-8: Windows-1252 (or Latin-1) when charset-normalizer finds
+    that reading clean, else its best reading, else Latin-1 as the last resort."""
+    for encodings in (_WESTERN_ENCODINGS, None):
+        match = charset_normalizer.from_bytes(data, cp_isolation=encodings).best()
+        if match is not None:
+            return str(match)
+    return data.decode("cp1252") if _is_cp1252(data) else data.decode("latin-1")
 
 
 def _is_cp1252(data: bytes) -> bool:
@@ -162,7 +195,7 @@ def _normalise_newlines(text: str) -> str:
 
 def parse_guide(text: str, source: str) -> Iterator[Section]:
     """Sections of a guide, by the format its file name says."""
-    lines = text.split("\n")
+    lines = _normalise_newlines(text).split("\n")
     if source.lower().endswith((".md", ".markdown")):
         return parse_markdown(lines, source)
     return parse_plain_text(lines, source)
@@ -176,45 +209,116 @@ def title_from_source(source: str) -> str:
 
 # --- Markdown ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Block:
+    """A top-level block of a Markdown guide: its lines [start, end), and for a heading its
+    level (1-6) and text ("" for a bare "#")."""
+
+    start: int
+    end: int
+    level: int = 0
+    text: str = ""
+
+
 def parse_markdown(lines: list[str], source: str) -> Iterator[Section]:
-    """Sections of a Markdown guide, each with its heading path (title > h2 > h3 ...)."""
-    title = _markdown_title(lines) or title_from_source(source)
-    stack: list[tuple[int, str]] = []   # open headings below the title: (level, text)
+    """Sections of a Markdown guide, each with its heading path (title > h2 > h3 ...).
+
+    markdown-it-py finds the headings by CommonMark; each section's text is cut from the guide's
+    own lines between them, so it stays exactly as written. Only top-level headings count: one
+    inside a list or a block quote is part of that block's text. The title is the first heading
+    when that is a level-1 heading, else it comes from the file name.
+
+    Args:
+        lines: the guide's lines, without their line breaks.
+        source: the guide's path relative to the corpus folder.
+    """
+    lines = _split_carriage_returns(lines)
+    headings = _markdown_headings(lines)
+    leading = _through_first_named(headings)
+    first = leading[-1] if leading and leading[-1].text else None
+    title_heading = first if first is not None and first.level == 1 else None
+    title = title_heading.text if title_heading else title_from_source(source)
+    yield from _markdown_sections(lines, source, title, itertools.chain(leading, headings), title_heading)
+
+
+def _split_carriage_returns(lines: list[str]) -> list[str]:
+    """The lines as CommonMark counts them: a lone "\r" ends a line too."""
+    if not any("\r" in line for line in lines):
+        return lines
+    return _normalise_newlines("\n".join(lines)).split("\n")
+
+
+def _through_first_named(headings: Iterator[_Block]) -> list[_Block]:
+    """Headings taken from `headings` up to and including the first one with text."""
+    taken = []
+    for heading in headings:
+        taken.append(heading)
+        if heading.text:
+            break
+    return taken
+
+
+def _markdown_sections(lines: list[str], source: str, title: str, headings: Iterable[_Block],
+                       title_heading: _Block | None) -> Iterator[Section]:
+    """Sections cut from `lines` at the headings; the title heading opens the title's section."""
+    stack: list[_Block] = []    # open headings below the title
     body: list[str] = []
-    in_fence = False
-    seen_title = False
-    for line in lines:
-        if _MD_FENCE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else _MD_HEADING.match(line)
-        if match is None:
-            body.append(line)
-            continue
-        level, heading = len(match.group(1)), match.group(2).strip()
-        if not heading:
+    line = 0
+    for heading in headings:
+        body.extend(lines[line:heading.start])
+        line = heading.end
+        if not heading.text:
             continue   # a bare "#" marks nothing; its body stays with the section above
-        yield from _section(source, title, [text for _, text in stack], body)
+        yield from _section(source, title, [open_heading.text for open_heading in stack], body)
         body = []
-        if level == 1 and not seen_title and heading == title:
-            seen_title = True
+        if heading is title_heading:
             continue
-        while stack and stack[-1][0] >= level:
+        while stack and stack[-1].level >= heading.level:
             stack.pop()
-        stack.append((level, heading))
-    yield from _section(source, title, [text for _, text in stack], body)
+        stack.append(heading)
+    body.extend(lines[line:])
+    yield from _section(source, title, [open_heading.text for open_heading in stack], body)
 
 
-def _markdown_title(lines: list[str]) -> str | None:
-    """The first heading's text when it is a level-1 heading."""
-    in_fence = False
-    for line in lines:
-        if _MD_FENCE.match(line):
-            in_fence = not in_fence
+def _markdown_headings(lines: list[str], window_lines: int = _WINDOW_LINES) -> Iterator[_Block]:
+    """The top-level headings of a Markdown guide, in order.
+
+    The parser reads a window of lines at a time. Every block of a window but its last ended
+    before the window did, so it is parsed as in the whole guide; the next window starts where
+    the last of those ended. A window holding fewer than two blocks is doubled.
+    """
+    start, size = 0, window_lines
+    while start < len(lines):
+        end = min(len(lines), start + size)
+        blocks = _top_level_blocks(lines[start:end], start)
+        if end < len(lines):
+            if len(blocks) < 2:
+                size *= 2
+                continue
+            blocks = blocks[:-1]
+            end = blocks[-1].end
+        yield from (block for block in blocks if block.level)
+        start, size = end, window_lines
+
+
+def _top_level_blocks(lines: list[str], first_line: int) -> list[_Block]:
+    """The top-level blocks of `lines`, numbered from `first_line`."""
+    tokens = _COMMONMARK.parse("\n".join(lines))
+    blocks = []
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.nesting < 0 or token.map is None:
             continue
-        match = None if in_fence else _MD_HEADING.match(line)
-        if match and match.group(2).strip():
-            return match.group(2).strip() if len(match.group(1)) == 1 else None
-    return None
+        start, end = (first_line + number for number in token.map)
+        if token.type == "heading_open":
+            blocks.append(_Block(start, end, int(token.tag[1:]), _heading_text(tokens[i + 1].content)))
+        else:
+            blocks.append(_Block(start, end))
+    return blocks
+
+
+def _heading_text(content: str) -> str:
+    """A heading's inline source, stripped; the lines of a setext heading joined by a space."""
+    return " ".join(part.strip() for part in content.split("\n") if part.strip())
 
 
 def _section(source: str, title: str, path: list[str], body: list[str]) -> Iterator[Section]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import tracemalloc
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from guidesearch.errors import CorpusError
-from guidesearch.ingest import decode_guide, parse_guide, read_corpus, read_guide
+from guidesearch.ingest import _markdown_headings, decode_guide, parse_guide, read_corpus, read_guide
 from guidesearch.records import SkippedFile
 
 from conftest import SEED, SHARED_SEED, make_corpus
@@ -174,3 +175,144 @@ def test_bare_hash_line_is_not_a_heading():
     text = "# \n\nSource: https://example.org/v\n\n## Prevention\n\nVaccines prevent disease.\n"
     sections = list(parse_guide(text, "CDC/0000199.md"))
     assert [s.headings for s in sections] == [("0000199", "Prevention")]
+
+
+# --- Markdown by CommonMark -------------------------------------------------------------------
+
+def md_sections(text: str, name: str = "guide.md") -> list[tuple[tuple[str, ...], str]]:
+    return [(s.headings, s.text) for s in parse_guide(text, name)]
+
+
+def test_markdown_atx_closing_hashes_are_not_part_of_the_heading():
+    text = "# Cramps #\n\n## Causes ##\n\nLow magnesium.\n\n### At night ###   \n\nCold feet.\n"
+    assert md_sections(text) == [(("Cramps", "Causes"), "Low magnesium."),
+                                 (("Cramps", "Causes", "At night"), "Cold feet.")]
+
+
+def test_markdown_setext_headings_give_title_and_subsections():
+    text = ("Knee Pain\n=========\n\nUnder the title.\n\nCauses\n------\n\nWear.\n\n"
+            "Two line\nheading\n------\n\nBody.\n")
+    assert md_sections(text) == [(("Knee Pain",), "Under the title."), (("Knee Pain", "Causes"), "Wear."),
+                                 (("Knee Pain", "Two line heading"), "Body.")]
+
+
+def test_markdown_dashes_under_a_paragraph_make_it_a_heading_as_commonmark_says():
+    text = "# Cramps\n\nStretching\n---\n\nReach for your toes.\n\nA paragraph.\n\n---\n\nAfter a rule.\n"
+    assert md_sections(text) == [(("Cramps", "Stretching"), "Reach for your toes.\n\nA paragraph.\n\n---\n\nAfter a rule.")]
+
+
+def test_markdown_fences_of_any_length_keep_hash_lines_as_text():
+    fenced = ("````\n```\n# not a heading\n```\n````\n\n"
+              "~~~~\n## not a heading either\n~~~\n~~~~~~")
+    text = f"# Cramps\n\n{fenced}\n\n## After\n\nText.\n"
+    assert md_sections(text) == [(("Cramps",), fenced), (("Cramps", "After"), "Text.")]
+
+
+def test_markdown_unclosed_fence_runs_to_the_end_of_the_guide():
+    text = "# Cramps\n\n## Dose\n\n```\n# not a heading\n\n## nor this\n"
+    assert md_sections(text) == [(("Cramps", "Dose"), "```\n# not a heading\n\n## nor this")]
+
+
+def test_markdown_indented_code_and_hash_without_space_are_text():
+    text = "# Cramps\n\n    # indented code\n\n#hashtag\n\n## Next\n\nx\n"
+    assert md_sections(text) == [(("Cramps",), "    # indented code\n\n#hashtag"), (("Cramps", "Next"), "x")]
+
+
+def test_markdown_headings_inside_quotes_and_lists_stay_text_of_their_section():
+    # CommonMark makes them headings of the quote or the list item, not of the guide.
+    body = "> ## Quoted heading\n> quoted text\n\n- # Heading in a list item\n- plain item"
+    text = f"# Cramps\n\n## Advice\n\n{body}\n\n## Next\n\nx\n"
+    assert md_sections(text) == [(("Cramps", "Advice"), body), (("Cramps", "Next"), "x")]
+
+
+def test_markdown_table_stays_whole_with_its_section():
+    table = "| Type | Cause |\n|---|---|\n| Diabetic | Sugar |\n| Alcoholic | Alcohol |"
+    text = f"# Neuropathy\n\n## Causes\n{table}\n\n## Next\n\nx\n"
+    assert md_sections(text) == [(("Neuropathy", "Causes"), table), (("Neuropathy", "Next"), "x")]
+
+
+def test_markdown_empty_heading_marks_nothing_and_its_body_stays_above():
+    text = "# Cramps\n\n## Causes\n\nOne.\n\n#\n\nTwo.\n\n###   \n\nThree.\n\n## Next\n\nx\n"
+    assert md_sections(text) == [(("Cramps", "Causes"), "One.\n\n\nTwo.\n\n\nThree."), (("Cramps", "Next"), "x")]
+
+
+def test_markdown_section_text_is_cut_from_the_guide_not_rendered():
+    body = "**Bold** and _soft_ [a link](https://example.org)  \n<b>html</b> &amp; \\*escaped\\*\n\t tabbed"
+    assert md_sections(f"# Cramps\n\n## Notes\n{body}\n") == [(("Cramps", "Notes"), body)]
+    assert md_sections("# Leg *Cramps* `now`\n\nx\n") == [(("Leg *Cramps* `now`",), "x")]
+
+
+def test_markdown_title_is_the_first_heading_only_when_it_is_level_one():
+    # A later level-1 heading is a section under the file name's title, not the title.
+    text = "## Intro\n\nx\n\n# Later\n\ny\n"
+    assert md_sections(text, "GHR/foot-drop.md") == [(("Foot drop", "Intro"), "x"), (("Foot drop", "Later"), "y")]
+    assert md_sections("#\n\n# Real Title\n\nx\n") == [(("Real Title",), "x")]
+
+
+def test_markdown_source_line_under_the_title_is_dropped():
+    text = "# Cramps\nSource: https://example.org/cramps\n\nStretch.\n\n## More\n\nSource: https://example.org/kept\n"
+    assert md_sections(text) == [(("Cramps",), "Stretch."), (("Cramps", "More"), "Source: https://example.org/kept")]
+
+
+def test_markdown_carriage_returns_end_lines():
+    assert md_sections("# Cramps\r\n\r\n## A\rText.\r\nMore.\r") == [(("Cramps", "A"), "Text.\nMore.")]
+
+
+def test_markdown_parsed_in_windows_finds_the_headings_of_the_whole_guide():
+    text = ("# T\n\n```\n" + "# in fence\n" * 30 + "```\n\n" + "## H\npara\n> q\n> ## quoted\n\n" * 20
+            + "S\n-\n<!--\n\n# comment\n-->\n[ref]: /url\n  'title'\n## Last\n")
+    lines = text.split("\n")
+    whole = list(_markdown_headings(lines, window_lines=len(lines)))
+    for window_lines in (1, 2, 3, 7):
+        assert list(_markdown_headings(lines, window_lines=window_lines)) == whole
+    assert [h.text for h in whole] == ["T", *["H"] * 20, "S", "Last"]
+
+
+# --- Encodings --------------------------------------------------------------------------------
+
+def test_short_latin1_markdown_reads_as_cafe(tmp_path):
+    corpus = make_corpus(tmp_path, {"cafe.md": b"# Caf\xe9\n\n## Menu\n\nCaf\xe9 au lait.\n"})
+    guide = read_guide(corpus / "cafe.md", "cafe.md", 10**6)
+    assert [(s.headings, s.text) for s in guide.sections] == [(("Café", "Menu"), "Café au lait.")]
+
+
+@pytest.mark.parametrize("text", [
+    "Crampes\nLe café du matin. Über naïve façade.\n",
+    "Muskelkrämpfe\n\nÜbungen gegen Wadenkrämpfe: dehnen, genügend trinken. Größe egal.\n",
+    "caf\xe9", "Keep it below 25\xb0C.\n", "Dose:\xa010 mg\n",
+], ids=["french", "german", "one-word", "degree", "no-break-space"])
+def test_latin1_is_read_as_latin1(text):
+    assert decode_guide(text.encode("latin-1")) == text
+
+
+@pytest.mark.parametrize("text", [
+    "# Leg Cramps\n\n\u201cStretch first,\u201d said the doctor. Caf\xe9 visits \u2013 fine.\n",
+    "Rest\u2026 then walk \u2014 slowly. It costs \u20ac10.\n",
+], ids=["quotes-and-e-acute", "ellipsis-dash-euro"])
+def test_windows_1252_curly_quotes_and_dashes(text):
+    assert decode_guide(text.encode("cp1252")) == text
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("Судороги ног\n\nСудороги в икрах часто возникают ночью. Растяжка помогает.\n", "cp1251"),
+    ("התכווצויות ברגליים\n\nהתכווצויות בשוקיים מופיעות לעתים קרובות בלילה.\n", "cp1255"),
+    ("足のけいれん\n\n夜にふくらはぎがつることがあります。寝る前にストレッチをしましょう。\n", "shift_jis"),
+], ids=["cp1251", "cp1255", "shift_jis"])
+def test_other_encodings_are_left_to_charset_normalizer(text, encoding):
+    # Their Windows-1252 reading is gibberish, which charset-normalizer sees.
+    assert decode_guide(text.encode(encoding)) == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8"])
+def test_byte_order_mark_wins(encoding):
+    text = "# Café\n\n“Quotes” and 足\n"
+    bom = "\ufeff".encode(encoding)
+    assert decode_guide(bom + text.encode(encoding)) == text
+    assert decode_guide(bom + text.replace("\n", "\r\n").encode(encoding)) == text
+
+
+def test_binary_content_is_not_text():
+    assert decode_guide(b"# Title\n\x00\x01binary") is None                 # NUL without a BOM
+    assert decode_guide(b"# Title\n" + b"\x01\x02\x03text" * 10) is None     # many control bytes
+    assert decode_guide(codecs.BOM_UTF16_LE + b"\x00\xd8") is None           # BOM, then not UTF-16
+    assert decode_guide(b"Tab\tand form feed\x0c are text.\n") == "Tab\tand form feed\x0c are text.\n"
