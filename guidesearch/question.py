@@ -7,9 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from guidesearch.errors import QuestionError
+from guidesearch.text import WORD
 
 _SPACES = re.compile(r"\s+")
-_WORD_CHAR = re.compile(r"\w", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
     if not text:
         raise QuestionError("The question is empty. Type a question, for example: "
                             "why do my calves cramp at night?")
-    if not _WORD_CHAR.search(text) and not _has_symbol_words(text):
+    if not WORD.search(text) and not _has_symbol_words(text):
         raise QuestionError("The question has no words in it, only punctuation. Type a question "
                             "in words, for example: what helps leg cramps?")
     truncated = len(text) > max_chars
