@@ -164,27 +164,36 @@ def test_10_delete_every_guide_but_one(day):
 
 def test_11_restore_a_deleted_guide_reuses_its_vectors(day):
     (day.corpus / "stretching.md").write_text(STRETCHING, encoding="utf-8")
-    embedded, reused, _ = day.build()
-    assert (embedded, reused) == (0, day.first_total)
+    embedded, reused, output = day.build()
+    assert (embedded, reused) == (0, day.first_total - 2) and "1 added" in output   # the seed and it
     day.assert_serves_exactly_the_corpus()
 
 
 def test_12_raising_the_size_limit_indexes_a_guide_skipped_as_too_large(day):
-    (day.corpus / "magnesium.md").write_text(MAGNESIUM, encoding="utf-8")
-    _, _, output = day.build("--max-file-bytes", "300")
-    assert "Skipped magnesium.md" in output and "raise max_file_bytes" in output
-    day.assert_serves_exactly_the_corpus("--max-file-bytes", "300")
+    paragraphs = "\n\n".join(f"## Exercise {i}\n\nWalk for {i + 5} minutes, then stretch both calves "
+                             "gently for half a minute each." for i in range(200))
+    (day.corpus / "big.md").write_text(f"# Walking Plan\n\n{paragraphs}\n", encoding="utf-8")
+    assert (day.corpus / "big.md").stat().st_size > 10_000 > SEED.stat().st_size
+    embedded, _, output = day.build("--max-file-bytes", "10000")
+    assert embedded == 0 and "Skipped big.md" in output and "raise max_file_bytes" in output
+    day.assert_serves_exactly_the_corpus("--max-file-bytes", "10000")
     stale = day.check("--max-file-bytes", "100000")
     assert stale.returncode == 1 and "file size limit" in stale.stdout
-    embedded, _, _ = day.build("--max-file-bytes", "100000")
-    assert embedded == 0                            # its vectors were kept since step 1
+    embedded, _, output = day.build("--max-file-bytes", "100000")
+    assert embedded > 0 and "1 added" in output
     day.assert_serves_exactly_the_corpus("--max-file-bytes", "100000")
+    assert "big.md" in {c.source for c in load_index(day.index, DEFAULT_MODEL).chunks}
 
 
 def test_13_a_token_limit_no_heading_fits_fails_in_one_line_and_keeps_the_index(day):
+    (day.corpus / "big.md").unlink()
     before = (day.index / "CURRENT").read_text()
     done = cli("build_index.py", *day.folders(), "--max-tokens", "16")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
     assert done.stderr.startswith("error: No guide") and "cannot be chunked" in done.stderr
     assert (day.index / "CURRENT").read_text() == before
+    stale = day.check("--max-file-bytes", "100000")
+    assert stale.returncode == 1 and "1 guide file(s) removed since the build: big.md" in stale.stdout
+    embedded, _, _ = day.build("--max-file-bytes", "100000")
+    assert embedded == 0
     day.assert_serves_exactly_the_corpus("--max-file-bytes", "100000")
