@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 
 from guidesearch.errors import CorpusError
 from guidesearch.records import FileStamp, Guide, Section, SkippedFile
-from guidesearch.text import BULLET, TITLE_STOPWORDS, WORD
+from guidesearch.text import TITLE_STOPWORDS, WORD, is_bullet, is_table_line
 
 GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
 _MD_SOURCE_LINE = re.compile(r"^Source:\s+https?://\S+$")
@@ -397,7 +397,7 @@ def _next_text(lines: list[str], start: int) -> str | None:
 def _looks_like_heading(line: str) -> bool:
     if not line or len(line) > 120 or len(line.split()) > 14:
         return False
-    if "|" in line or BULLET.match(line) or line[-1] in ".:;,!?+":
+    if is_table_line(line) or is_bullet(line) or line[-1] in ".:;,!?+":
         return False
     return line[0].isupper() or line[0].isdigit()
 
@@ -410,7 +410,7 @@ def _opens_group(lines: list[str], start: int) -> bool:
             break
         if lines[i].strip():
             body.append(lines[i].strip())
-    return bool(body) and body[-1].endswith(":") and not any(BULLET.match(b) for b in body)
+    return bool(body) and body[-1].endswith(":") and not any(is_bullet(b) for b in body)
 
 
 def _content_words(text: str) -> set[str]:
