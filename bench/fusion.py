@@ -60,13 +60,13 @@ def main() -> None:
     rankings = {q.question: rank_all(searcher, q.question) for q in questions}
     chunks = searcher.index.chunks
     print(f"{args.questions} ({len(questions)} questions), index {args.index}")
-    print("| fusion | Hit@1 | Hit@5 | Hit@10 | MRR@10 | nDCG@10 |\n|---|---|---|---|---|---|")
+    print("| fusion | Hit@1 | Hit@5 | Hit@10 | Recall@10 | MRR@10 | nDCG@10 |\n|---|---|---|---|---|---|---|")
     for name in next(iter(rankings.values())):
         def ask(text: str, name: str = name) -> SearchResult:
             hits = tuple(Hit(i, 0.0, 0.0, chunks[row]) for i, row in enumerate(rankings[text][name][:10], 1))
             return SearchResult(text, hits, True)
         m = evaluate(questions, ask, chunks).metrics()
-        print(f"| {name} | {m['Hit@1']:.3f} | {m['Hit@5']:.3f} | {m['Hit@10']:.3f} | "
+        print(f"| {name} | {m['Hit@1']:.3f} | {m['Hit@5']:.3f} | {m['Hit@10']:.3f} | {m['Recall@10']:.3f} | "
               f"{m['MRR@10']:.3f} | {m['nDCG@10']:.3f} |")
 
 

@@ -1,4 +1,4 @@
-"""Rebuild costs: full build, rebuild with no change, rebuild after editing one guide.
+"""Rebuild costs: full build, rebuild with no change, after editing, deleting and restoring one guide.
 
     python bench/rebuild.py --corpus corpus
     python bench/rebuild.py --corpus ../shared/medquad/guides --seed-index bench/work/medquad-index
@@ -56,6 +56,12 @@ def main() -> None:
     text = edited.read_text(encoding="utf-8")
     edited.write_text(text.rstrip("\n") + "\nOne more sentence added by the benchmark.\n", encoding="utf-8")
     rows.append(timed_build(settings, encoder, f"one file edited ({edited.name})"))
+    if len(list_guide_files(settings.corpus_dir)) > 1:    # a corpus must keep one guide
+        original = edited.read_bytes()
+        edited.unlink()
+        rows.append(timed_build(settings, encoder, "that file deleted"))
+        edited.write_bytes(original)
+        rows.append(timed_build(settings, encoder, "that file restored (its vectors were kept)"))
     print(f"Command: python bench/rebuild.py {' '.join(sys.argv[1:])}")
     print(f"Machine: {os.cpu_count()} cores; model {settings.model_name}; corpus {args.corpus}")
     print("| build | seconds | chunks embedded | chunks reused | guides added/changed/removed/unchanged |")
