@@ -147,9 +147,21 @@ def manifest_of(folder: Path) -> Manifest:
         IndexCorruptError: missing, unreadable, or from another format.
     """
     try:
-        return Manifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
+        text = (folder / "manifest.json").read_text(encoding="utf-8")
+        found = _format_of(text)
+        if found != FORMAT_VERSION:
+            raise IndexCorruptError(f"The index in {folder.parent} was built by another version of Guide "
+                                    f"Search (index format {found}; this version reads format "
+                                    f"{FORMAT_VERSION}). {REBUILD}")
+        return Manifest.from_json(text)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IndexCorruptError(f"The manifest in {folder} is unreadable ({exc}). {REBUILD}") from exc
+
+
+def _format_of(text: str) -> object:
+    """The format_version a manifest declares (None when it declares none)."""
+    data = json.loads(text)
+    return data.get("format_version") if isinstance(data, dict) else None
 
 
 def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,

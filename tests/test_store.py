@@ -119,3 +119,25 @@ def test_searcher_over_fake_index_finds_the_matching_section(fake_settings, fake
     for mode in ("dense", "lexical", "hybrid"):
         result = searcher.search("tingling toes", top_k=2, mode=mode)
         assert result.hits[0].source == "feet/numb.md", mode
+
+
+def test_an_index_of_another_format_says_so_and_is_replaced_by_a_build(fake_settings, fake_encoder):
+    path = current_build(fake_settings.index_dir) / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 1}))
+    with pytest.raises(IndexCorruptError, match=r"built by another version .*format 1.*python build_index.py"):
+        load_index(fake_settings.index_dir, fake_encoder.name)
+    assert "another version" in check_freshness(fake_settings).describe()
+    assert build_index(fake_settings, fake_encoder).rebuilt
+    assert check_freshness(fake_settings).fresh
+
+
+@pytest.mark.parametrize("change", [{"counts": "31"}, {"counts": {"guides": 2}}, {"files": []},
+                                    {"shape": {"model_name": 3}}, {"dimension": "64"}, {"built_at": None}])
+def test_a_manifest_with_wrong_typed_fields_is_reported_and_a_build_replaces_it(fake_settings, fake_encoder, change):
+    path = current_build(fake_settings.index_dir) / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    with pytest.raises(IndexCorruptError, match="unreadable .*python build_index.py"):
+        load_index(fake_settings.index_dir, fake_encoder.name)
+    assert not check_freshness(fake_settings).fresh
+    assert build_index(fake_settings, fake_encoder).rebuilt
+    assert Searcher.open(fake_settings, fake_encoder).search("tingling toes").hits[0].source == "feet/numb.md"
