@@ -12,8 +12,8 @@ from guidesearch.build import build_index
 from guidesearch.config import MODES, Settings
 from guidesearch.embed import Embedder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
-from guidesearch.highlight import best_unit, blocks_of, render_passage
-from guidesearch.records import SearchResult
+from guidesearch.highlight import best_unit, blocks_of, escape_markdown, render_passage
+from guidesearch.records import SearchResult, display_name
 from guidesearch.retrieve import Searcher
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build
@@ -45,27 +45,34 @@ def load_searcher(settings: Settings, build_name: str) -> Searcher:
 def rebuild(settings: Settings) -> None:
     with st.spinner("Building the index from the guides… (the first build embeds every guide)"):
         report = build_index(settings, load_encoder(settings.model_name), wait_seconds=600)
-    st.success(report.summary().split("\n")[0])
+    st.success(escape_markdown(report.summary().split("\n")[0]))
 
 
 def ensure_index(settings: Settings) -> Searcher:
-    """Build when there is none; say when it is out of date or damaged, with a button that rebuilds."""
+    """Build when there is none; say when it is out of date or damaged, with a button that rebuilds.
+
+    Settings that differ from the index's are not rebuilt on their own: a maintainer may have
+    built with flags the page does not know, so the page asks first.
+    """
     diff = check_freshness(settings)
-    if diff.missing or diff.settings:
+    if diff.missing:
         rebuild(settings)
+    elif diff.corpus_missing:
+        st.error(escape_markdown(diff.problem))     # the index still answers; a rebuild cannot help
     elif diff.problem:
-        st.error(diff.problem)
+        st.error(escape_markdown(diff.problem))
         if not st.button("Rebuild the index now"):
             st.stop()
         rebuild(settings)
     elif not diff.fresh:
-        st.warning("The guides have changed since the index was built:\n\n" + diff.describe())
+        st.warning(escape_markdown("The guides or settings have changed since the index was built:\n"
+                                   + diff.describe()))
         if st.button("Rebuild the index"):
             rebuild(settings)
     try:
         return load_searcher(settings, current_build(settings.index_dir).name)
     except IndexCorruptError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         if not st.button("Rebuild the index now"):
             st.stop()
         rebuild(settings)
@@ -76,22 +83,19 @@ def show_result(result: SearchResult, searcher: Searcher) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
     if not result.covered:
-        st.warning(result.message)
+        st.warning(escape_markdown(result.message))
     for hit in result.hits:
         path = " › ".join(hit.headings)
         weak = "" if result.covered else " · weak match"
-        st.markdown(f"**{hit.rank}. {_md_escape(path)}**  \n"
-                    f"<small>{_md_escape(hit.source)} · score {hit.score:.3f}{weak}</small>",
+        # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
+        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {html.escape(path)}</strong><br>'
+                    f'<small>{html.escape(display_name(hit.source))} · score {hit.score:.3f}{weak}</small></div>',
                     unsafe_allow_html=True)
         blocks = blocks_of(hit.text)
         evidence = best_unit(result.question, blocks, searcher.encoder)
         st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence, blocks)}</div>',
                     unsafe_allow_html=True)
         st.divider()
-
-
-def _md_escape(text: str) -> str:
-    return html.escape(text).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
 def main() -> None:
@@ -115,9 +119,9 @@ def main() -> None:
         else:
             show_result(searcher.search(question, top_k=top_k, mode=mode), searcher)
     except QuestionError as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(str(exc)))
     except GuideSearchError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
     except Exception as exc:  # a bug: one line for the reader, the traceback only in debug mode
         st.error(f"Something went wrong: {type(exc).__name__}. This is a bug in Guide Search; "
                  "start the page with `streamlit run app.py -- --debug` to see the details.")

@@ -24,11 +24,11 @@ from guidesearch import __version__
 from guidesearch.chunk import chunk_sections
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
-from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError
-from guidesearch.freshness import UNREADABLE, IndexDiff, diff_index, scan_stamps
+from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError, IndexFolderError
+from guidesearch.freshness import IndexDiff, diff_index, scan_stamps, stamps_since
 from guidesearch.ingest import CorpusScan, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary
-from guidesearch.records import Chunk, FileStamp, Guide, SkippedFile
+from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name
 from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
                                StoredIndex, load_index, read_manifest, write_build)
 
@@ -50,32 +50,23 @@ class BuildReport:
     diff: IndexDiff             # what changed since the previous build (see freshness.diff_index)
     skipped: tuple[SkippedFile, ...]
     rebuilt: bool = True        # False: the index was already up to date and was left as it is
-    skipped_before: frozenset[str] = frozenset()    # files the previous build did not index
 
-    # Guides are counted by what the index holds: a file indexed now that was skipped before
-    # (the size limit was raised, say) is added; one indexed before and skipped now is removed.
+    # What changed is what `--check` saw before the build: the one diff (freshness.diff_index).
     @property
     def added(self) -> tuple[str, ...]:
-        return tuple(sorted(s for s in (*self.diff.added, *self.diff.changed, *self.diff.unchanged)
-                            if s not in self._skipped_now and (s in self.diff.added or s in self.skipped_before)))
+        return self.diff.added
 
     @property
     def changed(self) -> tuple[str, ...]:
-        return tuple(s for s in self.diff.changed if s not in self._skipped_now and s not in self.skipped_before)
+        return self.diff.changed
 
     @property
     def removed(self) -> tuple[str, ...]:
-        gone = [s for s in (*self.diff.changed, *self.diff.unchanged)
-                if s in self._skipped_now and s not in self.skipped_before]
-        return tuple(sorted((*self.diff.removed, *gone)))
+        return self.diff.removed
 
     @property
     def unchanged(self) -> int:
-        return sum(1 for s in self.diff.unchanged if s not in self._skipped_now and s not in self.skipped_before)
-
-    @property
-    def _skipped_now(self) -> set[str]:
-        return {item.source for item in self.skipped}
+        return len(self.diff.unchanged)
 
     def summary(self) -> str:
         if self.rebuilt:
@@ -85,13 +76,13 @@ class BuildReport:
             first = (f"The index in {self.folder} is up to date with {self.guides} guide(s), "
                      f"{self.sections} section(s), {self.chunks} chunk(s); nothing was rebuilt.")
         lines = [first,
-                 f"Guides: {len(self.added)} added, {len(self.changed)} changed, "
-                 f"{len(self.removed)} removed, {self.unchanged} unchanged.",
+                 f"Guide files: {len(self.added)} added, {len(self.changed)} changed, "
+                 f"{len(self.removed)} removed, {self.unchanged} unchanged since the last build.",
                  f"Chunks: {self.embedded} embedded, {self.reused} reused from earlier builds."]
         lines += [f"Settings: {change}." for change in self.diff.settings]
         if self.embedded == 0:
             lines.append("Nothing new to embed.")
-        lines += [f"Skipped {item.source}: {item.reason}" for item in self.skipped]
+        lines += [f"Skipped {display_name(item.source)}: {item.reason}" for item in self.skipped]
         return "\n".join(lines)
 
 
@@ -102,15 +93,18 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     Raises:
         BuildLockedError: another build still holds it after wait_seconds.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(index_dir / LOCK_NAME, timeout=max(wait_seconds, 0.0))
     holder = index_dir / HOLDER_NAME
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(poll_interval=0.2)
-    except filelock.Timeout as exc:
+    except filelock.Timeout as exc:     # before OSError: Timeout is a TimeoutError
         who = _read_holder(holder)
         raise BuildLockedError(f"Another build of {index_dir} is running ({who}). Wait for it to "
                                "finish, or run again with --wait SECONDS.") from exc
+    except OSError as exc:
+        raise IndexFolderError(f"Cannot build in the index folder {index_dir} ({exc.strerror or exc}). "
+                               "Point --index or GUIDESEARCH_INDEX at a folder you can write.") from exc
     try:
         holder.write_text(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n",
                           encoding="utf-8")
@@ -138,7 +132,7 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         CorpusError: the corpus folder is missing, empty, or no guide in it could be indexed.
         BuildLockedError: another build is running.
     """
-    started = time.perf_counter()
+    started, started_ns = time.perf_counter(), time.time_ns()
     with build_lock(settings.index_dir, wait_seconds):
         shape = IndexShape.of(settings, encoder.max_tokens)
         if settings.max_tokens and settings.max_tokens > encoder.max_tokens:
@@ -146,17 +140,14 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
                 f"chunks are cut to {encoder.max_tokens} tokens.")
         previous = _previous_index(settings, encoder)
         manifest_before = previous.manifest if previous else _readable_manifest(settings)
-        if previous is not None:
-            before = diff_index(previous.manifest, scan_stamps(settings.corpus_dir, settings.max_file_bytes,
-                                                               previous.manifest.files), shape)
-            if before.fresh:
-                return _unchanged_report(previous, before, time.perf_counter() - started)
+        before = _diff_before(settings, manifest_before, shape)
+        if previous is not None and before.fresh:
+            return _unchanged_report(previous, before, time.perf_counter() - started)
         scan = read_corpus(settings.corpus_dir, settings.max_file_bytes)
         log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
         chunks, scan = _chunk_with_cache(scan, encoder, shape.max_tokens, previous)
         if not scan.guides:
-            reasons = "; ".join(f"{s.source}: {s.reason}" for s in scan.skipped)
-            raise CorpusError(f"No guide in {settings.corpus_dir} could be indexed ({reasons}). "
+            raise CorpusError(f"No guide in {settings.corpus_dir} could be indexed ({_reasons(scan.skipped)}). "
                               "Fix or replace these files and build again.")
         vectors, reused, retired = _embed_with_cache(chunks, encoder, previous, settings.batch_size,
                                                      show_progress, log)
@@ -164,12 +155,23 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         lexical = LexicalIndex.build(texts)
         vocabulary = Vocabulary.build(texts, encoder, settings.batch_size,
                                       previous.vocabulary if previous else None)
-        manifest = _manifest(shape, encoder, scan, chunks, started)
+        manifest = _manifest(shape, encoder, scan, chunks, started, started_ns)
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
-    diff = diff_index(manifest_before, manifest.files, shape)
-    before_skipped = frozenset(manifest_before.skipped) if manifest_before else frozenset()
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
-                       reused, manifest.build_seconds, diff, scan.skipped, skipped_before=before_skipped)
+                       reused, manifest.build_seconds, before, scan.skipped)
+
+
+def _diff_before(settings: Settings, manifest: Manifest | None, shape: IndexShape) -> IndexDiff:
+    """What --check would say now: the build reports exactly this."""
+    if manifest is None:
+        return diff_index(None, scan_stamps(settings.corpus_dir, settings.max_file_bytes), shape)
+    return diff_index(manifest, stamps_since(manifest, settings), shape)
+
+
+def _reasons(skipped: tuple[SkippedFile, ...], shown: int = 3) -> str:
+    """The first few skip reasons, in one line of bounded length."""
+    text = "; ".join(f"{display_name(item.source)}: {item.reason}" for item in skipped[:shown])
+    return text + (f"; and {len(skipped) - shown} more" if len(skipped) > shown else "")
 
 
 def _readable_manifest(settings: Settings) -> Manifest | None:
@@ -184,8 +186,7 @@ def _unchanged_report(previous: StoredIndex, diff: IndexDiff, seconds: float) ->
     counts = previous.manifest.counts
     skipped = tuple(SkippedFile(source, reason) for source, reason in previous.manifest.skipped.items())
     return BuildReport(previous.folder, counts["guides"], counts["sections"], counts["chunks"], 0,
-                       counts["chunks"], seconds, diff, skipped, rebuilt=False,
-                       skipped_before=frozenset(previous.manifest.skipped))
+                       counts["chunks"], seconds, diff, skipped, rebuilt=False)
 
 
 def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,
@@ -231,8 +232,8 @@ def _previous_index(settings: Settings, encoder: TextEncoder) -> StoredIndex | N
                 or manifest.dimension != encoder.dimension:
             return None
         return load_index(settings.index_dir, None)
-    except GuideSearchError:
-        return None   # an unreadable old index is replaced, not reused
+    except Exception:  # noqa: BLE001 -- a damaged old index of any kind is replaced, never reused
+        return None
 
 
 def embed_key(chunk: Chunk) -> str:
@@ -277,7 +278,7 @@ def _retire(known: dict[str, np.ndarray], kept: set[str], dimension: int, limit:
 
 
 def _manifest(shape: IndexShape, encoder: TextEncoder, scan: CorpusScan, chunks: list[Chunk],
-              started: float) -> Manifest:
+              started: float, started_ns: int) -> Manifest:
     """The manifest describes exactly the bytes that were read and indexed: the stamps taken
     when each file was read, never a second look that could see a later edit."""
     files = {guide.source: guide.stamp for guide in scan.guides}
@@ -288,7 +289,7 @@ def _manifest(shape: IndexShape, encoder: TextEncoder, scan: CorpusScan, chunks:
         counts={"guides": len(scan.guides), "sections": len(scan.sections), "chunks": len(chunks)},
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         build_seconds=round(time.perf_counter() - started, 3),
-        versions=_versions())
+        versions=_versions(), started_ns=started_ns)
 
 
 def _versions() -> dict[str, str]:

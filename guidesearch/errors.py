@@ -37,6 +37,10 @@ class IndexCorruptError(GuideSearchError):
     """An index file is truncated, corrupted, or disagrees with the others."""
 
 
+class IndexFolderError(GuideSearchError):
+    """The index folder cannot be created or written (a file, read-only, full)."""
+
+
 class BuildLockedError(GuideSearchError):
     """Another build holds the lock on the index folder."""
 

@@ -7,18 +7,16 @@ they can never disagree.
 
 from __future__ import annotations
 
-import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.ingest import list_guide_files
-from guidesearch.records import FileStamp
-from guidesearch.store import IndexShape, Manifest, read_manifest
+from guidesearch.ingest import corpus_root, list_guide_files, read_file
+from guidesearch.records import UNREADABLE, FileStamp, display_name
+from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of
 
-UNREADABLE = "unreadable"       # the hash of a file that could not be read
-NOT_READ = ""                   # the hash of a file above the size limit: never read
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,8 @@ class IndexDiff:
     skipped: dict[str, str] = field(default_factory=dict)   # unchanged files skipped, with why
     settings: tuple[str, ...] = ()       # settings that shape the index and changed
     missing: bool = False                # no index at all
-    problem: str = ""                    # the index cannot be read: why
+    problem: str = ""                    # the index or the corpus cannot be read: why
+    corpus_missing: bool = False         # the problem is the corpus folder: a rebuild cannot help
 
     @property
     def fresh(self) -> bool:
@@ -48,11 +47,12 @@ class IndexDiff:
         lines = [f"A setting that shapes the index changed: {change}." for change in self.settings]
         for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
             if names:
-                shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                shown = ", ".join(map(display_name, names[:5])) + (
+                    f" and {len(names) - 5} more" if len(names) > 5 else "")
                 lines.append(f"{len(names)} guide file(s) {label} since the build: {shown}")
         if not lines:
             lines.append("The index is up to date.")
-        lines += [f"Skipped {source}: {reason}" for source, reason in sorted(self.skipped.items())]
+        lines += [f"Skipped {display_name(source)}: {reason}" for source, reason in sorted(self.skipped.items())]
         return "\n".join(lines)
 
 
@@ -77,40 +77,47 @@ def diff_index(manifest: Manifest | None, stamps: dict[str, FileStamp], shape: I
                      shape.changes_from(manifest.shape))
 
 
-def stamp_file(path: Path, max_file_bytes: int, known: FileStamp | None = None) -> FileStamp:
+# A file whose time is this close to (or after) the start of the build that read it may have
+# been edited again within one tick of a coarse file-system clock: its hash is checked each time
+# (git does the same for "racily clean" files).
+RACY_NS = 2_000_000_000
+
+
+def stamp_file(path: Path, max_file_bytes: int, known: FileStamp | None = None,
+               corpus_root: Path | None = None, trusted_before_ns: int | None = None) -> FileStamp:
     """A file's stamp as a build would record it, hashing only what size and time cannot vouch for.
 
-    A file above the size limit is not read (its hash is NOT_READ, as in the build); one that
-    cannot be read has the hash UNREADABLE and is tried again every time.
+    Args:
+        known: the stamp the build recorded; reused when size and time still match.
+        trusted_before_ns: known stamps with a time at or after this are hashed again.
     """
-    try:
-        info = path.stat()
-    except OSError:
-        return FileStamp(UNREADABLE, -1, -1)
     if known is not None and known.sha256 != UNREADABLE and \
-            (known.size, known.mtime_ns) == (info.st_size, info.st_mtime_ns):
-        return known
-    if info.st_size > max_file_bytes:
-        return FileStamp(NOT_READ, info.st_size, info.st_mtime_ns)
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        digest = UNREADABLE
-    return FileStamp(digest, info.st_size, info.st_mtime_ns)
+            (trusted_before_ns is None or known.mtime_ns < trusted_before_ns):
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None
+        if info is not None and (known.size, known.mtime_ns) == (info.st_size, info.st_mtime_ns):
+            return known
+    return read_file(path, max_file_bytes, corpus_root).stamp
 
 
-def scan_stamps(corpus_dir: Path, max_file_bytes: int,
-                known: dict[str, FileStamp] | None = None) -> dict[str, FileStamp]:
+def scan_stamps(corpus_dir: Path, max_file_bytes: int, known: dict[str, FileStamp] | None = None,
+                trusted_before_ns: int | None = None) -> dict[str, FileStamp]:
     """Stamps of every guide file in the corpus; cheap when little changed."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         return {}
     known = known or {}
-    stamps = {}
-    for path in list_guide_files(corpus_dir):
-        source = path.relative_to(corpus_dir).as_posix()
-        stamps[source] = stamp_file(path, max_file_bytes, known.get(source))
-    return stamps
+    root = corpus_root(corpus_dir)
+    return {source: stamp_file(path, max_file_bytes, known.get(source), root, trusted_before_ns)
+            for source, path in ((p.relative_to(corpus_dir).as_posix(), p) for p in list_guide_files(corpus_dir))}
+
+
+def stamps_since(manifest: Manifest, settings: Settings) -> dict[str, FileStamp]:
+    """The corpus now, trusting the manifest's stamps where size and time vouch for them."""
+    return scan_stamps(settings.corpus_dir, settings.max_file_bytes, manifest.files,
+                       manifest.started_ns - RACY_NS)
 
 
 def check_freshness(settings: Settings) -> IndexDiff:
@@ -120,17 +127,21 @@ def check_freshness(settings: Settings) -> IndexDiff:
     not read. Never raises for a damaged index: the difference then says what is wrong.
     """
     if not Path(settings.corpus_dir).is_dir():
-        return IndexDiff(problem=f"The corpus folder {settings.corpus_dir} does not exist. Create it "
-                                 "and put guides in it, or point GUIDESEARCH_CORPUS / --corpus at them.")
+        return IndexDiff(corpus_missing=True, problem=(
+            f"The corpus folder {settings.corpus_dir} does not exist. Create it and put guides in it, "
+            "or point GUIDESEARCH_CORPUS / --corpus at them."))
     try:
-        manifest = read_manifest(settings.index_dir)
+        folder = current_build(settings.index_dir)
+        manifest = manifest_of(folder) if folder is not None else None
     except GuideSearchError as exc:
         return IndexDiff(problem=str(exc))
     if manifest is None:
         return IndexDiff(added=tuple(sorted(scan_stamps(settings.corpus_dir, settings.max_file_bytes))),
                          missing=True)
-    stamps = scan_stamps(settings.corpus_dir, settings.max_file_bytes, manifest.files)
-    return diff_index(manifest, stamps, _shape(settings, manifest))
+    damaged = damage(folder, manifest)
+    if damaged:
+        return IndexDiff(problem=f"The index in {folder} is damaged: {damaged}. {REBUILD}")
+    return diff_index(manifest, stamps_since(manifest, settings), _shape(settings, manifest))
 
 
 def _shape(settings: Settings, manifest: Manifest) -> IndexShape:

@@ -8,6 +8,7 @@ are the ones written here, so neither a guide nor a question can inject markup o
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,3 +109,17 @@ def _table(text: str, terms: set[str], is_evidence: bool) -> str:
                     for row in body)
     style = ' class="evidence"' if is_evidence else ""
     return f"<table{style}>" + (f"<thead><tr>{head}</tr></thead>" if head else "") + f"<tbody>{cells}</tbody></table>"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character
+
+
+def escape_markdown(text: str) -> str:
+    """Text that a Markdown renderer shows as written: no link, image, emphasis, math or HTML.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark allows it for all of
+    them), so "![x](https://host/x.png)" stays text and "$...$" is no formula; line breaks stay
+    line breaks. The one way corpus text and messages reach a Markdown element of the page.
+    """
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return "  \n".join(escaped.split("\n"))

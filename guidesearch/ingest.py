@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -24,7 +25,7 @@ import charset_normalizer
 from markdown_it import MarkdownIt
 
 from guidesearch.errors import CorpusError
-from guidesearch.records import FileStamp, Guide, Section, SkippedFile
+from guidesearch.records import NOT_READ, UNREADABLE, FileStamp, Guide, Section, SkippedFile
 from guidesearch.text import TITLE_STOPWORDS, WORD, is_bullet, is_table_line
 
 GUIDE_SUFFIXES = (".txt", ".md", ".markdown")
@@ -70,9 +71,10 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
     guides: list[Guide] = []
     skipped: list[SkippedFile] = []
     seen: dict[str, str] = {}
+    root = corpus_root(corpus_dir)
     for path in list_guide_files(corpus_dir):
         source = path.relative_to(corpus_dir).as_posix()
-        outcome = read_guide(path, source, max_file_bytes)
+        outcome = read_guide(path, source, max_file_bytes, root)
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
         elif outcome.sha256 in seen:
@@ -83,6 +85,11 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
     if not guides and not skipped:
         raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
     return CorpusScan(tuple(guides), tuple(skipped))
+
+
+def corpus_root(corpus_dir: Path) -> Path:
+    """The corpus folder's real path: a symlinked corpus folder is fine, links out of it are not."""
+    return Path(os.path.realpath(corpus_dir))
 
 
 def list_guide_files(corpus_dir: Path) -> list[Path]:
@@ -106,35 +113,82 @@ def is_guide_name(name: str) -> bool:
     return name.lower().endswith(GUIDE_SUFFIXES)
 
 
-def read_guide(path: Path, source: str, max_file_bytes: int) -> Guide | SkippedFile:
-    """Read and section one guide, or say in one line why it was skipped.
+@dataclass(frozen=True)
+class FileRead:
+    """What looking at one corpus file gave: its stamp, and its bytes or why they were not read."""
 
-    The stamp describes exactly the bytes read: the time is taken before reading, so an edit
-    made while (or after) the file is read shows as a change on the next check.
+    stamp: FileStamp
+    data: bytes | None
+    reason: str = ""
+
+
+def read_file(path: Path, max_file_bytes: int, corpus_root: Path | None = None) -> FileRead:
+    """The one way a corpus file is looked at, by the build and by the freshness check alike, so
+    the two always agree on its stamp.
+
+    Only regular files whose real path is inside corpus_root are read, at most max_file_bytes
+    of them; the time is taken before reading, so an edit made while (or after) the file is read
+    shows as a change on the next check.
     """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return FileRead(FileStamp(UNREADABLE, -1, -1), None, f"cannot be read: {exc.strerror or exc}")
+    seen = FileStamp(NOT_READ, info.st_size, info.st_mtime_ns)
+    if corpus_root is not None and not is_inside(path, corpus_root):
+        return FileRead(seen, None, "links to a file outside the corpus folder (only files inside it are read)")
+    if not stat.S_ISREG(info.st_mode):
+        return FileRead(seen, None, "not a regular file (a device, pipe or socket)")
+    if info.st_size > max_file_bytes:
+        return FileRead(seen, None, f"{info.st_size:,} bytes is above the size limit of {max_file_bytes:,} "
+                                    "bytes (raise max_file_bytes to index it)")
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
-            if info.st_size > max_file_bytes:
-                return SkippedFile(source, f"{info.st_size:,} bytes is above the size limit of "
-                                           f"{max_file_bytes:,} bytes (raise max_file_bytes to index it)",
-                                   FileStamp("", info.st_size, info.st_mtime_ns))
             data = handle.read(max_file_bytes + 1)
     except OSError as exc:
-        return SkippedFile(source, f"cannot be read: {exc.strerror or exc}")
+        return FileRead(FileStamp(UNREADABLE, info.st_size, info.st_mtime_ns), None,
+                        f"cannot be read: {exc.strerror or exc}")
     stamp = FileStamp(hashlib.sha256(data).hexdigest(), len(data), info.st_mtime_ns)
     if len(data) > max_file_bytes:   # grew while being read
-        return SkippedFile(source, f"more than the size limit of {max_file_bytes:,} bytes "
-                                   "(raise max_file_bytes to index it)", stamp)
-    text = decode_guide(data)
+        return FileRead(stamp, None, f"more than the size limit of {max_file_bytes:,} bytes "
+                                     "(raise max_file_bytes to index it)")
+    return FileRead(stamp, data)
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether a path, links followed, is inside root (itself resolved by the caller)."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+def read_guide(path: Path, source: str, max_file_bytes: int,
+               corpus_root: Path | None = None) -> Guide | SkippedFile:
+    """Read and section one guide, or say in one line why it was skipped."""
+    read = read_file(path, max_file_bytes, corpus_root)
+    if read.data is None:
+        return SkippedFile(source, read.reason, read.stamp)
+    if not is_valid_name(source):
+        return SkippedFile(source, "its name is not valid UTF-8 (rename the file)", read.stamp)
+    text = decode_guide(read.data)
     if text is None:
-        return SkippedFile(source, "not text (binary content)", stamp)
+        return SkippedFile(source, "not text (binary content)", read.stamp)
     if not text.strip():
-        return SkippedFile(source, "empty file", stamp)
+        return SkippedFile(source, "empty file", read.stamp)
     sections = tuple(parse_guide(text, source))
     if not sections:
-        return SkippedFile(source, "no text under any heading", stamp)
-    return Guide(source, sections[0].title, sections, stamp)
+        return SkippedFile(source, "no text under any heading", read.stamp)
+    return Guide(source, sections[0].title, sections, read.stamp)
+
+
+def is_valid_name(source: str) -> bool:
+    try:
+        source.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def decode_guide(data: bytes) -> str | None:

@@ -21,6 +21,18 @@ class Section:
         return self.headings[-1]
 
 
+UNREADABLE = "unreadable"       # the hash of a file that could not be read: tried again each time
+NOT_READ = ""                   # the hash of a file skipped before reading (too large, a link
+                                # outside the corpus, not a regular file)
+
+
+def display_name(source: str) -> str:
+    """A file name safe for one line of output: no line breaks or control characters, and bytes
+    that are not UTF-8 shown as escapes."""
+    text = source.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 @dataclass(frozen=True)
 class FileStamp:
     """What was seen of one corpus file: size and time to notice a change cheaply, the hash of

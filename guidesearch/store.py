@@ -9,11 +9,12 @@ the previous index in use. Records are JSON, never pickle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,8 @@ class Manifest:
     built_at: str
     build_seconds: float
     versions: dict[str, str]
+    started_ns: int = 0                 # when the build started reading the corpus (time.time_ns)
+    index_files: dict[str, FileStamp] = field(default_factory=dict)   # the build's own files
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -87,15 +90,17 @@ class Manifest:
             raise ValueError(f"format {found!r}, this version reads format {FORMAT_VERSION}")
         _check_types(data, {"shape": dict, "dimension": int, "model_max_tokens": int, "files": dict,
                             "skipped": dict, "counts": dict, "built_at": str,
-                            "build_seconds": (int, float), "versions": dict})
+                            "build_seconds": (int, float), "versions": dict, "started_ns": int,
+                            "index_files": dict})
         shape = IndexShape(**data["shape"])
         _check_types(asdict(shape), {"model_name": str, "max_tokens": int, "chunker_version": int,
                                      "max_file_bytes": int, "stemmer": str})
         files = {str(name): FileStamp(**stamp) for name, stamp in data["files"].items()}
+        index_files = {str(name): FileStamp(**stamp) for name, stamp in data["index_files"].items()}
         if not all(isinstance(v, int) for v in data["counts"].values()) \
                 or not {"guides", "sections", "chunks"} <= set(data["counts"]):
             raise ValueError("counts must hold whole numbers of guides, sections and chunks")
-        return cls(**{**data, "shape": shape, "files": files})
+        return cls(**{**data, "shape": shape, "files": files, "index_files": index_files})
 
 
 def _check_types(data: dict, expected: dict[str, type | tuple[type, ...]]) -> None:
@@ -176,11 +181,13 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
     faiss.write_index(dense, str(staging / "vectors.faiss"))
     with open(staging / "chunks.jsonl", "w", encoding="utf-8") as out:
         for chunk in chunks:
-            out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+            out.write(json.dumps(asdict(chunk)) + "\n")
     lexical.save(staging / "bm25")
     vocabulary.save(staging)
     retired.save(staging)
-    # The manifest is written last: a folder with a manifest is a complete build.
+    # The manifest is written last: a folder with a manifest is a complete build. It holds the
+    # hash of every other file, so damage is found on load.
+    manifest = replace(manifest, index_files=_stamp_files(staging))
     (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     _fsync_tree(staging)
     final = index_dir / f"build-{manifest.built_at.replace(':', '').replace('-', '')}-{os.getpid()}"
@@ -188,6 +195,36 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
     _point_current_at(index_dir, final.name)
     remove_old_builds(index_dir, keep={final.name})
     return final
+
+
+def _stamp_files(folder: Path) -> dict[str, FileStamp]:
+    return {path.relative_to(folder).as_posix(): FileStamp(_sha256_of(path), path.stat().st_size, 0)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def damage(folder: Path, manifest: Manifest, full: bool = False) -> str:
+    """What is wrong with a build's files, or "": a missing file or another size (cheap, for the
+    freshness check), and with full=True another content (sha256, on load).
+    """
+    for name, stamp in manifest.index_files.items():
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if size != stamp.size:
+            return f"{name} has {size:,} bytes, the build wrote {stamp.size:,}"
+        if full and _sha256_of(path) != stamp.sha256:
+            return f"{name} is not the file the build wrote (its content changed)"
+    return ""
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -245,6 +282,9 @@ def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
     problem = incompatibility(manifest, model_name) if model_name is not None else ""
     if problem:
         raise IndexMismatchError(f"The index in {index_dir} {problem}. {REBUILD}")
+    damaged = damage(folder, manifest, full=True)
+    if damaged:
+        raise IndexCorruptError(f"The index in {folder} is damaged: {damaged}. {REBUILD}")
     chunks = _read_chunks(folder / "chunks.jsonl")
     dense, vectors = _read_vectors(folder / "vectors.faiss", manifest.dimension)
     lexical = _read_lexical(folder / "bm25")

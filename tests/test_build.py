@@ -206,7 +206,9 @@ def test_raising_the_size_limit_makes_the_index_stale_and_indexes_the_guide(sett
     assert [s.source for s in report.skipped] == ["cramps.md"] and check_freshness(small).fresh
     raised = settings.with_(max_file_bytes=10_000)
     assert check_freshness(raised).settings == ("the file size limit: built with 80, now 10000",)
-    assert build_index(raised, FakeEncoder()).added == ("cramps.md",)
+    report = build_index(raised, FakeEncoder())
+    assert report.diff.settings == ("the file size limit: built with 80, now 10000",) and not report.skipped
+    assert "cramps.md" in {c.source for c in load_index(settings.index_dir, "fake-encoder").chunks}
     assert check_freshness(raised).fresh
 
 

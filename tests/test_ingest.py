@@ -136,7 +136,8 @@ def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
         monkeypatch.setattr(Path, "open", lambda self, *a, **k: (_ for _ in ()).throw(
             PermissionError(13, "Permission denied")) if self.name == "locked.md" else real(self, *a, **k))
     outcome = read_guide(corpus / "locked.md", "locked.md", 10**6)
-    assert outcome == SkippedFile("locked.md", "cannot be read: Permission denied")
+    assert (outcome.source, outcome.reason) == ("locked.md", "cannot be read: Permission denied")
+    assert isinstance(outcome, SkippedFile) and outcome.stamp.sha256 == "unreadable"
 
 
 def big_guide(path: Path, sections: int) -> None:
