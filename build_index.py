@@ -1,10 +1,9 @@
 """Build or update the search index: python build_index.py [--corpus DIR] [--index DIR] [--check]."""
 
-import argparse
 import sys
 
-from guidesearch.cli import build_parser, run
+from guidesearch.cli import OneLineParser, build_parser, run
 
 if __name__ == "__main__":
-    parser = build_parser(argparse.ArgumentParser(description="Build or update the Guide Search index."))
+    parser = build_parser(OneLineParser(description="Build or update the Guide Search index."))
     sys.exit(run(parser))

@@ -29,19 +29,16 @@ WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def rank_all(searcher: Searcher, text: str) -> dict[str, np.ndarray]:
-    """Rankings (rows, best first) of every fusion for one question."""
+    """Rankings (rows, best first) of every fusion for one question, from the candidates and
+    scores the product's hybrid ranking uses (spelling repair included)."""
     query = searcher.encoder.encode([text])[0]
-    lexical = searcher.index.lexical.scores(text)
     depth = min(CANDIDATES, searcher.index.dense.ntotal)
     dense_rows, _ = dense_top_k(searcher.index.dense, query, depth)
-    lexical_rows = np.argsort(-lexical, kind="stable")[:depth]
-    lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
-    rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
-    cosines = searcher.index.vectors[rows] @ query
-    best = float(lexical.max()) if lexical.size else 0.0
-    rankings = {f"convex w={w}": rows[order(fuse(cosines, lexical[rows], w, best))] for w in WEIGHTS}
+    found = searcher.hybrid_candidates(query, dense_rows, searcher.lexical_scores(text))
+    rankings = {f"convex w={w}": found.rows[order(fuse(found.cosines, found.lexical, w, found.lexical_best))]
+                for w in WEIGHTS}
     for k in (10, 60):
-        rankings[f"RRF k={k}"] = np.array(reciprocal_rank_fusion([dense_rows, lexical_rows], k=k))
+        rankings[f"RRF k={k}"] = np.array(reciprocal_rank_fusion([dense_rows, found.lexical_rows], k=k))
     return rankings
 
 

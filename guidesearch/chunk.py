@@ -116,9 +116,11 @@ def _pack(units: Sequence[_Unit], encoder: TextEncoder, budget: int) -> list[str
 
 
 def _split_words(text: str, encoder: TextEncoder, budget: int) -> list[str]:
-    """Last resort for one sentence longer than a chunk: cut between words."""
+    """Last resort for one sentence longer than a chunk: cut between words, and within a word
+    longer than a chunk (text without spaces: Chinese, a URL) between characters."""
     special = encoder.count_tokens([""])[0]
-    words = text.split(" ")
+    words = [piece for word in text.split(" ")
+             for piece in _split_characters(word, encoder, budget, special)]
     sizes = [n - special for n in encoder.count_tokens(words)]
     pieces: list[str] = []
     current: list[str] = []
@@ -131,4 +133,24 @@ def _split_words(text: str, encoder: TextEncoder, budget: int) -> list[str]:
         used += size
     if current:
         pieces.append(" ".join(current))
+    return pieces
+
+
+def _split_characters(word: str, encoder: TextEncoder, budget: int, special: int) -> list[str]:
+    """A word cut into pieces of at most `budget` tokens (the word itself when it fits)."""
+    if encoder.count_tokens([word])[0] - special <= budget:
+        return [word]
+    pieces = []
+    while word:
+        # A token covers at least one character, except rare expansions: look 32 per token far.
+        window = word[:budget * 32]
+        low, high = 1, len(window)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if encoder.count_tokens([window[:middle]])[0] - special <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        pieces.append(word[:low])
+        word = word[low:]
     return pieces

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from guidesearch.config import MODES, Settings
-from guidesearch.errors import GuideSearchError
+from guidesearch.errors import GuideSearchError, OutputFileError
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -51,6 +52,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from guidesearch.evaluate import evaluate, outcome_line, read_questions
     questions = read_questions(Path(args.questions))
+    out = _open_out(args.out) if args.out else None      # before the long run, not after it
     searcher = open_searcher(settings_from(args))
     depth = max(args.k, 10)
     report = evaluate(questions, lambda q: searcher.search(q, top_k=depth), searcher.index.chunks, args.k)
@@ -59,13 +61,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         print(f"{args.questions} ({searcher.settings.mode} mode, index {searcher.settings.index_dir})")
         print(report.format())
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as out:
+    if out is not None:
+        with out:
             for outcome in report.outcomes:
                 out.write(json.dumps(outcome_line(outcome), ensure_ascii=False) + "\n")
         # with --json, stdout holds the JSON object alone
         print(f"Wrote {len(report.outcomes)} line(s) to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _open_out(path: str):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputFileError(f"Cannot write {path} ({exc.strerror or exc}). Give --out a file in a "
+                              "folder that exists and that you can write.") from exc
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -114,8 +124,15 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments end in one line, like every other error: what is wrong and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def main_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m guidesearch", description="Search health guides.")
+    parser = OneLineParser(prog="python -m guidesearch", description="Search health guides.")
     commands = parser.add_subparsers(dest="command", required=True)
     search = commands.add_parser("search", help="answer one question")
     search.add_argument("question")
@@ -151,6 +168,9 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     except GuideSearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:     # the reader closed the pipe (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         after = " The previous index is still in place." if args.run is cmd_build else ""
         print(f"error: interrupted.{after}", file=sys.stderr)

@@ -11,6 +11,8 @@ from guidesearch.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Names of the packaged default model: one model, one name in the manifest.
+PACKAGED_MODELS = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
@@ -66,6 +68,8 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if self.model_name in PACKAGED_MODELS:
+            object.__setattr__(self, "model_name", DEFAULT_MODEL)
         if self.mode not in MODES:
             raise SettingsError(f"Unknown search mode {self.mode!r}: use one of {', '.join(MODES)}.")
         if self.max_tokens is not None and not 16 <= self.max_tokens <= 8192:

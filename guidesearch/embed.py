@@ -14,10 +14,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from guidesearch.config import DEFAULT_MODEL
+from guidesearch.config import DEFAULT_MODEL, PACKAGED_MODELS
 from guidesearch.errors import ModelError
-
-PACKAGED_MODELS = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
 class TextEncoder(Protocol):
@@ -72,7 +70,7 @@ class Embedder:
             raise ModelError(f"Cannot load the embedding model {model_name!r} ({exc}). Name an "
                              "installed sentence-transformers model or a local folder with "
                              f"GUIDESEARCH_MODEL, or use the default {DEFAULT_MODEL}.") from exc
-        self.name = model_name
+        self.name = DEFAULT_MODEL if model_name in PACKAGED_MODELS else model_name
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
 

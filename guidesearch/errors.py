@@ -49,5 +49,9 @@ class QuestionError(GuideSearchError):
     """A question cannot be searched (empty, or nothing searchable in it)."""
 
 
+class OutputFileError(GuideSearchError):
+    """A file the user asked to write cannot be written."""
+
+
 class QuestionFileError(GuideSearchError):
     """A question file has a line that is not in one of the three accepted formats."""

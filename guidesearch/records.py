@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 
@@ -29,7 +30,10 @@ NOT_READ = ""                   # the hash of a file skipped before reading (too
 def display_name(source: str) -> str:
     """A file name safe for one line of output: no line breaks or control characters, and bytes
     that are not UTF-8 shown as escapes."""
-    text = source.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        text = os.fsencode(source).decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        text = source.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 

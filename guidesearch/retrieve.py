@@ -82,24 +82,39 @@ class Searcher:
               top_k: int) -> tuple[np.ndarray, np.ndarray]:
         if mode == "dense":
             return dense[0][:top_k], dense[1][:top_k]
-        lexical = self.index.lexical.scores(self.coverage.repair_spelling(text))
+        lexical = self.lexical_scores(text)
         if mode == "lexical":
             return _top_k(lexical, top_k)
-        return self._hybrid(query, dense[0][:CANDIDATES], lexical, top_k)
+        candidates = self.hybrid_candidates(query, dense[0][:CANDIDATES], lexical)
+        fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
+        ranked = order(fused)[:top_k]
+        return candidates.rows[ranked], fused[ranked]
 
-    def _hybrid(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray,
-                top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Convex combination of the dense cosine and BM25 scaled by the best BM25 score, over
-        the union of each side's best CANDIDATES.
+    def lexical_scores(self, text: str) -> np.ndarray:
+        """BM25 score of every chunk, for the question with its typing slips repaired."""
+        return self.index.lexical.scores(self.coverage.repair_spelling(text))
 
-        Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md.
+    def hybrid_candidates(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray) -> "Candidates":
+        """What hybrid ranking fuses: the union of each side's best CANDIDATES, with both scores.
+
+        Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md,
+        whose benchmark ranks from these same candidates.
         """
         lexical_rows, _ = _top_k(lexical, CANDIDATES)
         rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
         best = float(lexical.max()) if lexical.size else 0.0
-        fused = fuse(self.index.vectors[rows] @ query, lexical[rows], self.settings.dense_weight, best)
-        ranked = order(fused)[:top_k]
-        return rows[ranked], fused[ranked]
+        return Candidates(rows, self.index.vectors[rows] @ query, lexical[rows], best, lexical_rows)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Chunks hybrid ranking chooses from (rows), with their dense and BM25 scores."""
+
+    rows: np.ndarray
+    cosines: np.ndarray
+    lexical: np.ndarray
+    lexical_best: float             # the best BM25 score over the whole index
+    lexical_rows: np.ndarray        # BM25's own best rows, best first
 
 
 def _longest_fitting(count: int, fits) -> int:

@@ -376,6 +376,7 @@ class RetiredVectors:
             vectors = np.load(folder / "retired.npy", allow_pickle=False)
         except (OSError, ValueError, EOFError):
             return cls.empty(dimension)
-        if not isinstance(keys, list) or vectors.shape != (len(keys), dimension):
+        if not isinstance(keys, list) or not isinstance(vectors, np.ndarray) \
+                or vectors.shape != (len(keys), dimension):
             return cls.empty(dimension)
         return cls([str(key) for key in keys], vectors.astype(np.float32, copy=False))

@@ -112,10 +112,14 @@ def sentence_pieces(line: str) -> list[tuple[str, str]]:
     return pieces
 
 
+# pysbd's time grows with the square of a line's length: longer lines use the plain pattern.
+PYSBD_MAX_CHARS = 5000
+
+
 def _pysbd_cuts(line: str) -> list[tuple[int, int]] | None:
     """Spans of the white space between pysbd's sentences, or None when pysbd is not usable."""
     segmenter = _segmenter()
-    if segmenter is None:
+    if segmenter is None or len(line) > PYSBD_MAX_CHARS:
         return None
     try:
         segments = segmenter.segment(line)

@@ -240,3 +240,70 @@ def test_deleting_a_guide_with_nothing_else_changed_rebuilds_with_the_real_token
     report = build_index(settings, encoder)
     assert (report.removed, report.embedded) == (("b.md",), 0)
     assert {c.source for c in load_index(settings.index_dir, encoder.name).chunks} == {"a.md"}
+
+
+def test_pipes_devices_and_links_out_of_the_corpus_are_skipped_never_read(settings, fake_encoder, tmp_path):
+    outside = tmp_path / "private.txt"
+    outside.write_text("Private Notes\nMy secret bank password is hunter2.\n", encoding="utf-8")
+    os.mkfifo(settings.corpus_dir / "pipe.md")                     # reading it would hang
+    (settings.corpus_dir / "zero.md").symlink_to("/dev/zero")      # reading it would never end
+    (settings.corpus_dir / "private.txt").symlink_to(outside)
+    (settings.corpus_dir / "inside.md").symlink_to(settings.corpus_dir / "cramps.md")
+    report = build_index(settings, fake_encoder)
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert reasons["pipe.md"].startswith("not a regular file")
+    assert reasons["private.txt"].startswith("links to a file outside the corpus folder")
+    assert reasons["zero.md"].startswith("links to a file outside the corpus folder")
+    assert reasons["inside.md"] == "same content as cramps.md"
+    assert check_freshness(settings).fresh
+    searcher = Searcher.open(settings, fake_encoder)
+    assert all("hunter2" not in hit.text for hit in searcher.search("secret bank password", top_k=10).hits)
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_in_one_printable_line(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / os.fsdecode(b"caf\xe9.md")).write_text("# Cafe\n\n## Part\n\nText.\n", encoding="utf-8")
+    (settings.corpus_dir / "new\nline.md").write_text("# Odd\n\n## Part\n\nOdd name.\n", encoding="utf-8")
+    described = check_freshness(settings).describe()
+    assert "2 guide file(s) added since the build: caf\\xe9.md, new\\nline.md" in described
+    report = build_index(settings, FakeEncoder())
+    assert "Skipped caf\\xe9.md: its name is not valid UTF-8 (rename the file)" in report.summary()
+    assert all(line.isprintable() for line in (report.summary() + "\n" + described).split("\n"))
+    assert check_freshness(settings).fresh
+
+
+def test_a_damaged_build_is_stale_for_check_and_replaced_by_the_next_build(settings, fake_encoder):
+    first = build_index(settings, fake_encoder)
+    (first.folder / "chunks.jsonl").unlink()
+    diff = check_freshness(settings)
+    assert not diff.fresh and "damaged: chunks.jsonl is missing" in diff.describe()
+    assert build_index(settings, FakeEncoder()).rebuilt and check_freshness(settings).fresh
+
+
+def test_a_skipped_file_edited_but_still_skipped_is_reported_alike_by_check_and_build(settings, fake_encoder):
+    (settings.corpus_dir / "empty.md").write_text("", encoding="utf-8")
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / "empty.md").write_text("   \n", encoding="utf-8")
+    diff = check_freshness(settings)
+    report = build_index(settings, FakeEncoder())
+    assert diff.changed == report.changed == ("empty.md",)
+    assert check_freshness(settings).fresh
+
+
+def test_an_unreadable_file_above_the_size_limit_does_not_stay_stale(settings, fake_encoder, monkeypatch):
+    (settings.corpus_dir / "big.md").write_text("# Big\n\n## Part\n\n" + "word " * 100, encoding="utf-8")
+    real = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied")) if self.name == "big.md" else real(self, *a, **k))
+    small = settings.with_(max_file_bytes=200)
+    build_index(small, fake_encoder)
+    assert check_freshness(small).fresh
+
+
+def test_an_edit_that_keeps_size_and_time_right_after_a_build_is_still_seen(settings, fake_encoder):
+    build_index(settings, fake_encoder)
+    path = settings.corpus_dir / "cramps.md"
+    before = path.stat()
+    path.write_text(path.read_text().replace("water", "WATER"), encoding="utf-8")   # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))     # a coarse clock: same time
+    assert check_freshness(settings).changed == ("cramps.md",)

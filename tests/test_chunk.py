@@ -86,3 +86,20 @@ def test_split_keeps_closing_quotes_and_abbreviations(encoder):
 def test_no_sections_means_no_chunks_with_the_real_tokenizer(encoder):
     assert chunk_sections([], encoder, 256) == []
     assert encoder.count_tokens([]) == []
+
+
+def test_text_without_spaces_is_cut_between_characters_not_skipped(encoder):
+    text = "神经病变会导致腿抽筋。" * 60
+    section = Section("zh.md", "腿抽筋", ("腿抽筋", "原因"), text)
+    chunks = chunk_sections([section], encoder, 256)
+    assert len(chunks) > 1 and "".join(c.text for c in chunks) == text
+    assert max(encoder.count_tokens([c.embed_text for c in chunks])) <= 256
+
+
+def test_a_very_long_line_is_split_in_linear_time(encoder):
+    import time
+    line = "Cramps come at night. " * 20_000          # 440 KB in one line
+    started = time.perf_counter()
+    chunks = chunk_sections([Section("long.md", "T", ("T", "Part"), line.strip())], encoder, 256)
+    assert len(chunks) > 100
+    print(f"{len(line):,} characters chunked in {time.perf_counter() - started:.1f} s")

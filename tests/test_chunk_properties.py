@@ -1,6 +1,6 @@
 """Properties of chunking on generated sections, with the real tokenizer.
 
-Every word of a section lands in exactly one of its chunks, in order; every chunk fits the token
+Every character of a section lands in exactly one of its chunks, in order; every chunk fits the token
 limit with its heading path; heading paths are never empty; nothing but the package's own errors
 is raised.
 """
@@ -21,6 +21,7 @@ WORDS = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Zl", "Zp", "Cc")), min_size=1,
             max_size=12).filter(lambda w: w.strip() == w and " " not in w),
     st.text("abcdefghij", min_size=30, max_size=400),          # one word longer than a chunk
+    st.text("神经病变会导致腿抽筋。", min_size=50, max_size=600),     # text without spaces
 )
 SENTENCE = st.lists(WORDS, min_size=1, max_size=30).map(lambda ws: " ".join(ws) + ".")
 LINE = st.one_of(
@@ -43,13 +44,15 @@ def sections(draw) -> Section:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(section=sections(), max_tokens=st.integers(min_value=48, max_value=256))
-def test_every_word_lands_in_exactly_one_chunk_and_every_chunk_fits(encoder, section, max_tokens):
+def test_every_character_lands_in_exactly_one_chunk_and_every_chunk_fits(encoder, section, max_tokens):
     try:
         chunks = chunk_sections([section], encoder, max_tokens)
     except GuideSearchError:
         return          # the package's own error: the build skips this guide with its message
     assert chunks
-    assert [word for chunk in chunks for word in chunk.text.split()] == section.text.split()
+    # Every character lands in exactly one chunk, in order (white space aside: a chunk boundary
+    # takes the place of the space it is cut at).
+    assert "".join("".join(chunk.text.split()) for chunk in chunks) == "".join(section.text.split())
     sizes = encoder.count_tokens([chunk.embed_text for chunk in chunks])
     assert max(sizes) <= max_tokens
     for chunk in chunks:

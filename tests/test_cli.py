@@ -153,3 +153,43 @@ def test_bad_setting_in_the_environment_is_one_line(tmp_path):
                env={"GUIDESEARCH_MAX_TOKENS": "lots"})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "error: GUIDESEARCH_MAX_TOKENS='lots' is not a whole number: set it to one, or unset it."
+
+
+@pytest.mark.parametrize("args", [["-m", "guidesearch", "search", "cramps", "-k", "abc"],
+                                  ["-m", "guidesearch", "search", "cramps", "--mode", "bad"],
+                                  ["-m", "guidesearch", "search", "cramps", "-k", "0"],
+                                  ["-m", "guidesearch"],
+                                  ["build_index.py", "--wait", "abc"]])
+def test_bad_arguments_are_one_line_too(args):
+    done = run(*args)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
+    assert "--help" in done.stderr and "usage" not in done.stderr
+
+
+def test_index_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus")
+    (tmp_path / "afile").write_text("x")
+    done = run("build_index.py", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "afile"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: Cannot build in the index folder {tmp_path / 'afile'}")
+
+
+def test_evaluate_out_that_cannot_be_written_fails_before_the_run(cli_index):
+    done = run("-m", "guidesearch", "evaluate", str(DATA / "seed_questions.jsonl"), "--index",
+               str(cli_index / "index"), "--out", "/nonexistent/o.jsonl")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: Cannot write /nonexistent/o.jsonl (No such file or directory)")
+
+
+def test_a_closed_pipe_ends_the_cli_quietly(cli_index):
+    command = (f"{sys.executable} -m guidesearch search 'leg cramps at night' --json --index "
+               f"{cli_index / 'index'} | head -c 100")
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert len(done.stdout) == 100 and "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
+def test_the_packaged_model_has_one_name(cli_index):
+    done = run("build_index.py", "--check", "--corpus", str(cli_index / "corpus"), "--index",
+               str(cli_index / "index"), "--model", "sentence-transformers/all-MiniLM-L6-v2")
+    assert done.returncode == 0, done.stdout
