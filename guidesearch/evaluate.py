@@ -138,7 +138,10 @@ def _relevant_entry(entry: dict) -> RelevantSection:
 
 
 def _phrases(evidence: list) -> tuple[str, ...]:
-    phrases = tuple(map(str, evidence))
+    if not isinstance(evidence, list) or not all(isinstance(phrase, str) for phrase in evidence):
+        # a bare string would be read letter by letter, each letter matching nearly everything
+        raise ValueError('"evidence" must be a list of phrases, e.g. ["calf cramps at night"]')
+    phrases = tuple(evidence)
     if not all(fold(phrase) for phrase in phrases):
         raise ValueError("an evidence phrase is empty")     # it would match every section
     return phrases

@@ -398,12 +398,15 @@ def parse_plain_text(lines: list[str], source: str) -> Iterator[Section]:
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return
-    title = lines[first].strip()
+    if _reads_as_sentence(lines[first].strip()):
+        # No title line: the text starts at once, and the file name names the guide.
+        title, rest = title_from_source(source), lines[first:]
+    else:
+        title, rest = lines[first].strip(), lines[first + 1:]
     topic = _content_words(title)
     body: list[str] = []
     path: list[str] = []
     parent: str | None = None        # heading of the open group, if any
-    rest = lines[first + 1:]
     skip_marker = False
     for i, line in enumerate(rest):
         if skip_marker:
@@ -425,6 +428,11 @@ def parse_plain_text(lines: list[str], source: str) -> Iterator[Section]:
             parent = line.strip() if _opens_group(rest, i + 1) else None
         body = []
     yield from _section(source, title, path, body)
+
+
+def _reads_as_sentence(line: str) -> bool:
+    """A first line that is body text, not a title: long, or ending like a sentence."""
+    return len(line) > 120 or len(line.split()) > 14 or line[-1] in ".!:;,"
 
 
 def _heading_kind(lines: list[str], i: int) -> str | None:

@@ -216,3 +216,11 @@ def test_medquad_question_lines_are_read():
         pytest.skip("../shared is not beside the repository")
     questions = read_questions(path)
     assert len(questions) == 7202 and all(q.relevant for q in questions)
+
+
+@pytest.mark.parametrize("evidence", ['"cramps"', '[""]', '[3]', '["  "]'])
+def test_evidence_that_would_match_everything_is_refused_with_the_line(tmp_path, evidence):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "1", "question": "q", "evidence": ' + evidence + '}\n', encoding="utf-8")
+    with pytest.raises(QuestionFileError, match=r"q.jsonl:1: not a question line"):
+        read_questions(path)

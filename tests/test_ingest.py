@@ -317,3 +317,14 @@ def test_binary_content_is_not_text():
     assert decode_guide(b"# Title\n" + b"\x01\x02\x03text" * 10) is None     # many control bytes
     assert decode_guide(codecs.BOM_UTF16_LE + b"\x00\xd8") is None           # BOM, then not UTF-16
     assert decode_guide(b"Tab\tand form feed\x0c are text.\n") == "Tab\tand form feed\x0c are text.\n"
+
+
+def test_a_plain_text_guide_of_one_paragraph_is_one_section_under_its_file_name():
+    text = "Just one paragraph with no heading about numbness and tingling in feet.\n"
+    sections = list(parse_guide(text, "numb-feet.txt"))
+    assert [(s.headings, s.text) for s in sections] == [(("Numb feet",), text.strip())]
+
+
+def test_a_markdown_guide_without_headings_is_one_section_under_its_file_name():
+    sections = list(parse_guide("Only a paragraph about calf cramps.\n", "calf-cramps.md"))
+    assert [(s.headings, s.text) for s in sections] == [(("Calf cramps",), "Only a paragraph about calf cramps.")]
