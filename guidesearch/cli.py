@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -85,10 +86,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         return cmd_check(args)
     settings = settings_from(args)
     encoder = Embedder(settings.model_name)
+    # SIGTERM (kill, a service manager) ends a build as Ctrl-C does: its staging folder is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
                          wait_seconds=args.wait, log=print)
     print(report.summary())
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -172,8 +179,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        after = " The previous index is still in place." if args.run is cmd_build else ""
-        print(f"error: interrupted.{after}", file=sys.stderr)
+        print(f"error: interrupted.{_index_left(args)}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line, and the way to see more
         if getattr(args, "debug", False):
@@ -181,6 +187,18 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. This is a bug in Guide "
               "Search; run again with --debug to see the traceback, and report it.", file=sys.stderr)
         return 2
+
+
+def _index_left(args: argparse.Namespace) -> str:
+    """After an interrupted build: whether an earlier index still answers."""
+    if args.run is not cmd_build or getattr(args, "check", False):
+        return ""
+    from guidesearch.store import current_build
+    try:
+        return " The build was not finished; the previous index still answers." \
+            if current_build(settings_from(args).index_dir) else " The build was not finished."
+    except GuideSearchError:
+        return " The build was not finished."
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -9,18 +9,20 @@ the previous index in use. Records are JSON, never pickle.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from guidesearch.config import Settings
-from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from guidesearch.errors import IndexCorruptError, IndexFolderError, IndexMismatchError, IndexMissingError
 from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
 from guidesearch.records import Chunk, FileStamp
 
@@ -171,11 +173,37 @@ def _format_of(text: str) -> object:
 
 def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,
                 lexical: LexicalIndex, vocabulary: Vocabulary, retired: "RetiredVectors") -> Path:
-    """Write a complete build beside the current one, then switch CURRENT to it atomically."""
-    import faiss
+    """Write a complete build beside the current one, then switch CURRENT to it atomically.
+
+    A build that fails or is interrupted part-way removes what it wrote; the current build is
+    untouched.
+
+    Raises:
+        IndexFolderError: the folder cannot be written (full, read-only): the message says so and
+            whether the previous index still answers.
+    """
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=index_dir))
+    staging: Path | None = None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=index_dir))
+        os.chmod(staging, 0o777 & ~_umask())       # readable by a page running as another user
+        manifest = _write_files(staging, manifest, chunks, vectors, lexical, vocabulary, retired)
+        final = index_dir / f"build-{manifest.built_at.replace(':', '').replace('-', '')}-{os.getpid()}"
+        os.rename(staging, final)
+        staging = None
+        _swap_current(index_dir, final)
+    except OSError as exc:
+        raise IndexFolderError(_write_failure(index_dir, exc)) from exc
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    remove_old_builds(index_dir, keep={final.name})
+    return final
+
+
+def _write_files(staging: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,
+                 lexical: LexicalIndex, vocabulary: Vocabulary, retired: "RetiredVectors") -> Manifest:
+    import faiss
     dense = faiss.IndexFlatIP(manifest.dimension)
     dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(dense, str(staging / "vectors.faiss"))
@@ -190,11 +218,26 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
     manifest = replace(manifest, index_files=_stamp_files(staging))
     (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     _fsync_tree(staging)
-    final = index_dir / f"build-{manifest.built_at.replace(':', '').replace('-', '')}-{os.getpid()}"
-    os.rename(staging, final)
-    _point_current_at(index_dir, final.name)
-    remove_old_builds(index_dir, keep={final.name})
-    return final
+    return manifest
+
+
+def _write_failure(index_dir: Path, exc: OSError) -> str:
+    try:
+        previous = current_build(index_dir)
+    except IndexCorruptError:
+        previous = None
+    still = "; the previous index still answers" if previous is not None else ""
+    if exc.errno == errno.ENOSPC:
+        return (f"No space left where the index is written ({index_dir}): the new build was not "
+                f"written{still}. Free some space and build again.")
+    return (f"Cannot write the index in {index_dir} ({exc.strerror or exc}){still}. Point --index or "
+            "GUIDESEARCH_INDEX at a folder you can write.")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _stamp_files(folder: Path) -> dict[str, FileStamp]:
@@ -234,8 +277,21 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
+def _swap_current(index_dir: Path, final: Path) -> None:
+    """Point CURRENT at the new build; the build it replaces is marked retired now (its time),
+    so that it is kept while a reader may still be opening it."""
+    try:
+        replaced = current_build(index_dir)
+    except IndexCorruptError:
+        replaced = None
+    _point_current_at(index_dir, final.name)
+    if replaced is not None and replaced != final:
+        os.utime(replaced)
+
+
 def _point_current_at(index_dir: Path, name: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".CURRENT-", dir=index_dir)
+    os.chmod(tmp, 0o666 & ~_umask())
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(name + "\n")
         out.flush()
@@ -248,19 +304,23 @@ def _point_current_at(index_dir: Path, name: str) -> None:
         os.close(dir_fd)
 
 
-def remove_old_builds(index_dir: Path, keep: set[str]) -> None:
-    """Remove builds other than `keep` and the newest previous one, and abandoned staging folders.
+# A build replaced less than this long ago is kept: a reader that read CURRENT just before the
+# swap may still be opening its files.
+RETIRED_GRACE_SECONDS = 300
 
-    The previous build stays one round so that a reader that has just read CURRENT can still
-    open its files.
-    """
+
+def remove_old_builds(index_dir: Path, keep: set[str], grace_seconds: float = RETIRED_GRACE_SECONDS) -> None:
+    """Remove builds replaced more than grace_seconds ago (the newest replaced one is always
+    kept), and staging folders and pointer files that builds killed outright left behind."""
     builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir() and p.name not in keep),
                     key=lambda p: p.stat().st_mtime)
-    for old in builds[:-1] + sorted(index_dir.glob(".staging-*")) + sorted(index_dir.glob(".CURRENT-*")):
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    now = time.time()
+    old = [p for p in builds[:-1] if now - p.stat().st_mtime > grace_seconds]
+    for path in old + sorted(index_dir.glob(".staging-*")) + sorted(index_dir.glob(".CURRENT-*")):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
         else:
-            old.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
 
 def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
@@ -317,7 +377,11 @@ def _read_chunks(path: Path) -> list[Chunk]:
             for number, line in enumerate(lines, 1):
                 data = json.loads(line)
                 data["headings"] = tuple(data["headings"])
-                chunks.append(Chunk(**data))
+                chunk = Chunk(**data)
+                if not all(isinstance(v, str) for v in (chunk.chunk_id, chunk.source, chunk.title, chunk.text,
+                                                         *chunk.headings)) or not chunk.headings:
+                    raise ValueError("a field that must be text is not")
+                chunks.append(chunk)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         where = f" at line {number}" if number else ""
         raise IndexCorruptError(f"The chunk records {path} are unreadable{where} ({exc}). {REBUILD}") from exc

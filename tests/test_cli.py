@@ -193,3 +193,25 @@ def test_the_packaged_model_has_one_name(cli_index):
     done = run("build_index.py", "--check", "--corpus", str(cli_index / "corpus"), "--index",
                str(cli_index / "index"), "--model", "sentence-transformers/all-MiniLM-L6-v2")
     assert done.returncode == 0, done.stdout
+
+
+def test_sigterm_ends_a_build_in_one_line_and_leaves_the_previous_index(tmp_path):
+    import signal
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    assert run("build_index.py", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    before = (index / "CURRENT").read_text()
+    for i in range(300):
+        (corpus / f"guide-{i}.md").write_text(f"# Guide {i}\n\n## Part\n\nNote {i} on cramps and nerves.\n")
+    child = subprocess.Popen([sys.executable, "build_index.py", "--corpus", str(corpus), "--index", str(index)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert child.stdout.readline().startswith("Read 301 guide(s)")
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130
+    assert err == "error: interrupted. The build was not finished; the previous index still answers.\n"
+    assert (index / "CURRENT").read_text() == before and not list(index.glob(".staging-*"))
+    check = run("build_index.py", "--corpus", str(corpus), "--index", str(index), "--check")
+    assert check.returncode == 1 and "300 guide file(s) added" in check.stdout

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
 
 from guidesearch.build import build_index
 from guidesearch.config import Settings
-from guidesearch.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from guidesearch.errors import IndexCorruptError, IndexFolderError, IndexMismatchError, IndexMissingError
 from guidesearch.retrieve import Searcher, dense_top_k
 from guidesearch.freshness import check_freshness
-from guidesearch.store import current_build, load_index
+from guidesearch.store import current_build, load_index, remove_old_builds
 
-from conftest import SMALL_GUIDES
+from conftest import SMALL_GUIDES, FakeEncoder
 
 @pytest.fixture
 def fake_settings(small_settings, fake_encoder) -> Settings:
@@ -141,3 +143,54 @@ def test_a_manifest_with_wrong_typed_fields_is_reported_and_a_build_replaces_it(
     assert not check_freshness(fake_settings).fresh
     assert build_index(fake_settings, fake_encoder).rebuilt
     assert Searcher.open(fake_settings, fake_encoder).search("tingling toes").hits[0].source == "feet/numb.md"
+
+
+def test_a_full_disk_leaves_no_staging_folder_and_the_previous_index_answering(fake_settings, fake_encoder,
+                                                                              monkeypatch):
+    import errno
+
+    import faiss
+    before = current_build(fake_settings.index_dir)
+    (fake_settings.corpus_dir / "new.md").write_text("# New\n\n## Part\n\nFresh text.\n", encoding="utf-8")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(faiss, "write_index", full)
+    with pytest.raises(IndexFolderError, match="No space left .*the previous index still answers"):
+        build_index(fake_settings, fake_encoder)
+    assert not list(fake_settings.index_dir.glob(".staging-*"))
+    assert current_build(fake_settings.index_dir) == before
+    assert Searcher.open(fake_settings, fake_encoder).search("tingling toes").hits[0].source == "feet/numb.md"
+
+
+def test_index_files_respect_the_umask_so_another_user_can_read_them(small_settings, fake_encoder):
+    old = os.umask(0o022)
+    try:
+        folder = build_index(small_settings, fake_encoder).folder
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert stat.S_IMODE((small_settings.index_dir / "CURRENT").stat().st_mode) == 0o644
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*") if p.is_file()} == {0o644}
+
+
+def test_a_replaced_build_is_kept_while_a_reader_may_still_open_it(fake_settings, fake_encoder):
+    first = current_build(fake_settings.index_dir)
+    for text in ("one", "two"):
+        (fake_settings.corpus_dir / "new.md").write_text(f"# N\n\n## P\n\nText {text}.\n", encoding="utf-8")
+        build_index(fake_settings, FakeEncoder())
+    assert first.exists()                       # replaced two builds ago, but within the grace period
+    remove_old_builds(fake_settings.index_dir, keep={current_build(fake_settings.index_dir).name},
+                      grace_seconds=0)
+    assert not first.exists() and len(list(fake_settings.index_dir.glob("build-*"))) == 2
+
+
+def test_a_chunk_whose_text_is_a_number_is_damage(fake_settings, fake_encoder):
+    path = current_build(fake_settings.index_dir) / "chunks.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    lines[0] = json.dumps({**record, "text": 31})
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="python build_index.py"):
+        load_index(fake_settings.index_dir, fake_encoder.name)
