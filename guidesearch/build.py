@@ -254,7 +254,11 @@ def _embed_with_cache(chunks: list[Chunk], encoder: TextEncoder, previous: Store
             vectors[i] = known[key]
     log(f"Embedding {len(todo)} chunk(s), reusing {len(chunks) - len(todo)}.")
     if todo:
-        vectors[todo] = encoder.encode([chunks[i].embed_text for i in todo], batch_size, show_progress)
+        # Identical texts (a passage repeated across sections or guides) are embedded once.
+        unique = {keys[i]: i for i in todo}
+        encoded = encoder.encode([chunks[i].embed_text for i in unique.values()], batch_size, show_progress)
+        row_of = {key: n for n, key in enumerate(unique)}
+        vectors[todo] = encoded[[row_of[keys[i]] for i in todo]]
     return vectors, len(chunks) - len(todo), _retire(known, set(keys), encoder.dimension,
                                                      max(MIN_RETIRED, len(chunks)))
 

@@ -87,6 +87,11 @@ class LexicalIndex:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
 
+# Longer "words" (a base64 image, a run of letters) are no words a question holds: they stay out
+# of the vocabulary and the spelling index, whose size grows with the square of a word's length.
+MAX_WORD_CHARS = 40
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The corpus's words and their embeddings (saved with the index)."""
@@ -97,7 +102,8 @@ class Vocabulary:
     @classmethod
     def build(cls, texts: Sequence[str], encoder: TextEncoder, batch_size: int,
               cached: "Vocabulary | None" = None) -> "Vocabulary":
-        found = sorted({word for text in texts for word in words(text) if not word.isdigit()})
+        found = sorted({word for text in texts for word in words(text)
+                        if not word.isdigit() and len(word) <= MAX_WORD_CHARS})
         known = {word: row for row, word in enumerate(cached.words)} if cached else {}
         vectors = np.zeros((len(found), encoder.dimension), dtype=np.float32)
         todo = [i for i, word in enumerate(found) if word not in known]
@@ -131,7 +137,7 @@ class SpellingIndex:
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         self._by_delete: dict[str, list[str]] = {}
-        for word in (w for w in vocabulary if len(w) >= 4):
+        for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS):
             for key in _deletes(word) | {word}:
                 self._by_delete.setdefault(key, []).append(word)
 
@@ -140,7 +146,7 @@ class SpellingIndex:
 
         Among several, the one with the same first letter and closest length wins.
         """
-        if len(word) < 4:
+        if not 4 <= len(word) <= MAX_WORD_CHARS:
             return None
         found = {candidate for key in _deletes(word) | {word}
                  for candidate in self._by_delete.get(key, ()) if _one_slip(word, candidate)}

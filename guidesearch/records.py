@@ -104,6 +104,7 @@ class Hit:
     score: float                # the score the ranking used (depends on the mode)
     cosine: float               # dense cosine between question and passage, in [-1, 1]
     chunk: Chunk
+    also_in: tuple[str, ...] = ()   # other "source > section" holding the same text word for word
 
     @property
     def source(self) -> str:
@@ -129,7 +130,8 @@ class Hit:
         """The hit as JSON-ready data: the one conversion the CLI, evaluate and servers share."""
         return {"rank": self.rank, "score": round(self.score, 6), "cosine": round(self.cosine, 6),
                 "source": self.source, "title": self.title, "heading": self.heading,
-                "headings": list(self.headings), "text": self.text, "chunk_id": self.chunk.chunk_id}
+                "headings": list(self.headings), "text": self.text, "chunk_id": self.chunk.chunk_id,
+                "also_in": list(self.also_in)}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from guidesearch.store import StoredIndex, load_index
 # Hybrid ranks the union of each side's best candidates; past this depth neither side's
 # ranking adds anything the other one misses (measured on the development sets).
 CANDIDATES = 100
+# Ranked this many times deeper than asked, so that exact repeats can be dropped.
+DUPLICATE_DEPTH = 4
 
 
 @dataclass
@@ -51,17 +53,37 @@ class Searcher:
         query = self.encoder.encode([text])[0]
         # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
-        dense = dense_top_k(self.index.dense, query, min(max(top_k, CANDIDATES), self.index.dense.ntotal))
-        rows, scores = self._rank(text, query, dense, mode, top_k)
-        cosines = self.index.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
-        hits = tuple(Hit(rank, float(score), float(cosine), self.index.chunks[row])
-                     for rank, (row, score, cosine) in enumerate(zip(rows, scores, cosines), 1))
+        total = self.index.dense.ntotal
+        depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
+        while True:
+            dense = dense_top_k(self.index.dense, query, min(max(depth, CANDIDATES), total))
+            rows, scores = self._rank(text, query, dense, mode, depth)
+            hits = self._hits(rows, scores, query, top_k)
+            if len(hits) >= top_k or len(rows) < depth or depth >= total:
+                break
+            depth *= DUPLICATE_DEPTH        # mostly repeats so far: look deeper
         # Coverage is a property of the question and the corpus, not of the ranking shown: it
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]])
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
+
+    def _hits(self, rows: np.ndarray, scores: np.ndarray, query: np.ndarray, top_k: int) -> tuple[Hit, ...]:
+        """The top_k hits with distinct text; a passage that several guides or sections hold word
+        for word is shown once, naming the others."""
+        first: dict[str, int] = {}          # text -> position in kept
+        kept: list[tuple[int, float, list[str]]] = []
+        for row, score in zip(rows, scores):
+            chunk = self.index.chunks[row]
+            if chunk.text in first:
+                kept[first[chunk.text]][2].append(" > ".join((chunk.source, *chunk.headings[1:])))
+            elif len(kept) < top_k:
+                first[chunk.text] = len(kept)
+                kept.append((int(row), float(score), []))
+        return tuple(Hit(rank, score, float(self.index.vectors[row] @ query), self.index.chunks[row],
+                         tuple(also))
+                     for rank, (row, score, also) in enumerate(kept, 1))
 
     def _fit_model(self, text: str) -> tuple[str, bool]:
         """Cut a question to the tokens the model reads, rather than let it truncate silently:
@@ -85,7 +107,8 @@ class Searcher:
         lexical = self.lexical_scores(text)
         if mode == "lexical":
             return _top_k(lexical, top_k)
-        candidates = self.hybrid_candidates(query, dense[0][:CANDIDATES], lexical)
+        candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,
+                                            max(CANDIDATES, top_k))
         fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
         ranked = order(fused)[:top_k]
         return candidates.rows[ranked], fused[ranked]
@@ -94,13 +117,14 @@ class Searcher:
         """BM25 score of every chunk, for the question with its typing slips repaired."""
         return self.index.lexical.scores(self.coverage.repair_spelling(text))
 
-    def hybrid_candidates(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray) -> "Candidates":
+    def hybrid_candidates(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray,
+                          depth: int = CANDIDATES) -> "Candidates":
         """What hybrid ranking fuses: the union of each side's best CANDIDATES, with both scores.
 
         Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md,
         whose benchmark ranks from these same candidates.
         """
-        lexical_rows, _ = _top_k(lexical, CANDIDATES)
+        lexical_rows, _ = _top_k(lexical, depth)
         rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
         best = float(lexical.max()) if lexical.size else 0.0
         return Candidates(rows, self.index.vectors[rows] @ query, lexical[rows], best, lexical_rows)

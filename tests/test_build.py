@@ -307,3 +307,33 @@ def test_an_edit_that_keeps_size_and_time_right_after_a_build_is_still_seen(sett
     path.write_text(path.read_text().replace("water", "WATER"), encoding="utf-8")   # same size
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))     # a coarse clock: same time
     assert check_freshness(settings).changed == ("cramps.md",)
+
+
+def test_a_guide_of_one_enormous_word_leaves_search_memory_bounded(settings, fake_encoder):
+    import tracemalloc
+    (settings.corpus_dir / "one-word.md").write_text("# One Word\n\n## Body\n\n" + "abcdefghij" * 100_000,
+                                                     encoding="utf-8")
+    build_index(settings, fake_encoder)
+    tracemalloc.start()
+    searcher = Searcher.open(settings, fake_encoder)
+    result = searcher.search("abcdefghijabcdefghij tingling toes")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"peak {peak:,} bytes to open and search an index holding a 1,000,000-letter word")
+    assert result.hits and peak < 50_000_000
+
+
+def test_identical_sections_are_embedded_once_and_shown_once(settings, fake_encoder):
+    sections = "## Same\n\nRepeat after me: stretch the calf.\n\n" * 2000
+    (settings.corpus_dir / "repeats.md").write_text(f"# Repeats\n\n{sections}", encoding="utf-8")
+    (settings.corpus_dir / "copy.md").write_text("# Copy\n\n## Same\n\nRepeat after me: stretch the calf.\n",
+                                                 encoding="utf-8")
+    report = build_index(settings, fake_encoder)
+    searcher = Searcher.open(settings, fake_encoder)
+    assert report.chunks == report.embedded == 3 + 2000 + 1
+    # 5 distinct texts (the 2,000 repeats are one), then each vocabulary word once
+    assert fake_encoder.encoded == 5 + len(searcher.index.vocabulary.words)
+    result = searcher.search("repeat after me stretch the calf", top_k=3)
+    texts = [hit.text for hit in result.hits]
+    assert len(texts) == len(set(texts)) == 3
+    assert "copy.md > Same" in result.hits[0].also_in or result.hits[0].source == "copy.md"
