@@ -18,7 +18,7 @@ from guidesearch.retrieve import Searcher
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build, load_index
 
-from conftest import FakeEncoder, make_corpus
+from conftest import SMALL_GUIDES, FakeEncoder, make_corpus
 
 HELPER = Path(__file__).resolve().parent / "build_helper.py"
 @pytest.fixture
@@ -337,3 +337,30 @@ def test_identical_sections_are_embedded_once_and_shown_once(settings, fake_enco
     texts = [hit.text for hit in result.hits]
     assert len(texts) == len(set(texts)) == 3
     assert "copy.md > Same" in result.hits[0].also_in or result.hits[0].source == "copy.md"
+
+
+def test_readers_never_fail_while_rebuilds_swap_builds(settings, fake_encoder):
+    import threading
+    build_index(settings, fake_encoder)
+    path = settings.corpus_dir / "cramps.md"
+    done = threading.Event()
+
+    def rebuild_many() -> None:
+        for i in range(40):
+            path.write_text(SMALL_GUIDES["cramps.md"] + f"\nEdit {i}.\n", encoding="utf-8")
+            build_index(settings, FakeEncoder())
+        done.set()
+
+    builder = threading.Thread(target=rebuild_many)
+    builder.start()
+    loads = failures = 0
+    while not done.is_set():
+        try:
+            index = load_index(settings.index_dir, fake_encoder.name)
+            assert len(index.chunks) == index.dense.ntotal == 3
+        except Exception:  # noqa: BLE001 -- any failure counts
+            failures += 1
+        loads += 1
+    builder.join()
+    print(f"{loads} loads during 40 rebuilds, {failures} failed")
+    assert loads > 40 and failures == 0
