@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 
@@ -12,7 +11,7 @@ from guidesearch.build import build_index
 from guidesearch.config import MODES, Settings
 from guidesearch.embed import Embedder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
-from guidesearch.highlight import best_unit, blocks_of, escape_markdown, render_passage
+from guidesearch.highlight import best_unit, blocks_of, escape_html, escape_markdown, render_passage
 from guidesearch.records import SearchResult, display_name
 from guidesearch.retrieve import Searcher
 from guidesearch.freshness import check_freshness
@@ -88,8 +87,8 @@ def show_result(result: SearchResult, searcher: Searcher) -> None:
         path = " › ".join(hit.headings)
         weak = "" if result.covered else " · weak match"
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
-        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {html.escape(path)}</strong><br>'
-                    f'<small>{html.escape(display_name(hit.source))} · score {hit.score:.3f}{weak}</small></div>',
+        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(path)}</strong><br>'
+                    f'<small>{escape_html(display_name(hit.source))} · score {hit.score:.3f}{weak}</small></div>',
                     unsafe_allow_html=True)
         blocks = blocks_of(hit.text)
         evidence = best_unit(result.question, blocks, searcher.encoder)

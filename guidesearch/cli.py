@@ -16,6 +16,7 @@ from typing import NoReturn, Sequence
 
 from guidesearch.config import MODES, Settings
 from guidesearch.errors import GuideSearchError, OutputFileError
+from guidesearch.records import display_name
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -45,7 +46,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(result.message)
     for hit in result.hits:
         marker = "" if result.covered else " (weak match)"
-        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({hit.source}, score {hit.score:.3f}){marker}")
+        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}){marker}")
         print(hit.text)
     return 0
 

@@ -1,7 +1,7 @@
 """Evidence for display: the sentence or list item that best answers the question, marked, with
 the question's terms emphasised, rendered as safe HTML.
 
-Every piece of corpus and question text goes through html.escape; the only tags in the output
+Every piece of corpus and question text goes through escape_html (or escape_markdown); the only tags in the output
 are the ones written here, so neither a guide nor a question can inject markup or script.
 """
 
@@ -93,10 +93,10 @@ def _emphasise(text: str, terms: set[str]) -> str:
     for match in WORD.finditer(text):
         word = match.group(0)
         if word.lower() in words(word) and stem([word.lower()])[0] in terms:
-            out.append(html.escape(text[last:match.start()]))
-            out.append(f"<strong>{html.escape(word)}</strong>")
+            out.append(escape_html(text[last:match.start()]))
+            out.append(f"<strong>{escape_html(word)}</strong>")
             last = match.end()
-    out.append(html.escape(text[last:]))
+    out.append(escape_html(text[last:]))
     return "".join(out)
 
 
@@ -109,6 +109,12 @@ def _table(text: str, terms: set[str], is_evidence: bool) -> str:
                     for row in body)
     style = ' class="evidence"' if is_evidence else ""
     return f"<table{style}>" + (f"<thead><tr>{head}</tr></thead>" if head else "") + f"<tbody>{cells}</tbody></table>"
+
+
+def escape_html(text: str) -> str:
+    """Text for an HTML block of the page: tags escaped, and "$" as an entity so that no math
+    renderer reads a formula in it. The one way corpus text reaches raw HTML on the page."""
+    return html.escape(text).replace("$", "&#36;")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character

@@ -124,3 +124,13 @@ def test_corpus_file_names_never_render_as_markdown_on_the_page(page_env):
     rendered = MarkdownIt("commonmark").render(warning)
     assert "<img" not in rendered and "<a " not in rendered
     assert all(name in plain(warning) for name in hostile)
+
+
+def test_a_hostile_heading_is_shown_as_text_in_the_results(page_env):
+    (page_env / "corpus" / "tracker.md").write_text(
+        "# Tracker\n\n## \\[click](http://host.example) $\\href{http://host.example}{x}$\n\n"
+        "Shin splints come from running on hard ground.\n")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("shin splints from running on hard ground").run()
+    header = next(m.value for m in page.markdown if m.value.startswith('<div class="hit-head">'))
+    assert "[click](http://host.example)" in header and "$" not in header and "<a " not in header

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from guidesearch.highlight import best_unit, blocks_of, render_passage
+import pytest
+
+from guidesearch.highlight import best_unit, blocks_of, escape_markdown, render_passage
 
 from conftest import SEED
 
@@ -38,3 +40,15 @@ def test_corpus_and_question_text_cannot_inject_markup():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;b&gt;B&lt;/b&gt;" in html
     question_html = render_passage("script tag here", '<script>alert(1)</script>', (0, 0))
     assert "<script" not in question_html
+
+
+@pytest.mark.parametrize("hostile", ["![x](https://host.example/x.png)", "\\[click](http://host.example)",
+                                     "$\\href{http://host.example}{y}$", "<img src=x onerror=alert(1)>",
+                                     "[a]: http://host.example", "<http://host.example>"])
+def test_corpus_text_never_becomes_a_link_image_formula_or_tag(hostile):
+    from markdown_it import MarkdownIt
+    rendered = MarkdownIt("commonmark").render(escape_markdown(f"Heading {hostile} end"))
+    assert "<a " not in rendered and "<img" not in rendered
+    assert hostile.replace("<", "&lt;").replace(">", "&gt;") in rendered.replace("&quot;", '"')
+    html_form = render_passage(f"Text {hostile} here.", "question", None)
+    assert "<img" not in html_form and "<a " not in html_form and "$" not in html_form
