@@ -364,3 +364,15 @@ def test_readers_never_fail_while_rebuilds_swap_builds(settings, fake_encoder):
     builder.join()
     print(f"{loads} loads during 40 rebuilds, {failures} failed")
     assert loads > 40 and failures == 0
+
+
+def test_a_guide_with_a_large_data_uri_image_is_indexed(settings, fake_encoder):
+    import base64
+    image = base64.b64encode(bytes(range(256)) * 60).decode()          # about 20 KB, no spaces
+    (settings.corpus_dir / "diagram.md").write_text(
+        f"# Diagram\n\n## Picture\n\n![nerves](data:image/png;base64,{image})\n\nNerves run down the leg.\n",
+        encoding="utf-8")
+    report = build_index(settings, fake_encoder)
+    assert report.guides == 3 and not report.skipped
+    chunks = load_index(settings.index_dir, fake_encoder.name).chunks
+    assert "".join(c.text for c in chunks if c.source == "diagram.md").replace("\n", "").count(image) == 1

@@ -215,3 +215,10 @@ def test_sigterm_ends_a_build_in_one_line_and_leaves_the_previous_index(tmp_path
     assert (index / "CURRENT").read_text() == before and not list(index.glob(".staging-*"))
     check = run("build_index.py", "--corpus", str(corpus), "--index", str(index), "--check")
     assert check.returncode == 1 and "300 guide file(s) added" in check.stdout
+
+
+def test_check_on_a_missing_corpus_says_the_folder_is_missing(cli_index):
+    done = run("build_index.py", "--check", "--corpus", "/nonexistent/corpus", "--index", str(cli_index / "index"))
+    assert done.returncode == 1 and "removed" not in done.stdout
+    assert done.stdout.startswith("The corpus folder /nonexistent/corpus does not exist.")
+    assert "Rebuild with" not in done.stdout
