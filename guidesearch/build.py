@@ -211,6 +211,10 @@ def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,
             guides.append(guide)
         except GuideSearchError as exc:
             skipped.append(SkippedFile(guide.source, f"cannot be chunked: {exc}", guide.stamp))
+        except Exception as exc:  # noqa: BLE001 -- no single guide can fail the build
+            skipped.append(SkippedFile(guide.source, f"cannot be chunked ({type(exc).__name__}: {exc}); "
+                                                     "this is a bug in Guide Search, please report it",
+                                       guide.stamp))
     return chunks, CorpusScan(tuple(guides), tuple(sorted(skipped, key=lambda s: s.source)))
 
 

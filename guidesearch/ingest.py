@@ -74,7 +74,11 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
     root = corpus_root(corpus_dir)
     for path in list_guide_files(corpus_dir):
         source = path.relative_to(corpus_dir).as_posix()
-        outcome = read_guide(path, source, max_file_bytes, root)
+        try:
+            outcome = read_guide(path, source, max_file_bytes, root)
+        except Exception as exc:  # noqa: BLE001 -- no single guide can fail the build
+            outcome = SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc}); "
+                                          "this is a bug in Guide Search, please report it")
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
         elif outcome.sha256 in seen:

@@ -7,6 +7,7 @@ which terms the corpus holds.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +91,9 @@ class LexicalIndex:
 # Longer "words" (a base64 image, a run of letters) are no words a question holds: they stay out
 # of the vocabulary and the spelling index, whose size grows with the square of a word's length.
 MAX_WORD_CHARS = 40
+# Every vocabulary word is embedded at build time and held in memory: a corpus of random tokens
+# must not make that unbounded. Real guides stay far below (MedQuAD: about 40,000 words).
+MAX_VOCABULARY = 200_000
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,7 @@ class Vocabulary:
     @classmethod
     def build(cls, texts: Sequence[str], encoder: TextEncoder, batch_size: int,
               cached: "Vocabulary | None" = None) -> "Vocabulary":
-        found = sorted({word for text in texts for word in words(text)
-                        if not word.isdigit() and len(word) <= MAX_WORD_CHARS})
+        found = _vocabulary_words(texts)
         known = {word: row for row, word in enumerate(cached.words)} if cached else {}
         vectors = np.zeros((len(found), encoder.dimension), dtype=np.float32)
         todo = [i for i, word in enumerate(found) if word not in known]
@@ -125,6 +128,13 @@ class Vocabulary:
         if vectors.shape[0] != len(found):
             raise ValueError(f"{len(found)} words but {vectors.shape[0]} vectors")
         return cls(found, vectors)
+
+
+def _vocabulary_words(texts: Sequence[str]) -> list[str]:
+    """The corpus's words, sorted: the MAX_VOCABULARY most frequent when there are more."""
+    counts = Counter(word for text in texts for word in words(text)
+                     if not word.isdigit() and len(word) <= MAX_WORD_CHARS)
+    return sorted(word for word, _ in counts.most_common(MAX_VOCABULARY))
 
 
 class SpellingIndex:

@@ -227,11 +227,21 @@ def _write_failure(index_dir: Path, exc: OSError) -> str:
     except IndexCorruptError:
         previous = None
     still = "; the previous index still answers" if previous is not None else ""
-    if exc.errno == errno.ENOSPC:
+    if _disk_full(index_dir, exc):
         return (f"No space left where the index is written ({index_dir}): the new build was not "
                 f"written{still}. Free some space and build again.")
     return (f"Cannot write the index in {index_dir} ({exc.strerror or exc}){still}. Point --index or "
             "GUIDESEARCH_INDEX at a folder you can write.")
+
+
+def _disk_full(index_dir: Path, exc: OSError) -> bool:
+    """ENOSPC, or a short write with no errno (numpy's np.save reports a full disk that way)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return exc.errno is None and shutil.disk_usage(index_dir).free < (1 << 20)
+    except OSError:
+        return False
 
 
 def _umask() -> int:

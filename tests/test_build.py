@@ -376,3 +376,25 @@ def test_a_guide_with_a_large_data_uri_image_is_indexed(settings, fake_encoder):
     assert report.guides == 3 and not report.skipped
     chunks = load_index(settings.index_dir, fake_encoder.name).chunks
     assert "".join(c.text for c in chunks if c.source == "diagram.md").replace("\n", "").count(image) == 1
+
+
+def test_the_vocabulary_keeps_the_most_frequent_words_up_to_its_bound(monkeypatch, fake_encoder):
+    from guidesearch import lexical
+    monkeypatch.setattr(lexical, "MAX_VOCABULARY", 3)
+    texts = ["cramps cramps cramps nerves nerves magnesium zzz", "cramps nerves magnesium qqq"]
+    assert lexical.Vocabulary.build(texts, fake_encoder, 8).words == ("cramps", "magnesium", "nerves")
+
+
+def test_a_guide_that_trips_a_bug_is_skipped_and_the_others_indexed(settings, fake_encoder, monkeypatch):
+    from guidesearch import ingest
+    parse = ingest.parse_guide
+
+    def broken(text, source):
+        if source == "cramps.md":
+            raise RuntimeError("parser bug")
+        return parse(text, source)
+
+    monkeypatch.setattr(ingest, "parse_guide", broken)
+    report = build_index(settings, fake_encoder)
+    assert report.guides == 1 and report.skipped[0].source == "cramps.md"
+    assert "RuntimeError: parser bug" in report.skipped[0].reason

@@ -222,3 +222,28 @@ def test_check_on_a_missing_corpus_says_the_folder_is_missing(cli_index):
     assert done.returncode == 1 and "removed" not in done.stdout
     assert done.stdout.startswith("The corpus folder /nonexistent/corpus does not exist.")
     assert "Rebuild with" not in done.stdout
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 300 KB tmpfs as the index folder (CI runs as root, which may mount)."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_full_disk_fails_in_one_line_and_retries_leave_nothing_behind(tmp_path, tiny_disk):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    for _ in range(2):
+        done = run("build_index.py", "--corpus", str(corpus), "--index", str(tiny_disk))
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(f"error: No space left where the index is written ({tiny_disk})")
+        assert "previous index" not in done.stderr          # there is none
+        assert not list(tiny_disk.glob(".staging-*")) and not (tiny_disk / "CURRENT").exists()
