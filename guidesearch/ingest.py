@@ -78,7 +78,8 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
             outcome = read_guide(path, source, max_file_bytes, root)
         except Exception as exc:  # noqa: BLE001 -- no single guide can fail the build
             outcome = SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc}); "
-                                          "this is a bug in Guide Search, please report it")
+                                          "this is a bug in Guide Search, please report it",
+                                  read_file(path, max_file_bytes, root).stamp)
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
         elif outcome.sha256 in seen:

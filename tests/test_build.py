@@ -398,3 +398,4 @@ def test_a_guide_that_trips_a_bug_is_skipped_and_the_others_indexed(settings, fa
     report = build_index(settings, fake_encoder)
     assert report.guides == 1 and report.skipped[0].source == "cramps.md"
     assert "RuntimeError: parser bug" in report.skipped[0].reason
+    assert check_freshness(settings).fresh
