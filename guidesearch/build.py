@@ -30,7 +30,7 @@ from guidesearch.ingest import CorpusScan, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name
 from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
-                               StoredIndex, load_index, read_manifest, write_build)
+                               StoredIndex, load_index, read_manifest, write_build, write_failure)
 
 LOCK_NAME = ".build.lock"
 HOLDER_NAME = ".build.lock.holder"     # who holds the lock, for the "another build" message
@@ -103,8 +103,7 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         raise BuildLockedError(f"Another build of {index_dir} is running ({who}). Wait for it to "
                                "finish, or run again with --wait SECONDS.") from exc
     except OSError as exc:
-        raise IndexFolderError(f"Cannot build in the index folder {index_dir} ({exc.strerror or exc}). "
-                               "Point --index or GUIDESEARCH_INDEX at a folder you can write.") from exc
+        raise IndexFolderError(write_failure(index_dir, exc)) from exc
     try:
         holder.write_text(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n",
                           encoding="utf-8")

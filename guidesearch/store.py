@@ -193,7 +193,7 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
         staging = None
         _swap_current(index_dir, final)
     except OSError as exc:
-        raise IndexFolderError(_write_failure(index_dir, exc)) from exc
+        raise IndexFolderError(write_failure(index_dir, exc)) from exc
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -221,7 +221,8 @@ def _write_files(staging: Path, manifest: Manifest, chunks: list[Chunk], vectors
     return manifest
 
 
-def _write_failure(index_dir: Path, exc: OSError) -> str:
+def write_failure(index_dir: Path, exc: OSError) -> str:
+    """One line on why the index folder cannot be written, and whether the previous index answers."""
     try:
         previous = current_build(index_dir)
     except IndexCorruptError:

@@ -172,7 +172,7 @@ def test_index_folder_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "afile").write_text("x")
     done = run("build_index.py", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "afile"))
     assert done.returncode == 1 and done.stderr.count("\n") == 1
-    assert done.stderr.startswith(f"error: Cannot build in the index folder {tmp_path / 'afile'}")
+    assert done.stderr.startswith(f"error: Cannot write the index in {tmp_path / 'afile'}")
 
 
 def test_evaluate_out_that_cannot_be_written_fails_before_the_run(cli_index):
@@ -247,3 +247,23 @@ def test_a_full_disk_fails_in_one_line_and_retries_leave_nothing_behind(tmp_path
         assert done.stderr.startswith(f"error: No space left where the index is written ({tiny_disk})")
         assert "previous index" not in done.stderr          # there is none
         assert not list(tiny_disk.glob(".staging-*")) and not (tiny_disk / "CURRENT").exists()
+
+
+def test_a_read_only_index_folder_fails_in_one_line_and_the_index_still_answers(tmp_path):
+    corpus, folder = tmp_path / "corpus", tmp_path / "ro"
+    corpus.mkdir()
+    folder.mkdir()
+    shutil.copy(SEED, corpus)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        assert run("build_index.py", "--corpus", str(corpus), "--index", str(folder)).returncode == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        (corpus / "new.md").write_text("# New\n\n## Part\n\nShin splints from hard ground.\n")
+        done = run("build_index.py", "--corpus", str(corpus), "--index", str(folder))
+        assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert "Read-only file system" in done.stderr and "previous index still answers" in done.stderr
+        search = run("-m", "guidesearch", "search", "gabapentin", "--index", str(folder))
+        assert search.returncode == 0 and "Medications" in search.stdout
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
