@@ -194,3 +194,21 @@ def test_a_chunk_whose_text_is_a_number_is_damage(fake_settings, fake_encoder):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="python build_index.py"):
         load_index(fake_settings.index_dir, fake_encoder.name)
+
+
+def test_reordered_records_or_other_vectors_of_the_same_shape_are_damage(fake_settings, fake_encoder):
+    import faiss
+    folder = current_build(fake_settings.index_dir)
+    path = folder / "chunks.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(reversed(lines)), encoding="utf-8")          # same bytes, other order
+    with pytest.raises(IndexCorruptError, match="chunks.jsonl is not the file the build wrote"):
+        load_index(fake_settings.index_dir, fake_encoder.name)
+    path.write_text("".join(lines), encoding="utf-8")
+    other = faiss.IndexFlatIP(64)
+    other.add(np.ascontiguousarray(np.eye(3, 64, dtype=np.float32)))   # same shape, other vectors
+    faiss.write_index(other, str(folder / "vectors.faiss"))
+    with pytest.raises(IndexCorruptError, match="vectors.faiss is not the file the build wrote"):
+        load_index(fake_settings.index_dir, fake_encoder.name)
+    report = build_index(fake_settings, FakeEncoder())
+    assert report.rebuilt and report.reused == 0           # nothing reused from the damaged build
