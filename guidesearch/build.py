@@ -25,7 +25,7 @@ from guidesearch.chunk import chunk_sections
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError, IndexFolderError
-from guidesearch.freshness import IndexDiff, diff_index, scan_stamps, stamps_since
+from guidesearch.freshness import IndexDiff, diff_since
 from guidesearch.ingest import CorpusScan, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name
@@ -139,7 +139,7 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
                 f"chunks are cut to {encoder.max_tokens} tokens.")
         previous = _previous_index(settings, encoder)
         manifest_before = previous.manifest if previous else _readable_manifest(settings)
-        before = _diff_before(settings, manifest_before, shape)
+        before = diff_since(manifest_before, settings, shape)     # what --check would say now
         if previous is not None and before.fresh:
             return _unchanged_report(previous, before, time.perf_counter() - started)
         scan = read_corpus(settings.corpus_dir, settings.max_file_bytes)
@@ -158,13 +158,6 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
                        reused, manifest.build_seconds, before, scan.skipped)
-
-
-def _diff_before(settings: Settings, manifest: Manifest | None, shape: IndexShape) -> IndexDiff:
-    """What --check would say now: the build reports exactly this."""
-    if manifest is None:
-        return diff_index(None, scan_stamps(settings.corpus_dir, settings.max_file_bytes), shape)
-    return diff_index(manifest, stamps_since(manifest, settings), shape)
 
 
 def _reasons(skipped: tuple[SkippedFile, ...], shown: int = 3) -> str:

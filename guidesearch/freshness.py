@@ -56,16 +56,14 @@ class IndexDiff:
         return "\n".join(lines)
 
 
-def diff_index(manifest: Manifest | None, stamps: dict[str, FileStamp], shape: IndexShape) -> IndexDiff:
+def diff_index(manifest: Manifest, stamps: dict[str, FileStamp], shape: IndexShape) -> IndexDiff:
     """Compare what an index was built from with the corpus files seen now and the settings.
 
     Args:
-        manifest: the current build's manifest, or None when there is none.
+        manifest: the current build's manifest.
         stamps: every guide file of the corpus now, by source (see scan_stamps).
         shape: what the current settings would build.
     """
-    if manifest is None:
-        return IndexDiff(added=tuple(sorted(stamps)), missing=True)
     built = manifest.files
     added = sorted(source for source in stamps if source not in built)
     changed = sorted(source for source in stamps
@@ -114,10 +112,16 @@ def scan_stamps(corpus_dir: Path, max_file_bytes: int, known: dict[str, FileStam
             for source, path in ((p.relative_to(corpus_dir).as_posix(), p) for p in list_guide_files(corpus_dir))}
 
 
-def stamps_since(manifest: Manifest, settings: Settings) -> dict[str, FileStamp]:
-    """The corpus now, trusting the manifest's stamps where size and time vouch for them."""
-    return scan_stamps(settings.corpus_dir, settings.max_file_bytes, manifest.files,
-                       manifest.started_ns - RACY_NS)
+def diff_since(manifest: Manifest | None, settings: Settings, shape: IndexShape) -> IndexDiff:
+    """The corpus and settings now against a build (None: nothing built, every guide is added;
+    no file is read for that), trusting its stamps where size and time vouch for them."""
+    corpus_dir = Path(settings.corpus_dir)
+    if manifest is None:
+        sources = (p.relative_to(corpus_dir).as_posix() for p in list_guide_files(corpus_dir)) \
+            if corpus_dir.is_dir() else ()
+        return IndexDiff(added=tuple(sorted(sources)), missing=True)
+    stamps = scan_stamps(corpus_dir, settings.max_file_bytes, manifest.files, manifest.started_ns - RACY_NS)
+    return diff_index(manifest, stamps, shape)
 
 
 def check_freshness(settings: Settings) -> IndexDiff:
@@ -136,12 +140,11 @@ def check_freshness(settings: Settings) -> IndexDiff:
     except GuideSearchError as exc:
         return IndexDiff(problem=str(exc))
     if manifest is None:
-        return IndexDiff(added=tuple(sorted(scan_stamps(settings.corpus_dir, settings.max_file_bytes))),
-                         missing=True)
+        return diff_since(None, settings, IndexShape.of(settings, 0))
     damaged = damage(folder, manifest)
     if damaged:
         return IndexDiff(problem=f"The index in {folder} is damaged: {damaged}. {REBUILD}")
-    return diff_index(manifest, stamps_since(manifest, settings), _shape(settings, manifest))
+    return diff_since(manifest, settings, _shape(settings, manifest))
 
 
 def _shape(settings: Settings, manifest: Manifest) -> IndexShape:

@@ -80,16 +80,12 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
-        """Parse and type-check a manifest.
+    def from_data(cls, data: dict) -> "Manifest":
+        """Type-check a parsed manifest of this format (manifest_of checks the format first).
 
         Raises:
-            ValueError: not JSON, a field missing or of the wrong type.
+            ValueError: a field missing or of the wrong type.
         """
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-            found = data.get("format_version") if isinstance(data, dict) else None
-            raise ValueError(f"format {found!r}, this version reads format {FORMAT_VERSION}")
         _check_types(data, {"shape": dict, "dimension": int, "model_max_tokens": int, "files": dict,
                             "skipped": dict, "counts": dict, "built_at": str,
                             "build_seconds": (int, float), "versions": dict, "started_ns": int,
@@ -154,21 +150,15 @@ def manifest_of(folder: Path) -> Manifest:
         IndexCorruptError: missing, unreadable, or from another format.
     """
     try:
-        text = (folder / "manifest.json").read_text(encoding="utf-8")
-        found = _format_of(text)
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        found = data.get("format_version") if isinstance(data, dict) else None
         if found != FORMAT_VERSION:
             raise IndexCorruptError(f"The index in {folder.parent} was built by another version of Guide "
                                     f"Search (index format {found}; this version reads format "
                                     f"{FORMAT_VERSION}). {REBUILD}")
-        return Manifest.from_json(text)
+        return Manifest.from_data(data)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IndexCorruptError(f"The manifest in {folder} is unreadable ({exc}). {REBUILD}") from exc
-
-
-def _format_of(text: str) -> object:
-    """The format_version a manifest declares (None when it declares none)."""
-    data = json.loads(text)
-    return data.get("format_version") if isinstance(data, dict) else None
 
 
 def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,
