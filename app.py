@@ -9,13 +9,13 @@ import streamlit as st
 
 from guidesearch.build import build_index
 from guidesearch.config import MODES, Settings
-from guidesearch.embed import Embedder
+from guidesearch.embed import TextEncoder, passage_encoder, question_encoder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
-from guidesearch.highlight import best_unit, blocks_of, escape_html, escape_markdown, render_passage
+from guidesearch.highlight import escape_html, escape_markdown, render_passage
 from guidesearch.records import SearchResult, display_name
 from guidesearch.retrieve import Searcher
 from guidesearch.freshness import check_freshness
-from guidesearch.store import current_build
+from guidesearch.store import current_build, read_manifest
 
 DEBUG = "--debug" in sys.argv[1:] or os.environ.get("GUIDESEARCH_DEBUG") == "1"
 EXAMPLE = "why do my calves cramp at night?"
@@ -29,25 +29,40 @@ PASSAGE_CSS = """<style>
 </style>"""
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def load_encoder(model_name: str) -> Embedder:
-    return Embedder(model_name)
+# Caches are bounded: a long-running page keeps the newest index and encoders, not all of them.
+@st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
+def load_question_encoder(settings: Settings, passage_precision: str) -> TextEncoder:
+    return question_encoder(settings, passage_precision)
 
 
-@st.cache_resource(show_spinner="Loading the index…")
+@st.cache_resource(show_spinner="Loading the embedding model for the build…", max_entries=1)
+def load_passage_encoder(settings: Settings) -> TextEncoder:
+    return passage_encoder(settings)
+
+
+@st.cache_resource(show_spinner="Loading the index…", max_entries=2)
 def load_searcher(settings: Settings, build_name: str) -> Searcher:
     """One Searcher per build: a finished rebuild changes build_name, so the next question
     loads the new index while earlier ones were answered from the old one."""
-    return Searcher.open(settings, load_encoder(settings.model_name))
+    manifest = read_manifest(settings.index_dir)
+    precision = manifest.shape.precision if manifest else "fp32"
+    return Searcher.open(settings, load_question_encoder(settings, precision))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def answer(settings: Settings, build_name: str, question: str, top_k: int, mode: str) -> SearchResult:
+    """A rerun that does not change the question (a click elsewhere, a resize) shows the same
+    result without searching again; a new build is a new key."""
+    return load_searcher(settings, build_name).search(question, top_k=top_k, mode=mode)
 
 
 def rebuild(settings: Settings) -> None:
     with st.spinner("Building the index from the guides… (the first build embeds every guide)"):
-        report = build_index(settings, load_encoder(settings.model_name), wait_seconds=600)
+        report = build_index(settings, load_passage_encoder(settings), wait_seconds=600)
     st.success(escape_markdown(report.summary().split("\n")[0]))
 
 
-def ensure_index(settings: Settings) -> Searcher:
+def ensure_index(settings: Settings) -> str:
     """Build when there is none; say when it is out of date or damaged, with a button that rebuilds.
 
     Settings that differ from the index's are not rebuilt on their own: a maintainer may have
@@ -69,16 +84,19 @@ def ensure_index(settings: Settings) -> Searcher:
         if st.button("Rebuild the index"):
             rebuild(settings)
     try:
-        return load_searcher(settings, current_build(settings.index_dir).name)
+        build_name = current_build(settings.index_dir).name
+        load_searcher(settings, build_name)
     except IndexCorruptError as exc:
         st.error(escape_markdown(str(exc)))
         if not st.button("Rebuild the index now"):
             st.stop()
         rebuild(settings)
-        return load_searcher(settings, current_build(settings.index_dir).name)
+        build_name = current_build(settings.index_dir).name
+        load_searcher(settings, build_name)
+    return build_name
 
 
-def show_result(result: SearchResult, searcher: Searcher) -> None:
+def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
     if not result.covered:
@@ -90,9 +108,8 @@ def show_result(result: SearchResult, searcher: Searcher) -> None:
         st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(path)}</strong><br>'
                     f'<small>{escape_html(display_name(hit.source))} · score {hit.score:.3f}{weak}</small></div>',
                     unsafe_allow_html=True)
-        blocks = blocks_of(hit.text)
-        evidence = best_unit(result.question, blocks, searcher.encoder)
-        st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence, blocks)}</div>',
+        evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence else None
+        st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence)}</div>',
                     unsafe_allow_html=True)
         st.divider()
 
@@ -107,7 +124,7 @@ def main() -> None:
             top_k = st.slider("Number of results", 1, 10, settings.top_k)
             mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.mode),
                                 help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
-        searcher = ensure_index(settings)
+        build_name = ensure_index(settings)
         # ?q=... in the address fills the box, so an answer can be shared as a link.
         question = st.text_input("Ask the guides a question", value=st.query_params.get("q", ""),
                                  placeholder=EXAMPLE)
@@ -116,7 +133,7 @@ def main() -> None:
                     "The passages of the guides that answer it are shown best first, with the "
                     "section they come from; the sentence that best answers it is highlighted.")
         else:
-            show_result(searcher.search(question, top_k=top_k, mode=mode), searcher)
+            show_result(answer(settings, build_name, question, top_k, mode))
     except QuestionError as exc:
         st.warning(escape_markdown(str(exc)))
     except GuideSearchError as exc:

@@ -21,9 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.coverage import Verdict, decide  # noqa: E402
-from guidesearch.embed import Embedder  # noqa: E402
 from guidesearch.evaluate import read_questions  # noqa: E402
-from guidesearch.retrieve import Searcher  # noqa: E402
+from guidesearch.retrieve import Searcher, open_searcher  # noqa: E402
 
 GRID = {"min_cosine": (0.2, 0.25, 0.3, 0.35), "term_similarity": (0.55, 0.6, 0.65, 0.7),
         "min_term_gain": (0.03, 0.04, 0.05, 0.06, 0.08)}
@@ -34,8 +33,8 @@ def collect(searcher: Searcher, questions) -> list:
     captured = []
     check = searcher.coverage
 
-    def capture(question, query, best_cosine, passages):
-        captured.append(check.evidence(question, query, best_cosine, passages))
+    def capture(question, query, best_cosine, passages, probe_vectors=None):
+        captured.append(check.evidence(question, query, best_cosine, passages, probe_vectors))
         return Verdict(True)
 
     check.judge = capture          # on this instance only, for the length of the loop
@@ -54,7 +53,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="sample this many answerable questions per file")
     args = parser.parse_args()
     base = Settings.from_env(index_dir=args.index)
-    searcher = Searcher.open(base, Embedder(base.model_name))
+    searcher = open_searcher(settings=base)
     groups: dict[str, list] = {}
     for path in args.files:
         questions = read_questions(path)

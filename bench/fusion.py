@@ -19,11 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import Embedder  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.fusion import fuse, order, reciprocal_rank_fusion  # noqa: E402
 from guidesearch.records import Hit, SearchResult  # noqa: E402
-from guidesearch.retrieve import CANDIDATES, Searcher, dense_top_k  # noqa: E402
+from guidesearch.retrieve import CANDIDATES, Searcher, dense_top_k, open_searcher  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -49,7 +48,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0)
     args = parser.parse_args()
     settings = Settings.from_env(index_dir=args.index)
-    searcher = Searcher.open(settings, Embedder(settings.model_name))
+    searcher = open_searcher(settings=settings)
     questions = read_questions(args.questions)
     questions = [q for q in questions if not q.expect_none]
     if args.sample and args.sample < len(questions):

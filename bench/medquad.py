@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import Embedder  # noqa: E402
+from guidesearch.embed import TextEncoder, passage_encoder  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
-from guidesearch.retrieve import Searcher  # noqa: E402
+from guidesearch.retrieve import Searcher, open_searcher  # noqa: E402
 from guidesearch.freshness import check_freshness  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "medquad"
@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def build(settings: Settings, encoder: Embedder) -> list[str]:
+def build(settings: Settings, encoder: TextEncoder) -> list[str]:
     """Build (or bring up to date) the benchmark index; lines describing the build."""
     if check_freshness(settings).fresh:
         return [f"Index in {settings.index_dir} already up to date (built earlier; no build timed in this run)."]
@@ -75,13 +75,12 @@ def run_mode(searcher: Searcher, questions, mode: str) -> tuple[dict, list[float
 def main() -> None:
     args = parse_args()
     settings = Settings.from_env(corpus_dir=args.guides, index_dir=args.index, dense_weight=args.dense_weight)
-    encoder = Embedder(settings.model_name)
-    lines = build(settings, encoder)
+    lines = build(settings, passage_encoder(settings))
     print("\n".join(lines), flush=True)
     questions = read_questions(args.questions)
     if not args.all and args.sample < len(questions):
         questions = random.Random(0).sample(questions, args.sample)
-    searcher = Searcher.open(settings, encoder)
+    searcher = open_searcher(settings=settings)
     rows = []
     for mode in args.modes.split(","):
         figures, latencies, flagged = run_mode(searcher, questions, mode)

@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import Embedder  # noqa: E402
+from guidesearch.embed import TextEncoder, passage_encoder  # noqa: E402
 from guidesearch.ingest import list_guide_files  # noqa: E402
 
 
-def timed_build(settings: Settings, encoder: Embedder, label: str) -> str:
+def timed_build(settings: Settings, encoder: TextEncoder, label: str) -> str:
     started = time.perf_counter()
     report = build_index(settings, encoder)
     seconds = time.perf_counter() - started
@@ -45,7 +45,7 @@ def main() -> None:
     if args.seed_index:
         shutil.copytree(args.seed_index, work / "index", ignore=shutil.ignore_patterns(".build.lock"))
     settings = Settings.from_env(corpus_dir=work / "corpus", index_dir=work / "index")
-    encoder = Embedder(settings.model_name)
+    encoder = passage_encoder(settings)
     rows = []
     if not args.seed_index:
         rows.append(timed_build(settings, encoder, "full build"))

@@ -133,7 +133,7 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
     """
     started, started_ns = time.perf_counter(), time.time_ns()
     with build_lock(settings.index_dir, wait_seconds):
-        shape = IndexShape.of(settings, encoder.max_tokens)
+        shape = IndexShape.of(settings, encoder.max_tokens, encoder.precision)
         if settings.max_tokens and settings.max_tokens > encoder.max_tokens:
             log(f"max_tokens={settings.max_tokens} is above what {encoder.name} reads; "
                 f"chunks are cut to {encoder.max_tokens} tokens.")
@@ -221,11 +221,12 @@ def _old_chunks(previous: StoredIndex | None, max_tokens: int) -> dict[str, list
 
 
 def _previous_index(settings: Settings, encoder: TextEncoder) -> StoredIndex | None:
-    """The current build, when its vectors can be reused; otherwise None (a full build)."""
+    """The current build, when its vectors can be reused (same model, same precision);
+    otherwise None (a full build)."""
     try:
         manifest = read_manifest(settings.index_dir)
         if manifest is None or manifest.shape.model_name != encoder.name \
-                or manifest.dimension != encoder.dimension:
+                or manifest.dimension != encoder.dimension or manifest.shape.precision != encoder.precision:
             return None
         return load_index(settings.index_dir, None)
     except Exception:  # noqa: BLE001 -- a damaged old index of any kind is replaced, never reused
@@ -289,13 +290,13 @@ def _manifest(shape: IndexShape, encoder: TextEncoder, scan: CorpusScan, chunks:
         counts={"guides": len(scan.guides), "sections": len(scan.sections), "chunks": len(chunks)},
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         build_seconds=round(time.perf_counter() - started, 3),
-        versions=_versions(), started_ns=started_ns)
+        versions={**_versions(), "passage backend": encoder.backend}, started_ns=started_ns)
 
 
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     found = {"guidesearch": __version__, "python": platform.python_version()}
-    for package in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "numpy"):
+    for package in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "onnxruntime", "numpy"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from guidesearch.config import MODES, Settings
+from guidesearch.config import BACKENDS, MODES, Settings
 from guidesearch.errors import GuideSearchError, OutputFileError
 from guidesearch.records import display_name
 
@@ -22,19 +22,22 @@ from guidesearch.records import display_name
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with the flags given on the command line on top."""
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
-                             model_name=args.model, mode=getattr(args, "mode", None),
+                             model_name=args.model, mode=getattr(args, "mode", None), backend=args.backend,
                              max_tokens=getattr(args, "max_tokens", None),
                              max_file_bytes=getattr(args, "max_file_bytes", None))
 
 
 def open_searcher(settings: Settings):
-    from guidesearch.embed import Embedder
-    from guidesearch.retrieve import Searcher
-    return Searcher.open(settings, Embedder(settings.model_name))
+    # Imported here, not at the top: --help and input errors answer without loading numpy,
+    # faiss or the model.
+    from guidesearch.retrieve import open_searcher as open_index
+    return open_index(settings=settings)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from guidesearch.question import clean_question
     settings = settings_from(args)
+    clean_question(args.question, settings.max_question_chars)   # a bad question fails before the model loads
     searcher = open_searcher(settings)
     result = searcher.search(args.question, top_k=args.k)
     if args.json:
@@ -48,6 +51,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         marker = "" if result.covered else " (weak match)"
         print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}){marker}")
         print(hit.text)
+        if hit.evidence and hit.evidence.text != hit.text.strip():
+            print(f"  » best answer: {hit.evidence.text}")
     return 0
 
 
@@ -82,11 +87,11 @@ def _open_out(path: str):
 
 def cmd_build(args: argparse.Namespace) -> int:
     from guidesearch.build import build_index
-    from guidesearch.embed import Embedder
+    from guidesearch.embed import passage_encoder
     if args.check:
         return cmd_check(args)
     settings = settings_from(args)
-    encoder = Embedder(settings.model_name)
+    encoder = passage_encoder(settings)
     # SIGTERM (kill, a service manager) ends a build as Ctrl-C does: its staging folder is removed.
     signal.signal(signal.SIGTERM, _interrupt)
     report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
@@ -111,6 +116,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _common(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
     parser.add_argument("--index", help="index folder (default: index/, or GUIDESEARCH_INDEX)")
     parser.add_argument("--model", help="sentence-transformers model name or folder (GUIDESEARCH_MODEL)")
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="engine that runs the model (GUIDESEARCH_BACKEND; default auto: the fastest measured)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     if corpus:
         parser.add_argument("--corpus", help="corpus folder (default: corpus/, or GUIDESEARCH_CORPUS)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -16,10 +16,19 @@ PACKAGED_MODELS = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MOD
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
+# Engines that run the model (guidesearch/backends.py says what each is and how auto chooses).
+BACKENDS: tuple[str, ...] = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
+
+
+def _default_cache() -> Path:
+    """Where converted forms of the model (ONNX, int8) are kept: made once, never downloaded."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "guidesearch"
 
 
 _TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
-                   ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"))
+                   ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"),
+                   ("backend", "GUIDESEARCH_BACKEND"), ("cache_dir", "GUIDESEARCH_CACHE"))
 _NUMBER_VARIABLES = (("max_tokens", "GUIDESEARCH_MAX_TOKENS"), ("max_file_bytes", "GUIDESEARCH_MAX_FILE_BYTES"))
 
 
@@ -50,6 +59,9 @@ class Settings:
     # Files above this size are skipped with a reason (a guide is a few KB to a few hundred KB).
     max_file_bytes: int = 5_000_000
     mode: Mode = "hybrid"
+    # The engine that runs the model; auto = the fastest measured to keep quality (backends.py).
+    backend: str = "auto"
+    cache_dir: Path = field(default_factory=_default_cache)
     top_k: int = 5
     # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
     # (chosen on the development sets, see bench/results/fusion.md).
@@ -68,10 +80,13 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         if self.model_name in PACKAGED_MODELS:
             object.__setattr__(self, "model_name", DEFAULT_MODEL)
         if self.mode not in MODES:
             raise SettingsError(f"Unknown search mode {self.mode!r}: use one of {', '.join(MODES)}.")
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"Unknown backend {self.backend!r}: use one of {', '.join(BACKENDS)}.")
         if self.max_tokens is not None and not 16 <= self.max_tokens <= 8192:
             raise SettingsError(f"max_tokens={self.max_tokens} is out of range: use 16 to 8192.")
         if self.top_k < 1:

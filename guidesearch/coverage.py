@@ -81,7 +81,18 @@ class CoverageCheck:
             return self.spelling.correct(word.lower()) or word
         return WORD.sub(repair, question)
 
-    def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray) -> Verdict:
+    def probes(self, question: str) -> tuple[str, ...]:
+        """Texts the check needs embedded besides the question: each unknown key word, then the
+        question without it. The search embeds them with the question, in one model call."""
+        unknown = self.unknown_words(question)
+        return (*unknown, *(_drop_word(question, word) for word in unknown))
+
+    def unknown_words(self, question: str) -> list[str]:
+        key_words = _key_words(words(question))
+        return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))
+
+    def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
+              probe_vectors: np.ndarray | None = None) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
         question's own words are not all in the corpus.
 
@@ -90,30 +101,34 @@ class CoverageCheck:
             query: its unit vector, as the search embedded it.
             best_cosine: dense cosine of the closest passage in the whole index.
             passages: unit vectors of the top passages (rows), to test dropping each term.
+            probe_vectors: the vectors of probes(question), when already embedded.
         """
-        return decide(self.evidence(question, query, best_cosine, passages), self.settings)
+        return decide(self.evidence(question, query, best_cosine, passages, probe_vectors), self.settings)
 
     def evidence(self, question: str, query: np.ndarray, best_cosine: float,
-                 passages: np.ndarray) -> Evidence:
+                 passages: np.ndarray, probe_vectors: np.ndarray | None = None) -> Evidence:
         question_words = words(question)
-        key_words = [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
-        unknown = list(dict.fromkeys(w for w in key_words if not self._is_known(w)))
-        return Evidence(tuple(question_words), tuple(key_words), best_cosine,
-                        self._measure(question, query, unknown, passages))
+        unknown = self.unknown_words(question)
+        if probe_vectors is None and unknown:
+            probe_vectors = self.encoder.encode(list(self.probes(question)))
+        return Evidence(tuple(question_words), tuple(_key_words(question_words)), best_cosine,
+                        self._measure(query, unknown, passages, probe_vectors))
 
     def _is_known(self, word: str) -> bool:
         return stem([word])[0] in self.corpus_terms or self.spelling.correct(word) is not None
 
-    def _measure(self, question: str, query: np.ndarray, unknown: Sequence[str],
-                 passages: np.ndarray) -> tuple[UnknownTerm, ...]:
+    def _measure(self, query: np.ndarray, unknown: Sequence[str], passages: np.ndarray,
+                 probe_vectors: np.ndarray | None) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
-        without = [_drop_word(question, word) for word in unknown]
-        vectors = self.encoder.encode([*unknown, *without])
-        similar = (vectors[:len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
+        similar = (probe_vectors[:len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
         base = float((passages @ query).max())
-        gain = (passages @ vectors[len(unknown):].T).max(axis=0) - base
+        gain = (passages @ probe_vectors[len(unknown):].T).max(axis=0) - base
         return tuple(UnknownTerm(w, float(s), float(g)) for w, s, g in zip(unknown, similar, gain))
+
+
+def _key_words(question_words: Sequence[str]) -> list[str]:
+    return [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
 
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:

@@ -15,6 +15,7 @@ from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.ingest import corpus_root, list_guide_files, read_file
 from guidesearch.records import UNREADABLE, FileStamp, display_name
+from guidesearch.backends import passage_backend
 from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of
 
 
@@ -140,7 +141,7 @@ def check_freshness(settings: Settings) -> IndexDiff:
     except GuideSearchError as exc:
         return IndexDiff(problem=str(exc))
     if manifest is None:
-        return diff_since(None, settings, IndexShape.of(settings, 0))
+        return diff_since(None, settings, IndexShape.of(settings, 0, passage_backend(settings).precision))
     damaged = damage(folder, manifest)
     if damaged:
         return IndexDiff(problem=f"The index in {folder} is damaged: {damaged}. {REBUILD}")
@@ -150,7 +151,7 @@ def check_freshness(settings: Settings) -> IndexDiff:
 def _shape(settings: Settings, manifest: Manifest) -> IndexShape:
     """The shape these settings would build, without loading the model: its maximum sequence
     length is the manifest's when the model is the same."""
-    shape = IndexShape.of(settings, manifest.model_max_tokens)
+    shape = IndexShape.of(settings, manifest.model_max_tokens, passage_backend(settings).precision)
     if settings.model_name != manifest.shape.model_name:
         # Another model's maximum is unknown until it is loaded: report the model change alone.
         shape = replace(shape, max_tokens=manifest.shape.max_tokens)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import stem, words
+from guidesearch.records import Evidence
 from guidesearch.text import WORD, is_bullet, is_table_line, split_sentences, strip_bullet
 
 
@@ -47,15 +50,51 @@ def blocks_of(text: str) -> list[Block]:
     return blocks
 
 
-def best_unit(question: str, blocks: list[Block], encoder: TextEncoder) -> tuple[int, int] | None:
-    """(block, unit) of the sentence or item closest in meaning to the question."""
-    places = [(b, u) for b, block in enumerate(blocks) for u in range(len(block.units))]
-    if not places:
-        return None
-    texts = [blocks[b].units[u] for b, u in places]
-    vectors = encoder.encode([question, *texts])
-    scores = vectors[1:] @ vectors[0]
-    return places[int(np.argmax(scores))]
+class UnitVectors:
+    """Vectors of sentences and items, kept for the next searches (the same passages come back
+    often), at most `limit` of them, the least recently used dropped first."""
+
+    def __init__(self, encoder: TextEncoder, limit: int = 20_000) -> None:
+        self.encoder = encoder
+        self.limit = limit
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, texts: list[str]) -> np.ndarray:
+        """One row per text; those not seen before are embedded together, in one model call."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh = self.encoder.encode(missing) if missing else None
+        with self._lock:
+            for text, vector in zip(missing, fresh if fresh is not None else ()):
+                self._vectors[text] = vector
+            rows = [self._vectors.get(t) for t in texts]
+            for text in texts:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
+            while len(self._vectors) > self.limit:
+                self._vectors.popitem(last=False)
+        return np.array(rows, dtype=np.float32).reshape(len(texts), self.encoder.dimension)
+
+
+def find_evidence(query: np.ndarray, texts: list[str], vectors: UnitVectors) -> list[Evidence | None]:
+    """For each passage, the sentence or item closest in meaning to the question (query is the
+    question's vector, as the search embedded it). All passages' units are embedded in one call;
+    a passage of one unit needs none."""
+    places: list[list[tuple[int, int, str]]] = []
+    for text in texts:
+        blocks = blocks_of(text)
+        places.append([(b, u, unit) for b, block in enumerate(blocks) for u, unit in enumerate(block.units)])
+    to_embed = [unit for units in places if len(units) > 1 for _, _, unit in units]
+    unit_vectors = iter(vectors.of(to_embed))
+    found: list[Evidence | None] = []
+    for units in places:
+        if len(units) <= 1:
+            found.append(Evidence(*units[0]) if units else None)
+            continue
+        scores = [float(next(unit_vectors) @ query) for _ in units]
+        found.append(Evidence(*units[int(np.argmax(scores))]))
+    return found
 
 
 def render_passage(text: str, question: str, evidence: tuple[int, int] | None,

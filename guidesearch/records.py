@@ -97,6 +97,18 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """The sentence, list item or table of a hit that best answers the question."""
+
+    block: int                  # which block of highlight.blocks_of(hit text)
+    unit: int                   # which sentence of that block (0 for an item or a table)
+    text: str                   # the sentence itself, word for word from the passage
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "block": self.block, "unit": self.unit}
+
+
+@dataclass(frozen=True)
 class Hit:
     """One passage returned for a question."""
 
@@ -105,6 +117,7 @@ class Hit:
     cosine: float               # dense cosine between question and passage, in [-1, 1]
     chunk: Chunk
     also_in: tuple[str, ...] = ()   # other "source > section" holding the same text word for word
+    evidence: Evidence | None = None    # None when the search was asked not to find it
 
     @property
     def source(self) -> str:
@@ -131,7 +144,8 @@ class Hit:
         return {"rank": self.rank, "score": round(self.score, 6), "cosine": round(self.cosine, 6),
                 "source": self.source, "title": self.title, "heading": self.heading,
                 "headings": list(self.headings), "text": self.text, "chunk_id": self.chunk.chunk_id,
-                "also_in": list(self.also_in)}
+                "also_in": list(self.also_in),
+                "evidence": self.evidence.to_dict() if self.evidence else None}
 
 
 @dataclass(frozen=True)

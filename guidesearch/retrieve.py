@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
+from guidesearch.backends import questions_compatible
 from guidesearch.config import Mode, Settings
 from guidesearch.coverage import CoverageCheck
-from guidesearch.embed import TextEncoder
+from guidesearch.embed import TextEncoder, question_encoder
+from guidesearch.errors import IndexMismatchError
 from guidesearch.fusion import fuse, order
+from guidesearch.highlight import UnitVectors, find_evidence
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
-from guidesearch.store import StoredIndex, load_index
+from guidesearch.store import StoredIndex, load_index, read_manifest
 
 # Hybrid ranks the union of each side's best candidates; past this depth neither side's
 # ranking adds anything the other one misses (measured on the development sets).
@@ -21,14 +25,36 @@ CANDIDATES = 100
 DUPLICATE_DEPTH = 4
 
 
+def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
+                  settings: Settings | None = None) -> "Searcher":
+    """A Searcher over an index, with the fastest question encoder measured to suit it.
+
+    The entry point for programs that embed the search:
+        searcher = open_searcher()              # index/ and corpus/, or GUIDESEARCH_* variables
+        result = searcher.search("why do my calves cramp at night?", top_k=5)
+    None means the settings' default (and the environment); settings, when given, wins.
+
+    Raises:
+        SettingsError, IndexMissingError, IndexMismatchError, IndexCorruptError, ModelError.
+    """
+    settings = settings or Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir)
+    manifest = read_manifest(settings.index_dir)
+    precision = manifest.shape.precision if manifest else "fp32"
+    return Searcher.open(settings, question_encoder(settings, precision))
+
+
 @dataclass
 class Searcher:
-    """Answers questions from one loaded index. Build once, ask many times."""
+    """Answers questions from one loaded index. Build once, ask many times (from any thread)."""
 
     settings: Settings
     encoder: TextEncoder
     index: StoredIndex
     coverage: CoverageCheck
+    unit_vectors: UnitVectors = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unit_vectors = UnitVectors(self.encoder)
 
     @classmethod
     def open(cls, settings: Settings, encoder: TextEncoder) -> "Searcher":
@@ -36,12 +62,22 @@ class Searcher:
 
         Raises:
             IndexMissingError, IndexMismatchError, IndexCorruptError: see store.load_index.
+            IndexMismatchError: the encoder's precision was not measured to suit the passages'.
         """
         index = load_index(settings.index_dir, encoder.name)
+        passages = index.manifest.shape.precision
+        if not questions_compatible(passages, encoder.precision, encoder.name):
+            raise IndexMismatchError(
+                f"The index in {settings.index_dir} holds {passages} passage vectors, and questions in "
+                f"{encoder.precision} were not measured to rank them well. Use GUIDESEARCH_BACKEND=auto, "
+                "or rebuild the index with this backend: python build_index.py")
         return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings))
 
-    def search(self, question: str, top_k: int | None = None, mode: Mode | None = None) -> SearchResult:
+    def search(self, question: str, top_k: int | None = None, mode: Mode | None = None,
+               evidence: bool = True) -> SearchResult:
         """The best passages for a question, and whether the guides cover it.
+
+        With evidence, each hit names the sentence or item that best answers the question.
 
         Raises:
             QuestionError: the question is empty or has nothing to search for.
@@ -50,7 +86,9 @@ class Searcher:
         text, cut_to_model = self._fit_model(clean.text)
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
-        query = self.encoder.encode([text])[0]
+        # One model call embeds the question and what the coverage check needs (probes).
+        vectors = self.encoder.encode([text, *self.coverage.probes(text)])
+        query = vectors[0]
         # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
         total = self.index.dense.ntotal
@@ -65,7 +103,10 @@ class Searcher:
         # Coverage is a property of the question and the corpus, not of the ranking shown: it
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]])
+        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]], vectors[1:])
+        if evidence:
+            found = find_evidence(query, [hit.text for hit in hits], self.unit_vectors)
+            hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
 

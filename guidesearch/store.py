@@ -44,17 +44,20 @@ class IndexShape:
     chunker_version: int
     max_file_bytes: int
     stemmer: str
+    # Number format the passages were embedded in (backends.py); indexes from before backends
+    # were chosen were all embedded in fp32.
+    precision: str = "fp32"
 
     @classmethod
-    def of(cls, settings: Settings, model_max_tokens: int) -> "IndexShape":
+    def of(cls, settings: Settings, model_max_tokens: int, precision: str) -> "IndexShape":
         return cls(settings.model_name, settings.effective_max_tokens(model_max_tokens),
-                   CHUNKER_VERSION, settings.max_file_bytes, stemmer_name())
+                   CHUNKER_VERSION, settings.max_file_bytes, stemmer_name(), precision)
 
     def changes_from(self, built: "IndexShape") -> tuple[str, ...]:
         """What differs from the shape an index was built with, one phrase each."""
         labels = {"model_name": "the model", "max_tokens": "tokens per chunk",
                   "chunker_version": "the chunker version", "max_file_bytes": "the file size limit",
-                  "stemmer": "the stemmer"}
+                  "stemmer": "the stemmer", "precision": "passage precision"}
         return tuple(f"{label}: built with {getattr(built, name)!r}, now {getattr(self, name)!r}"
                      for name, label in labels.items() if getattr(built, name) != getattr(self, name))
 
@@ -92,7 +95,7 @@ class Manifest:
                             "index_files": dict})
         shape = IndexShape(**data["shape"])
         _check_types(asdict(shape), {"model_name": str, "max_tokens": int, "chunker_version": int,
-                                     "max_file_bytes": int, "stemmer": str})
+                                     "max_file_bytes": int, "stemmer": str, "precision": str})
         files = {str(name): FileStamp(**stamp) for name, stamp in data["files"].items()}
         index_files = {str(name): FileStamp(**stamp) for name, stamp in data["index_files"].items()}
         if not all(isinstance(v, int) for v in data["counts"].values()) \

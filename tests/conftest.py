@@ -13,7 +13,7 @@ import pytest
 
 from guidesearch.build import build_index
 from guidesearch.config import DEFAULT_MODEL, Settings
-from guidesearch.embed import Embedder
+from guidesearch.embed import TextEncoder, passage_encoder, question_encoder
 from guidesearch.retrieve import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,8 @@ class FakeEncoder:
     name = "fake-encoder"
     dimension = 64
     max_tokens = 64
+    backend = "fake"
+    precision = "fp32"
 
     def __init__(self) -> None:
         self.encoded = 0     # texts encoded so far, to see what a rebuild re-embeds
@@ -48,9 +50,26 @@ class FakeEncoder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """Converted models (ONNX, int8) are made once per test run, in a folder of the run's own,
+    never in the tester's cache."""
+    folder = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GUIDESEARCH_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def encoder() -> Embedder:
-    return Embedder(DEFAULT_MODEL)
+def encoder(model_cache) -> TextEncoder:
+    """The real model as a build runs it (the default backend: bf16 where the CPU has it)."""
+    return passage_encoder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def questions_encoder(model_cache, encoder) -> TextEncoder:
+    """The real model as questions are asked of an index built by `encoder`."""
+    return question_encoder(Settings.from_env(), encoder.precision)
 
 
 @pytest.fixture
@@ -97,5 +116,5 @@ def seed_settings(tmp_path_factory, encoder) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seed_searcher(seed_settings, encoder) -> Searcher:
-    return Searcher.open(seed_settings, encoder)
+def seed_searcher(seed_settings, questions_encoder) -> Searcher:
+    return Searcher.open(seed_settings, questions_encoder)

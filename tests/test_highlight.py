@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guidesearch.highlight import best_unit, blocks_of, escape_markdown, render_passage
+from guidesearch.highlight import UnitVectors, blocks_of, escape_markdown, find_evidence, render_passage
 
 from conftest import SEED
 
@@ -19,10 +19,32 @@ def test_blocks_keep_lists_and_the_table():
     assert kinds == ["para", "item", "item", "item", "item", "table"]
 
 
-def test_best_unit_is_the_answering_item(encoder):
+def test_evidence_is_the_answering_item(questions_encoder):
     blocks = blocks_of(causes_text())
-    b, u = best_unit("does drinking alcohol damage nerves", blocks, encoder)
-    assert blocks[b].units[u].startswith("Alcohol Abuse")
+    query = questions_encoder.encode(["does drinking alcohol damage nerves"])[0]
+    (found,) = find_evidence(query, [causes_text()], UnitVectors(questions_encoder))
+    assert found.text.startswith("Alcohol Abuse") and blocks[found.block].units[found.unit] == found.text
+
+
+def test_evidence_of_every_hit_comes_from_one_model_call(fake_encoder):
+    passages = [causes_text(), "One sentence only.", "", "First point. Second point about nerves."]
+    vectors = UnitVectors(fake_encoder)
+    query = fake_encoder.encode(["nerves"])[0]
+    calls_before = fake_encoder.encoded
+    found = find_evidence(query, passages, vectors)
+    assert found[1].text == "One sentence only." and found[2] is None
+    assert found[3].text == "Second point about nerves."
+    embedded = fake_encoder.encoded - calls_before
+    assert embedded == sum(len(b.units) for p in (passages[0], passages[3]) for b in blocks_of(p))
+    find_evidence(query, passages, vectors)                 # the same passages again: nothing new
+    assert fake_encoder.encoded - calls_before == embedded
+
+
+def test_unit_vectors_keep_at_most_their_limit(fake_encoder):
+    vectors = UnitVectors(fake_encoder, limit=3)
+    rows = vectors.of(["a b", "c d", "e f", "g h", "a b"])
+    assert rows.shape == (5, fake_encoder.dimension) and len(vectors._vectors) == 3
+    assert (rows[0] == rows[4]).all()
 
 
 def test_render_marks_evidence_and_emphasises_terms():
