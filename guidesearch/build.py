@@ -148,12 +148,12 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         if not scan.guides:
             raise CorpusError(f"No guide in {settings.corpus_dir} could be indexed ({_reasons(scan.skipped)}). "
                               "Fix or replace these files and build again.")
-        vectors, reused, retired = _embed_with_cache(chunks, encoder, previous, settings.batch_size,
+        same = previous if _same_vectors(previous, encoder) else None
+        vectors, reused, retired = _embed_with_cache(chunks, encoder, same, settings.batch_size,
                                                      show_progress, log)
         texts = [chunk.embed_text for chunk in chunks]
         lexical = LexicalIndex.build(texts)
-        vocabulary = Vocabulary.build(texts, encoder, settings.batch_size,
-                                      previous.vocabulary if previous else None)
+        vocabulary = Vocabulary.build(texts, encoder, settings.batch_size, same.vocabulary if same else None)
         manifest = _manifest(shape, encoder, scan, chunks, started, started_ns)
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
@@ -221,16 +221,22 @@ def _old_chunks(previous: StoredIndex | None, max_tokens: int) -> dict[str, list
 
 
 def _previous_index(settings: Settings, encoder: TextEncoder) -> StoredIndex | None:
-    """The current build, when its vectors can be reused (same model, same precision);
-    otherwise None (a full build)."""
+    """The current build, when its chunks can be reused (same model); otherwise None (a full
+    build). Its vectors are reused only when their precision is this encoder's (_same_vectors)."""
     try:
         manifest = read_manifest(settings.index_dir)
         if manifest is None or manifest.shape.model_name != encoder.name \
-                or manifest.dimension != encoder.dimension or manifest.shape.precision != encoder.precision:
+                or manifest.dimension != encoder.dimension:
             return None
         return load_index(settings.index_dir, None)
     except Exception:  # noqa: BLE001 -- a damaged old index of any kind is replaced, never reused
         return None
+
+
+def _same_vectors(previous: StoredIndex | None, encoder: TextEncoder) -> bool:
+    """Vectors of another precision are not mixed into a build: a change of backend that
+    changes the precision re-embeds everything (the chunks are still reused)."""
+    return previous is not None and previous.manifest.shape.precision == encoder.precision
 
 
 def embed_key(chunk: Chunk) -> str:

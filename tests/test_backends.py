@@ -124,6 +124,7 @@ def test_the_index_records_its_passage_precision_and_a_change_rebuilds_everythin
     report = build_index(in_bf16, bf16)
     assert check_freshness(in_bf16).fresh
     assert report.embedded == report.chunks and report.reused == 0    # fp32 vectors are not mixed in
+    assert bf16.counted == []                                         # but the chunks are reused
     with pytest.raises(IndexMismatchError, match="were not measured"):
         Searcher.open(small_settings, fp32)
 
