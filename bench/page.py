@@ -1,0 +1,131 @@
+"""The page as a person uses it: seconds from Enter to the answer, in headless Chromium.
+
+Starts `streamlit run app.py` on the seed corpus (an index built in a temporary folder), opens
+it in Debian's Chromium driven by Playwright, asks a first question (which loads the model and
+the index), then asks each of the others and times Enter -> the new first hit on screen.
+
+    python bench/page.py                    # needs: apt-get install chromium; pip install playwright
+    python bench/page.py --out bench/results/page.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out, and this machine's
+# closed network refuses every attempt.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUESTIONS = ["why do my calves cramp at night?", "is it my nerves or low magnesium",
+             "what tests find neuropathy", "does alcohol make leg cramps worse",
+             "when should I see a doctor about cramps", "stretching before bed",
+             "burning feet and toes", "how is neuropathy treated"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_page(base: Path, port: int) -> subprocess.Popen:
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
+    env = {**os.environ, "GUIDESEARCH_CORPUS": str(corpus), "GUIDESEARCH_INDEX": str(base / "index")}
+    subprocess.run([sys.executable, "build_index.py"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def ask(page, question: str, previous: str, timeout_ms: int = 120_000) -> tuple[float, str]:
+    """Seconds from Enter to a first hit other than `previous` with the page idle again."""
+    box = page.get_by_label("Ask the guides a question")
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function(
+        """previous => { const head = document.querySelector('.hit-head');
+                         return head && head.innerText !== previous &&
+                                !document.querySelector('[data-testid="stStatusWidget"]'); }""",
+        arg=previous, timeout=timeout_ms, polling=10)
+    seconds = time.perf_counter() - started
+    return seconds, page.locator(".hit-head").first.inner_text()
+
+
+def measure(url: str) -> tuple[float, list[float]]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url, wait_until="networkidle", timeout=120_000)
+        page.get_by_label("Ask the guides a question").wait_for(timeout=300_000)
+        first, shown = ask(page, QUESTIONS[0], "")
+        later = []
+        for question in QUESTIONS[1:]:
+            seconds, shown = ask(page, question, shown)
+            later.append(seconds)
+        browser.close()
+    return first, later
+
+
+def wait_for_server(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    import urllib.request
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("streamlit stopped before the page was served")
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the page did not answer at {url} within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, help="also write the report (Markdown) here")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"No Chromium at {CHROMIUM}: apt-get install chromium")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as base:
+        server = start_page(Path(base), port)
+        try:
+            wait_for_server(url, server)
+            load = os.getloadavg()[0]
+            first, later = measure(url)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report = "\n".join([
+        f"Command: python bench/page.py {' '.join(sys.argv[1:])}",
+        f"Seed corpus; headless Chromium ({CHROMIUM}) via Playwright; load average at start {load:.2f}.",
+        "",
+        "| question | seconds from Enter to the answer on screen |",
+        "|---|---|",
+        f"| first (loads the model and index) | {first:.2f} |",
+        f"| next {len(later)}: median | {statistics.median(later):.2f} |",
+        f"| next {len(later)}: slowest | {max(later):.2f} |",
+    ])
+    print(report)
+    if args.out:
+        args.out.write_text(report + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
