@@ -40,7 +40,7 @@ def collect(searcher: Searcher, questions) -> list:
     check.judge = capture          # on this instance only, for the length of the loop
     try:
         for question in questions:
-            searcher.search(question.question)
+            searcher.search(question.question, evidence=False)
     finally:
         del check.judge
     return list(zip(questions, captured))

@@ -20,6 +20,6 @@ tuned = {q.qid for q in random.Random(0).sample(questions, 2000)}
 held = [q for q in questions if q.qid not in tuned]
 settings = Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index")
 searcher = open_searcher(settings=settings)
-report = evaluate(held, lambda t: searcher.search(t, top_k=10), searcher.index.chunks, 10)
+report = evaluate(held, lambda t: searcher.search(t, top_k=10, evidence=False), searcher.index.chunks, 10)
 print(f"{len(held)} held-apart questions (not in the fusion-tuning sample)")
 print(json.dumps({k: round(v, 3) for k, v in report.metrics().items()}))

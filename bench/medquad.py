@@ -64,7 +64,7 @@ def run_mode(searcher: Searcher, questions, mode: str) -> tuple[dict, list[float
 
     def ask(text: str):
         started = time.perf_counter()
-        result = searcher.search(text, top_k=10, mode=mode)
+        result = searcher.search(text, top_k=10, mode=mode, evidence=False)
         latencies.append(time.perf_counter() - started)
         return result
 

@@ -62,7 +62,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out = _open_out(args.out) if args.out else None      # before the long run, not after it
     searcher = open_searcher(settings_from(args))
     depth = max(args.k, 10)
-    report = evaluate(questions, lambda q: searcher.search(q, top_k=depth), searcher.index.chunks, args.k)
+    report = evaluate(questions, lambda q: searcher.search(q, top_k=depth, evidence=False), searcher.index.chunks, args.k)
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False, indent=2))
     else:

@@ -60,3 +60,14 @@ def test_not_covered_is_the_same_in_every_ranking_mode(seed_searcher, question):
     assert len({(r.covered, r.missing_terms) for r in verdicts.values()}) == 1, verdicts
     if question.startswith("Is pickle"):
         assert not verdicts["lexical"].covered
+
+
+def test_every_hit_names_its_evidence_word_for_word(seed_searcher):
+    result = seed_searcher.search("does drinking alcohol damage nerves", top_k=5)
+    folded = lambda text: " ".join(text.split())    # noqa: E731 -- a table's lines are re-joined
+    assert all(hit.evidence and folded(hit.evidence.text) in folded(hit.text) for hit in result.hits)
+    assert any(hit.evidence.text.startswith("Alcohol Abuse") for hit in result.hits)
+    assert result.to_dict()["hits"][0]["evidence"]["text"] == result.hits[0].evidence.text
+    bare = seed_searcher.search("does drinking alcohol damage nerves", top_k=5, evidence=False)
+    assert all(hit.evidence is None for hit in bare.hits)
+    assert [hit.chunk for hit in bare.hits] == [hit.chunk for hit in result.hits]
