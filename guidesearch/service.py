@@ -1,0 +1,135 @@
+"""A long-running searcher for servers: follows the index as rebuilds swap in new builds.
+
+The HTTP API and the MCP server share one LiveSearcher. Every request gets the Searcher of the
+build that is loaded; when `index/CURRENT` names a newer build, it is loaded in a background
+thread while the old one keeps answering, and swapped in only once it loads. A new build that
+cannot be loaded (damaged, another model) leaves the old one answering, and status() says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from guidesearch.backends import questions_compatible
+from guidesearch.config import Settings
+from guidesearch.errors import GuideSearchError, IndexMissingError
+from guidesearch.records import Chunk
+from guidesearch.retrieve import Searcher, open_searcher
+from guidesearch.store import REBUILD, current_build, read_manifest
+
+# How often a request may look at index/CURRENT for a new build (a file read).
+CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Section:
+    """A whole section of a guide as the index holds it: its chunks joined in order."""
+
+    headings: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Status:
+    build: str                  # the build folder answering now
+    chunks: int
+    loading: str | None         # a newer build being loaded
+    problem: str | None         # why a newer build is not answering
+
+
+class LiveSearcher:
+    """The Searcher of the newest build that loads, shared by every request (thread-safe)."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Raises: IndexMissingError and the other errors of open_searcher."""
+        self.settings = settings
+        folder = current_build(settings.index_dir)
+        if folder is None:
+            raise IndexMissingError(f"No index in {settings.index_dir}. Build it with: python build_index.py")
+        self._searcher = open_searcher(settings=settings)
+        self._build = self._searcher.index.folder.name
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._loading: str | None = None
+        self._failed: tuple[str, str] | None = None       # (build, why)
+        self._sections: dict[str, list[Section]] | None = None
+
+    def searcher(self) -> Searcher:
+        """The searcher to answer with now; starts loading a newer build when there is one."""
+        self.refresh()
+        return self._searcher
+
+    def refresh(self, wait: bool = False) -> None:
+        """Look for a newer build (at most every CHECK_SECONDS, unless wait) and load it in the
+        background; with wait, load it before returning (tests, /rebuild)."""
+        now = time.monotonic()
+        if not wait and now - self._checked < CHECK_SECONDS:
+            return
+        self._checked = now
+        try:
+            folder = current_build(self.settings.index_dir)
+        except GuideSearchError as exc:
+            self._failed = ("CURRENT", str(exc))
+            return
+        name = folder.name if folder else None
+        with self._lock:
+            if name is None or name == self._build or name == self._loading \
+                    or (self._failed and self._failed[0] == name):
+                return
+            self._loading = name
+        if wait:
+            self._load(name)
+        else:
+            threading.Thread(target=self._load, args=(name,), daemon=True, name=f"load {name}").start()
+
+    def _load(self, name: str) -> None:
+        try:
+            searcher = self._open()
+            loaded = searcher.index.folder.name
+            with self._lock:
+                self._searcher, self._build, self._sections = searcher, loaded, None
+                self._failed = None
+        except GuideSearchError as exc:
+            with self._lock:
+                self._failed = (name, f"The new build {name} could not be loaded, so the previous one "
+                                      f"still answers: {exc}")
+        except Exception as exc:  # noqa: BLE001 -- a bad build must never stop the server
+            with self._lock:
+                self._failed = (name, f"The new build {name} could not be loaded ({type(exc).__name__}: "
+                                      f"{exc}); the previous one still answers. {REBUILD}")
+        finally:
+            with self._lock:
+                self._loading = None
+
+    def _open(self) -> Searcher:
+        """The new build, asked with the encoder already loaded when its precision suits it."""
+        encoder = self._searcher.encoder
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is not None and manifest.shape.model_name == encoder.name \
+                and questions_compatible(manifest.shape.precision, encoder.precision, encoder.name):
+            return Searcher.open(self.settings, encoder)
+        return open_searcher(settings=self.settings)
+
+    def status(self) -> Status:
+        with self._lock:
+            return Status(self._build, len(self._searcher.index.chunks), self._loading,
+                          self._failed[1] if self._failed else None)
+
+    def sections(self, source: str) -> list[Section] | None:
+        """A guide's sections in reading order, from the loaded index (never from the corpus
+        folder: only what was indexed is served); None for a guide the index does not hold."""
+        searcher = self.searcher()
+        with self._lock:
+            if self._sections is None or searcher is not self._searcher:
+                self._sections = _sections_by_source(self._searcher.index.chunks)
+            return self._sections.get(source)
+
+
+def _sections_by_source(chunks: list[Chunk]) -> dict[str, list[Section]]:
+    parts: dict[str, dict[tuple[str, ...], list[str]]] = {}
+    for chunk in chunks:        # chunks are stored in guide and reading order
+        parts.setdefault(chunk.source, {}).setdefault(chunk.headings, []).append(chunk.text)
+    return {source: [Section(headings, "\n".join(texts)) for headings, texts in sections.items()]
+            for source, sections in parts.items()}
