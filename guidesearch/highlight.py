@@ -12,6 +12,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,7 +30,17 @@ class Block:
     units: tuple[str, ...]          # sentences of a paragraph; the item or table whole
 
 
-def blocks_of(text: str) -> list[Block]:
+# Evidence candidates per passage: the units sharing most words with the question (then the
+# first ones), each read up to EVIDENCE_CHARS. MedQuAD passages hold up to ~40 units; embedding
+# them all cost ~300 ms a search (bench/results/speed.md).
+MAX_CANDIDATES = 3
+EVIDENCE_CHARS = 200
+
+
+@lru_cache(maxsize=4096)
+def blocks_of(text: str) -> tuple[Block, ...]:
+    """The passage's blocks (cached: sentence splitting is the slow part, and the same
+    passages come back for many questions)."""
     blocks: list[Block] = []
     table: list[str] = []
     for line in text.split("\n"):
@@ -47,7 +58,7 @@ def blocks_of(text: str) -> list[Block]:
             blocks.append(Block("para", tuple(split_sentences(line.strip()))))
     if table:
         blocks.append(Block("table", ("\n".join(table),)))
-    return blocks
+    return tuple(blocks)
 
 
 class UnitVectors:
@@ -77,18 +88,17 @@ class UnitVectors:
         return np.array(rows, dtype=np.float32).reshape(len(texts), self.encoder.dimension)
 
 
-def find_evidence(query: np.ndarray, texts: list[str], vectors: UnitVectors) -> list[Evidence | None]:
+def find_evidence(question: str, query: np.ndarray, texts: list[str],
+                  vectors: UnitVectors) -> list[Evidence | None]:
     """For each passage, the sentence or item closest in meaning to the question (query is the
-    question's vector, as the search embedded it). All passages' units are embedded in one call;
-    a passage of one unit needs none."""
-    places: list[list[tuple[int, int, str]]] = []
-    for text in texts:
-        blocks = blocks_of(text)
-        places.append([(b, u, unit) for b, block in enumerate(blocks) for u, unit in enumerate(block.units)])
-    to_embed = [unit for units in places if len(units) > 1 for _, _, unit in units]
+    question's vector, as the search embedded it). The candidates of all passages are embedded
+    in one call; a passage of one unit needs none."""
+    terms = set(stem(words(question)))
+    candidates = [_candidates(text, terms) for text in texts]
+    to_embed = [unit[:EVIDENCE_CHARS] for units in candidates if len(units) > 1 for _, _, unit in units]
     unit_vectors = iter(vectors.of(to_embed))
     found: list[Evidence | None] = []
-    for units in places:
+    for units in candidates:
         if len(units) <= 1:
             found.append(Evidence(*units[0]) if units else None)
             continue
@@ -97,8 +107,18 @@ def find_evidence(query: np.ndarray, texts: list[str], vectors: UnitVectors) -> 
     return found
 
 
+def _candidates(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+    """(block, unit, text) of the MAX_CANDIDATES units sharing most question terms, in passage order."""
+    units = [(b, u, unit) for b, block in enumerate(blocks_of(text)) for u, unit in enumerate(block.units)]
+    if len(units) <= MAX_CANDIDATES:
+        return units
+    shared = [len(terms & set(stem(words(unit)))) for _, _, unit in units]
+    best = sorted(range(len(units)), key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
+    return [units[i] for i in sorted(best)]
+
+
 def render_passage(text: str, question: str, evidence: tuple[int, int] | None,
-                   blocks: list[Block] | None = None) -> str:
+                   blocks: tuple[Block, ...] | None = None) -> str:
     """The passage as HTML: paragraphs, lists and tables, evidence in <mark>, terms in <strong>."""
     blocks = blocks if blocks is not None else blocks_of(text)
     terms = set(stem(words(question)))

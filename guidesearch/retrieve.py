@@ -10,7 +10,7 @@ import numpy as np
 from guidesearch.backends import questions_compatible
 from guidesearch.config import Mode, Settings
 from guidesearch.coverage import CoverageCheck
-from guidesearch.embed import TextEncoder, question_encoder
+from guidesearch.embed import TextEncoder, evidence_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
@@ -40,7 +40,8 @@ def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | 
     settings = settings or Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir)
     manifest = read_manifest(settings.index_dir)
     precision = manifest.shape.precision if manifest else "fp32"
-    return Searcher.open(settings, question_encoder(settings, precision))
+    questions = question_encoder(settings, precision)
+    return Searcher.open(settings, questions, evidence_encoder(settings, questions))
 
 
 @dataclass
@@ -51,14 +52,17 @@ class Searcher:
     encoder: TextEncoder
     index: StoredIndex
     coverage: CoverageCheck
+    evidence_encoder: TextEncoder | None = None     # None: the question encoder
     unit_vectors: UnitVectors = field(init=False)
 
     def __post_init__(self) -> None:
-        self.unit_vectors = UnitVectors(self.encoder)
+        self.unit_vectors = UnitVectors(self.evidence_encoder or self.encoder)
 
     @classmethod
-    def open(cls, settings: Settings, encoder: TextEncoder) -> "Searcher":
-        """Load the index in settings.index_dir for this encoder.
+    def open(cls, settings: Settings, encoder: TextEncoder,
+             evidence_encoder: TextEncoder | None = None) -> "Searcher":
+        """Load the index in settings.index_dir for this encoder (and evidence_encoder for
+        evidence sentences, when another).
 
         Raises:
             IndexMissingError, IndexMismatchError, IndexCorruptError: see store.load_index.
@@ -71,7 +75,7 @@ class Searcher:
                 f"The index in {settings.index_dir} holds {passages} passage vectors, and questions in "
                 f"{encoder.precision} were not measured to rank them well. Use GUIDESEARCH_BACKEND=auto, "
                 "or rebuild the index with this backend: python build_index.py")
-        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings))
+        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings), evidence_encoder)
 
     def search(self, question: str, top_k: int | None = None, mode: Mode | None = None,
                evidence: bool = True) -> SearchResult:
@@ -105,7 +109,7 @@ class Searcher:
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]], vectors[1:])
         if evidence:
-            found = find_evidence(query, [hit.text for hit in hits], self.unit_vectors)
+            found = find_evidence(text, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
         return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model)
