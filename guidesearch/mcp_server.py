@@ -1,0 +1,262 @@
+"""The MCP server: `python -m guidesearch mcp` lets an LLM client ground its answers in the guides.
+
+A Model Context Protocol server over stdio (the `mcp` package) with two tools: `search_guides`
+(the passages that answer a question, and whether the guides cover it) and `read_guide_section`
+(a whole section of a guide). Both answer in text the model can quote. The passages, verdicts and
+sections come from the package (LiveSearcher, SearchResult); this module only words them.
+
+stdout is the protocol channel: the model is loaded with file descriptor 1 pointing at stderr,
+and while serving the transport keeps it there, so stray output of a library never reaches the
+client. Logging goes to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+import os
+import sys
+from typing import Annotated, Iterator
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from guidesearch.config import Settings
+from guidesearch.errors import GuideSearchError
+from guidesearch.records import Hit, SearchResult, display_name
+from guidesearch.service import LiveSearcher, Section
+
+log = logging.getLogger(__name__)
+
+TOP_K_DEFAULT = 5
+TOP_K_MAX = 20
+GUIDES_LISTED = 20          # guide names shown when a source is not found
+
+INSTRUCTIONS = (
+    "Guide Search holds a collection of health guides (plain-language articles about health "
+    "conditions, symptoms and treatments). Call search_guides before answering a health question, "
+    "answer only from the passages it returns, quote them word for word and name the guide and "
+    "section. When it says the guides don't cover the question, say so instead of guessing. The "
+    "guides are general information, not medical advice.")
+
+SEARCH_DESCRIPTION = """\
+Search the health guides (plain-language articles about health conditions, symptoms and \
+treatments) for the passages that answer a question.
+
+Returns numbered passages, best first. Each names its guide, its section (heading path) and \
+source file, gives the passage as written in the guide, and the sentence that best answers the \
+question. The first line says whether the guides cover the question.
+
+Answer only from these passages: quote them word for word and name the guide and section you \
+quote. If the first line says "Not covered", tell the user the guides don't answer the question \
+(it names the terms they never mention) instead of guessing or answering from the nearest \
+passages. The guides are general information, not medical advice. To read a whole section, \
+call read_guide_section with the source and heading path shown."""
+
+READ_DESCRIPTION = """\
+Read one whole section of a health guide, for the context of a passage found by search_guides.
+
+Give the source file and the heading path as search_guides shows them in \
+"Guide: <title> — <heading path> (source: <file>)". The last heading alone is enough when it is \
+unique; case does not matter. Returns the section's full text as written in the guide: quote it, \
+and do not add to it. When the heading is not found, the answer lists the guide's sections."""
+
+
+# --- search_guides ---------------------------------------------------------------------------
+
+def search_text(live: LiveSearcher, question: str, top_k: int = TOP_K_DEFAULT) -> str:
+    """Search the guides and word the result for a model.
+
+    Raises:
+        ToolError: top_k out of range, or the question or index fails (the message says what to do).
+    """
+    check_top_k(top_k)
+    try:
+        result = live.searcher().search(question, top_k=top_k)
+    except GuideSearchError as exc:
+        raise ToolError(str(exc)) from exc
+    return format_result(result)
+
+
+def check_top_k(top_k: int) -> None:
+    """Raises: ToolError when top_k is outside 1..TOP_K_MAX."""
+    if not 1 <= top_k <= TOP_K_MAX:
+        raise ToolError(f"top_k must be a whole number from 1 to {TOP_K_MAX}, not {top_k!r}. "
+                        f"Call search_guides again with top_k between 1 and {TOP_K_MAX} "
+                        f"(or leave it out for {TOP_K_DEFAULT}).")
+
+
+def format_result(result: SearchResult) -> str:
+    """A search result as text a model can quote: the verdict first, then numbered passages."""
+    if result.covered:
+        lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
+                 "from them, quoting them and naming the guide and section."]
+    else:
+        lines = [f"Not covered: {result.message} Tell the user the guides don't answer this "
+                 "question instead of guessing; the passages below are only the nearest text."]
+    if result.truncated:
+        lines.append("(The question was long and was cut to what the model reads.)")
+    if not result.hits:
+        lines.append("No passages: the index holds no text.")
+    lines.extend(format_hit(hit, result.covered) for hit in result.hits)
+    return "\n\n".join(lines)
+
+
+def format_hit(hit: Hit, covered: bool = True) -> str:
+    """One numbered passage: where it is from, its text, its best-answer sentence."""
+    weak = "" if covered else " [weak match]"
+    lines = [f"[{hit.rank}] {guide_line(hit.title, hit.headings, hit.source)}{weak}", quoted(hit.text)]
+    if hit.evidence and hit.evidence.text.strip() != hit.text.strip():
+        # A weak match holds no answer: its best sentence is only the closest one.
+        lines += ["Best answer:" if covered else "Closest sentence:", quoted(hit.evidence.text)]
+    if hit.also_in:
+        lines.append("Also in: " + "; ".join(display_name(place) for place in hit.also_in))
+    return "\n".join(lines)
+
+
+def guide_line(title: str, headings: tuple[str, ...], source: str) -> str:
+    """'Guide: <title> — <heading path> (source: <file>)'."""
+    return f"Guide: {title} — {heading_path(headings)} (source: {display_name(source)})"
+
+
+def heading_path(headings: tuple[str, ...]) -> str:
+    """The heading path below the title ("A > B"); the title itself for the introduction.
+    Either form is what read_guide_section takes."""
+    return " > ".join(headings[1:]) or (headings[0] if headings else "")
+
+
+def quoted(text: str) -> str:
+    """Guide text as a quote block: every line starts with "> ", so no line of a guide can pass
+    for a passage header or for this server's own words."""
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
+
+
+# --- read_guide_section ----------------------------------------------------------------------
+
+def section_text(live: LiveSearcher, source: str, heading: str) -> str:
+    """The whole text of the sections of a guide whose heading path ends with `heading`.
+
+    Raises:
+        ToolError: the guide is not in the index, or no section matches (the message lists what
+            there is).
+    """
+    source = find_source(live, source)
+    sections = live.sections(source) or []
+    matches = find_sections(sections, heading)
+    if not matches:
+        problem = f'No section "{heading.strip()}"' if heading.strip() else "No heading given"
+        raise ToolError(f"{problem} in the guide {display_name(source)}. "
+                        f"Call read_guide_section again with one of its sections:\n"
+                        + "\n".join(f"- {heading_path(section.headings)}" for section in sections))
+    return "\n\n".join(f"{guide_line(section.headings[0], section.headings, source)}\n{quoted(section.text)}"
+                       for section in matches)
+
+
+def find_sections(sections: list[Section], heading: str) -> list[Section]:
+    """The sections whose heading path ends with `heading` (a heading or "A > B"), ignoring case
+    and spacing; a heading that itself holds ">" also matches whole."""
+    wanted = _fold(heading)
+    if not wanted:
+        return []
+    path = tuple(_fold(part) for part in heading.split(">"))
+    found = []
+    for section in sections:
+        folded = tuple(_fold(part) for part in section.headings)
+        if folded and (folded[-len(path):] == path or folded[-1] == wanted):
+            found.append(section)
+    return found
+
+
+def find_source(live: LiveSearcher, source: str) -> str:
+    """The indexed source a caller means: as stored or as shown (display_name), any case.
+
+    Raises:
+        ToolError: no guide of that name, naming the closest ones.
+    """
+    if live.sections(source) is not None:
+        return source
+    guides = {}
+    for chunk in live.searcher().index.chunks:
+        guides.setdefault(chunk.source, display_name(chunk.source))
+    wanted = _fold(source)
+    for stored, shown in guides.items():
+        if wanted in (_fold(stored), _fold(shown)):
+            return stored
+    shown = sorted(guides.values())
+    close = difflib.get_close_matches(source.strip(), shown, n=5, cutoff=0.5)
+    listed = close or shown[:GUIDES_LISTED]
+    more = "" if close or len(shown) <= GUIDES_LISTED else f" (and {len(shown) - GUIDES_LISTED} more)"
+    label = "The closest guides" if close else f"The index holds {len(shown)} guide(s)"
+    raise ToolError(f'No guide "{display_name(source.strip())}" in the index. Give the source file as '
+                    f"search_guides shows it after \"source:\". {label}: {', '.join(listed)}{more}.")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+# --- the server ------------------------------------------------------------------------------
+
+def build_server(live: LiveSearcher) -> MCPServer:
+    """The MCP server with both tools, answering from `live`."""
+    server = MCPServer("guide-search", instructions=INSTRUCTIONS)
+
+    @server.tool(description=SEARCH_DESCRIPTION)
+    def search_guides(
+        question: Annotated[str, Field(description="The question in plain words, e.g. "
+                                                   "\"why do my calves cramp at night?\"")],
+        top_k: Annotated[int, Field(description=f"How many passages to return, 1 to {TOP_K_MAX}.",
+                                    json_schema_extra={"minimum": 1, "maximum": TOP_K_MAX})] = TOP_K_DEFAULT,
+    ) -> str:
+        # The range is checked by check_top_k, not by pydantic, for a message that says what to do.
+        return search_text(live, question, top_k)
+
+    @server.tool(description=READ_DESCRIPTION)
+    def read_guide_section(
+        source: Annotated[str, Field(description="The guide's source file, as shown after \"source:\".")],
+        heading: Annotated[str, Field(description="The section's heading path \"A > B\" as shown, or "
+                                                  "its last heading.")],
+    ) -> str:
+        return section_text(live, source, heading)
+
+    return server
+
+
+def serve_stdio(settings: Settings) -> None:
+    """Load the model and index, then serve MCP over stdin/stdout until the client disconnects.
+
+    Raises:
+        IndexMissingError and the other errors of LiveSearcher: before anything is served.
+    """
+    _log_to_stderr()
+    with _stdout_to_stderr():
+        live = LiveSearcher(settings)
+        live.searcher().search("leg cramps at night", top_k=1)    # warm up: the first call is fast
+    status = live.status()
+    log.info("Guide Search MCP server: index %s, build %s, %d chunks; serving on stdio",
+             settings.index_dir, status.build, status.chunks)
+    build_server(live).run("stdio")
+
+
+def _log_to_stderr() -> None:
+    """Log to stderr (never stdout, the protocol channel); set before MCPServer's own setup,
+    which then leaves it alone."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send whatever is written to stdout, by Python or by native code, to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
