@@ -6,7 +6,8 @@ Every backend runs the same model weights; they differ in engine and number form
     onnx        an ONNX export of the weights run by onnxruntime, fp32
     onnx-int8   that export with int8 weights (dynamic quantization)
     auto        passages (builds): torch-bf16 where supported, else torch; questions: onnx
-                (fp32) for the packaged model, else the passages' backend (see question_backend)
+                (fp32) for the packaged model, with onnx-int8 where the coverage check reads
+                no vector (see embed.fast_encoder), else the passages' backend
 
 Figures behind the choices are in bench/results/speed.md (python bench/speed.py).
 """
@@ -38,13 +39,14 @@ ONNX_INT8 = Backend("onnx-int8", "onnx", "int8")
 BY_NAME = {backend.name: backend for backend in (TORCH, TORCH_BF16, ONNX, ONNX_INT8)}
 
 # Question precisions measured to rank as well as the passages' own precision, for the packaged
-# model: MedQuAD dev nDCG@10 within 0.5 points (bench/results/speed.md). Any other pairing, or
-# another model, asks questions in the precision the passages were embedded in. int8 questions
-# rank well too, but shift the coverage check's word-drop gains by about 0.01, enough to miss
-# "pickle juice" with thresholds calibrated in fp32: auto does not choose them.
+# model: MedQuAD dev nDCG@10 within 0.05 points of fp32/fp32 on all 7,202 questions
+# (bench/results/speed.md). Any other pairing, or another model, asks questions in the precision
+# the passages were embedded in. int8 questions shift the coverage check's word-drop gains by up
+# to 0.015 (enough to miss "pickle juice" with thresholds calibrated in fp32), so the search asks
+# in int8 only where the verdict reads no vector (retrieve.Searcher.search).
 COMPATIBLE_QUESTIONS: dict[str, frozenset[str]] = {
-    "fp32": frozenset({"fp32", "bf16"}),
-    "bf16": frozenset({"fp32", "bf16"}),
+    "fp32": frozenset({"fp32", "bf16", "int8"}),
+    "bf16": frozenset({"fp32", "bf16", "int8"}),
 }
 
 # One question is a few dozen tokens: a second thread costs more in hand-off than it saves, and
@@ -107,7 +109,8 @@ def question_backend(settings: Settings, passage_precision: str) -> Backend:
     for backend in candidates:
         if questions_compatible(passage_precision, backend.precision, settings.model_name):
             return backend
-    return TORCH
+    # Nothing asked for suits the passages: ask in their own precision.
+    return {"int8": ONNX_INT8, "bf16": TORCH_BF16}.get(passage_precision, TORCH)
 
 
 def questions_compatible(passage_precision: str, question_precision: str, model_name: str) -> bool:

@@ -87,6 +87,11 @@ class CoverageCheck:
         unknown = self.unknown_words(question)
         return (*unknown, *(_drop_word(question, word) for word in unknown))
 
+    def reads_vectors(self, question: str, probes: tuple[str, ...]) -> bool:
+        """Whether the verdict depends on the question's vectors: only with unknown key words
+        (probes) or no key word at all (see decide)."""
+        return bool(probes) or not _key_words(words(question))
+
     def unknown_words(self, question: str) -> list[str]:
         key_words = _key_words(words(question))
         return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 
-from guidesearch.backends import questions_compatible
+from guidesearch.backends import QUESTION_THREADS, questions_compatible
 from guidesearch.config import Mode, Settings
 from guidesearch.coverage import CoverageCheck
-from guidesearch.embed import TextEncoder, evidence_encoder, question_encoder
+from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
@@ -41,7 +42,7 @@ def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | 
     manifest = read_manifest(settings.index_dir)
     precision = manifest.shape.precision if manifest else "fp32"
     questions = question_encoder(settings, precision)
-    return Searcher.open(settings, questions, evidence_encoder(settings, questions))
+    return Searcher.open(settings, questions, fast_encoder(settings, questions))
 
 
 @dataclass
@@ -52,30 +53,27 @@ class Searcher:
     encoder: TextEncoder
     index: StoredIndex
     coverage: CoverageCheck
-    evidence_encoder: TextEncoder | None = None     # None: the question encoder
+    # A faster encoder (int8) for questions whose coverage verdict reads no vector, and for
+    # evidence candidates; None: the encoder does everything.
+    fast_encoder: TextEncoder | None = None
     unit_vectors: UnitVectors = field(init=False)
 
     def __post_init__(self) -> None:
-        self.unit_vectors = UnitVectors(self.evidence_encoder or self.encoder)
+        self.unit_vectors = UnitVectors(self.fast_encoder or self.encoder)
 
     @classmethod
     def open(cls, settings: Settings, encoder: TextEncoder,
-             evidence_encoder: TextEncoder | None = None) -> "Searcher":
-        """Load the index in settings.index_dir for this encoder (and evidence_encoder for
-        evidence sentences, when another).
+             fast_encoder: TextEncoder | None = None) -> "Searcher":
+        """Load the index in settings.index_dir for this encoder (and fast_encoder, see above).
 
         Raises:
             IndexMissingError, IndexMismatchError, IndexCorruptError: see store.load_index.
             IndexMismatchError: the encoder's precision was not measured to suit the passages'.
         """
         index = load_index(settings.index_dir, encoder.name)
-        passages = index.manifest.shape.precision
-        if not questions_compatible(passages, encoder.precision, encoder.name):
-            raise IndexMismatchError(
-                f"The index in {settings.index_dir} holds {passages} passage vectors, and questions in "
-                f"{encoder.precision} were not measured to rank them well. Use GUIDESEARCH_BACKEND=auto, "
-                "or rebuild the index with this backend: python build_index.py")
-        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings), evidence_encoder)
+        for asking in filter(None, (encoder, fast_encoder)):
+            _check_compatible(settings, index, asking)
+        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings), fast_encoder)
 
     def search(self, question: str, top_k: int | None = None, mode: Mode | None = None,
                evidence: bool = True) -> SearchResult:
@@ -90,8 +88,12 @@ class Searcher:
         text, cut_to_model = self._fit_model(clean.text)
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
-        # One model call embeds the question and what the coverage check needs (probes).
-        vectors = self.encoder.encode([text, *self.coverage.probes(text)])
+        # One model call embeds the question and what the coverage check needs (probes), with
+        # the encoder its thresholds were calibrated with; a question whose verdict reads no
+        # vector (all key words known) takes the fast one.
+        probes = self.coverage.probes(text)
+        fast = self.fast_encoder is not None and not self.coverage.reads_vectors(text, probes)
+        vectors = (self.fast_encoder if fast else self.encoder).encode([text, *probes])
         query = vectors[0]
         # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
@@ -186,6 +188,15 @@ class Candidates:
     lexical_rows: np.ndarray        # BM25's own best rows, best first
 
 
+def _check_compatible(settings: Settings, index: StoredIndex, encoder: TextEncoder) -> None:
+    passages = index.manifest.shape.precision
+    if not questions_compatible(passages, encoder.precision, encoder.name):
+        raise IndexMismatchError(
+            f"The index in {settings.index_dir} holds {passages} passage vectors, and questions in "
+            f"{encoder.precision} were not measured to rank them well. Use GUIDESEARCH_BACKEND=auto, "
+            "or rebuild the index with this backend: python build_index.py")
+
+
 def _longest_fitting(count: int, fits) -> int:
     """The largest n in 0..count with fits(n), for fits true up to some n and false after."""
     low, high = 0, count
@@ -202,6 +213,9 @@ def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.nd
     """FAISS inner-product search: rows and cosines, best first."""
     if top_k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    # One question: a second OpenMP thread doubles FAISS's time (4.0 vs 2.0 ms over 28k
+    # MedQuAD passages). Set on every call: a build in the same process may have changed it.
+    faiss.omp_set_num_threads(QUESTION_THREADS)
     scores, rows = dense.search(np.ascontiguousarray(query[None, :], dtype=np.float32), top_k)
     keep = rows[0] >= 0
     return rows[0][keep], scores[0][keep]
@@ -210,5 +224,8 @@ def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.nd
 def _top_k(scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the top_k positive scores, best first (ties keep corpus order)."""
     positive = np.flatnonzero(scores > 0)
+    if len(positive) > top_k:     # sort only what can make the top: all scoring >= the k-th best
+        kth_best = -np.partition(-scores[positive], top_k - 1)[top_k - 1]
+        positive = positive[scores[positive] >= kth_best]
     order = positive[np.argsort(-scores[positive], kind="stable")][:top_k]
     return order, scores[order]

@@ -59,12 +59,23 @@ def test_other_models_use_the_reference_backend(with_bf16):
 
 
 def test_a_question_precision_not_measured_for_the_passages_is_replaced(with_bf16):
-    assert question_backend(Settings(backend="onnx-int8"), "bf16") == TORCH
-    assert question_backend(Settings(backend="onnx-int8"), "int8") == ONNX_INT8
+    assert question_backend(Settings(backend="onnx-int8"), "bf16") == ONNX_INT8      # measured
+    assert question_backend(Settings(backend="onnx"), "int8") == ONNX_INT8           # not measured
     assert question_backend(Settings(backend="onnx"), "bf16") == ONNX
     assert questions_compatible("bf16", "fp32", DEFAULT_MODEL)
+    assert questions_compatible("fp32", "int8", DEFAULT_MODEL)
     assert not questions_compatible("bf16", "fp32", "some/other-model")
-    assert not questions_compatible("fp32", "int8", DEFAULT_MODEL)
+    assert not questions_compatible("int8", "fp32", DEFAULT_MODEL)
+
+
+def test_only_questions_whose_verdict_reads_no_vector_take_the_fast_encoder(small_settings):
+    build_index(small_settings, FakeEncoder())
+    reference, fast = FakeEncoder(), FakeEncoder()
+    searcher = Searcher.open(small_settings, reference, fast)
+    searcher.search("nerve damage cramps", evidence=False)          # every key word in the corpus
+    assert (reference.encoded, fast.encoded) == (0, 1)
+    searcher.search("pickle juice for cramps", evidence=False)      # unknown words: probes too
+    assert reference.encoded == 5 and fast.encoded == 1
 
 
 def test_an_unknown_backend_is_a_one_line_settings_error(monkeypatch):
