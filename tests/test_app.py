@@ -134,3 +134,19 @@ def test_a_hostile_heading_is_shown_as_text_in_the_results(page_env):
     page.text_input[0].input("shin splints from running on hard ground").run()
     header = next(m.value for m in page.markdown if m.value.startswith('<div class="hit-head">'))
     assert "[click](http://host.example)" in header and "$" not in header and "<a " not in header
+
+
+def test_a_rerun_with_the_same_question_does_not_search_again(page_env, monkeypatch):
+    from guidesearch.retrieve import Searcher
+    calls = []
+    search = Searcher.search
+    monkeypatch.setattr(Searcher, "search", lambda self, *a, **k: calls.append(a) or search(self, *a, **k))
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("does alcohol make cramps worse").run()
+    assert len(calls) == 1
+    page.run()                                                  # a rerun: a click, a resize
+    page.sidebar.selectbox[0].set_value("hybrid").run()         # the same settings chosen again
+    assert len(calls) == 1 and not page.exception
+    assert any("Alcohol" in m.value for m in page.markdown)
+    page.sidebar.slider[0].set_value(3).run()                   # a real change searches again
+    assert len(calls) == 2
