@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
 
 from guidesearch.errors import QuestionFileError
-from guidesearch.records import Chunk, Hit, SearchResult
+from guidesearch.records import Chunk, Hit, SearchResult, ends_with_heading
 
 CUTOFFS = (1, 3, 5, 10)
 DEPTH = 10                  # the cutoff of MRR and nDCG
@@ -62,9 +62,7 @@ class RelevantSection:
     def matches(self, key: SectionKey) -> bool:
         """Same file, and the section's heading path ends with this heading (path)."""
         source, headings = key
-        if source != self.file or not headings:
-            return False
-        return headings[-len(self.path):] == self.path or headings[-1] == self.heading
+        return source == self.file and ends_with_heading(headings, self.heading)
 
 
 @dataclass(frozen=True)

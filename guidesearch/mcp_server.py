@@ -25,7 +25,7 @@ from pydantic import Field
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.records import Hit, SearchResult, display_name
+from guidesearch.records import Hit, SearchResult, display_name, ends_with_heading
 from guidesearch.service import LiveSearcher, Section
 
 log = logging.getLogger(__name__)
@@ -157,16 +157,9 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
 def find_sections(sections: list[Section], heading: str) -> list[Section]:
     """The sections whose heading path ends with `heading` (a heading or "A > B"), ignoring case
     and spacing; a heading that itself holds ">" also matches whole."""
-    wanted = _fold(heading)
-    if not wanted:
+    if not _fold(heading):
         return []
-    path = tuple(_fold(part) for part in heading.split(">"))
-    found = []
-    for section in sections:
-        folded = tuple(_fold(part) for part in section.headings)
-        if folded and (folded[-len(path):] == path or folded[-1] == wanted):
-            found.append(section)
-    return found
+    return [section for section in sections if ends_with_heading(section.headings, heading, _fold)]
 
 
 def find_source(live: LiveSearcher, source: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,15 @@ class SearchResult:
             terms = " or ".join(f'"{term}"' for term in self.missing_terms)
             return f"The guides don't mention {terms}; the closest passages are below."
         return "The guides don't cover this; the closest passages are below."
+
+
+def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:
+    """Whether a section's heading path ends with `heading`: one heading, or a path "A > B"
+    (a heading that itself holds ">" matches whole too). The one rule by which question files
+    and tools name a section; fold says what differences to ignore (by default, outer spaces)."""
+    if not headings:
+        return False
+    path = tuple(fold(part) for part in heading.split(">"))
+    folded = tuple(fold(part) for part in headings)
+    return folded[-len(path):] == path or folded[-1] == fold(heading)
+
