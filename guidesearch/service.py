@@ -51,6 +51,7 @@ class LiveSearcher:
         self._searcher = open_searcher(settings=settings)
         self._build = self._searcher.index.folder.name
         self._lock = threading.Lock()
+        self._loaded = threading.Condition(self._lock)     # notified when a load ends
         self._checked = time.monotonic()
         self._loading: str | None = None
         self._failed: tuple[str, str] | None = None       # (build, why)
@@ -71,12 +72,17 @@ class LiveSearcher:
         try:
             folder = current_build(self.settings.index_dir)
         except GuideSearchError as exc:
-            self._failed = ("CURRENT", str(exc))
+            with self._lock:
+                self._failed = ("CURRENT", f"{exc} Meanwhile the build {self._build} still answers.")
             return
         name = folder.name if folder else None
         with self._lock:
-            if name is None or name == self._build or name == self._loading \
-                    or (self._failed and self._failed[0] == name):
+            if wait:    # a request may have started loading a build: let that load end first
+                self._loaded.wait_for(lambda: self._loading is None)
+            if name == self._build:
+                self._failed = None     # CURRENT names the build answering: no problem (any more)
+                return
+            if name is None or name == self._loading or (self._failed and self._failed[0] == name):
                 return
             self._loading = name
         if wait:
@@ -102,6 +108,7 @@ class LiveSearcher:
         finally:
             with self._lock:
                 self._loading = None
+                self._loaded.notify_all()
 
     def _open(self) -> Searcher:
         """The new build, asked with the encoder already loaded when its precision suits it."""
@@ -109,7 +116,7 @@ class LiveSearcher:
         manifest = read_manifest(self.settings.index_dir)
         if manifest is not None and manifest.shape.model_name == encoder.name \
                 and questions_compatible(manifest.shape.precision, encoder.precision, encoder.name):
-            return Searcher.open(self.settings, encoder)
+            return Searcher.open(self.settings, encoder, self._searcher.fast_encoder)
         return open_searcher(settings=self.settings)
 
     def status(self) -> Status:
