@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,8 @@ _TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEA
                    ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"),
                    ("backend", "GUIDESEARCH_BACKEND"), ("cache_dir", "GUIDESEARCH_CACHE"))
 _NUMBER_VARIABLES = (("max_tokens", "GUIDESEARCH_MAX_TOKENS"), ("max_file_bytes", "GUIDESEARCH_MAX_FILE_BYTES"))
+# A shorter admin token could be guessed by trying; secrets.token_urlsafe(32) gives 43 characters.
+MIN_ADMIN_TOKEN_CHARS = 16
 
 
 def _whole_number(variable: str, value: str) -> int:
@@ -76,6 +79,11 @@ class Settings:
     min_term_gain: float = 0.05
     # Questions are cut to this many characters before anything else reads them.
     max_question_chars: int = 2000
+    # HTTP API: web pages of these origins may call it from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # HTTP API: POST /rebuild needs this bearer token, and is off without one. Kept out of
+    # repr so that it never lands in a log or an error message.
+    admin_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -95,6 +103,23 @@ class Settings:
             raise SettingsError(f"dense_weight={self.dense_weight}: use a number from 0 to 1.")
         if self.batch_size < 1 or self.max_file_bytes < 1:
             raise SettingsError("batch_size and max_file_bytes must be positive.")
+        self._check_server_settings()
+
+    def _check_server_settings(self) -> None:
+        origins = (self.cors_origins,) if isinstance(self.cors_origins, str) else tuple(self.cors_origins)
+        object.__setattr__(self, "cors_origins", origins)
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise SettingsError(f"CORS origin {origin!r} is not an origin: write scheme and host, like "
+                                    "https://example.org or http://localhost:3000 (no path, no trailing /), "
+                                    "separated by commas in GUIDESEARCH_CORS_ORIGINS.")
+        token = self.admin_token
+        if token is not None and (len(token) < MIN_ADMIN_TOKEN_CHARS or not token.isascii()
+                                  or not token.isprintable() or " " in token):
+            # The message never shows the token itself.
+            raise SettingsError(f"GUIDESEARCH_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} printable ASCII "
+                                "characters without spaces: make one with python -c \"import secrets; "
+                                "print(secrets.token_urlsafe(32))\", or unset it to keep POST /rebuild off.")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -112,6 +137,11 @@ class Settings:
         for name, var in _NUMBER_VARIABLES:
             if os.environ.get(var):
                 values[name] = _whole_number(var, os.environ[var])
+        if os.environ.get("GUIDESEARCH_CORS_ORIGINS"):
+            values["cors_origins"] = tuple(origin.strip() for origin in
+                                           os.environ["GUIDESEARCH_CORS_ORIGINS"].split(",") if origin.strip())
+        if os.environ.get("GUIDESEARCH_ADMIN_TOKEN"):
+            values["admin_token"] = os.environ["GUIDESEARCH_ADMIN_TOKEN"]
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
