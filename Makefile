@@ -1,4 +1,5 @@
 # make run: set up .venv, build the index if it is missing or out of date, start the page.
+# make serve: the same, then serve the JSON HTTP API on http://127.0.0.1:8000 (docs at /docs).
 # make test: set up .venv, run the whole test suite (real model included).
 # Re-running either is fast: the virtualenv is rebuilt only when requirements.txt changes.
 PYTHON ?= python3
@@ -6,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index bench
+.PHONY: run serve test index bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,9 @@ index: $(STAMP)
 
 run: index
 	$(VENV)/bin/streamlit run app.py
+
+serve: index
+	$(PY) -m guidesearch serve
 
 test: $(STAMP)
 	$(PY) -m pytest

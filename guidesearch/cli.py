@@ -1,4 +1,4 @@
-"""Command lines: `python -m guidesearch search|evaluate|build|check` and build_index.py.
+"""Command lines: `python -m guidesearch search|evaluate|build|check|serve|mcp` and build_index.py.
 
 Argument parsing and reporting only; the work happens in the stage modules.
 """
@@ -113,6 +113,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if diff.fresh else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from guidesearch.api import serve
+    return serve(settings_from(args), host=args.host, port=args.port)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from guidesearch.mcp_server import serve_stdio
+    serve_stdio(settings_from(args))
+    return 0
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number: use 1 to 65535 (0: any free port)")
+    return int(text)
+
+
 def _common(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
     parser.add_argument("--index", help="index folder (default: index/, or GUIDESEARCH_INDEX)")
     parser.add_argument("--model", help="sentence-transformers model name or folder (GUIDESEARCH_MODEL)")
@@ -169,6 +186,15 @@ def main_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="is the index up to date? (as build_index.py --check)")
     _common(check, corpus=True)
     check.set_defaults(run=cmd_check)
+    serve = commands.add_parser("serve", help="serve the JSON HTTP API (documented at /docs)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    _common(serve, corpus=True)
+    serve.set_defaults(run=cmd_serve)
+    mcp = commands.add_parser("mcp", help="serve the search to an MCP client over stdin/stdout")
+    _common(mcp, corpus=True)
+    mcp.set_defaults(run=cmd_mcp)
     return parser
 
 

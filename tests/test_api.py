@@ -1,0 +1,377 @@
+"""The HTTP API over the real model: every endpoint, every bad input, hot swaps, a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import ROOT, SEED
+from guidesearch.api import MAX_BODY_BYTES, create_app
+from guidesearch.build import build_index
+from guidesearch.config import DEFAULT_MODEL, Settings
+from guidesearch.errors import SettingsError
+from guidesearch.ingest import read_guide
+from guidesearch.service import LiveSearcher
+
+QUESTION = "why do my calves cramp at night?"
+SYMPTOMS = "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps"
+TOKEN = "test-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def live(seed_settings) -> LiveSearcher:
+    return LiveSearcher(seed_settings)
+
+
+@pytest.fixture(scope="module")
+def client(seed_settings, live) -> TestClient:
+    with TestClient(create_app(seed_settings, live)) as test_client:
+        yield test_client
+
+
+def assert_one_line_error(response: httpx.Response, status: int, *words: str) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"]
+    error = body["error"]
+    assert error and "\n" not in error and "Traceback" not in error
+    for word in words:
+        assert word in error, error
+    return error
+
+
+# --- search -------------------------------------------------------------------------------------
+
+def test_search_answers_with_the_guides_passages_and_evidence(client):
+    body = client.get("/search", params={"q": QUESTION}).json()
+    assert body["covered"] is True and body["message"] == "" and body["question"] == QUESTION
+    assert [hit["rank"] for hit in body["hits"]] == [1, 2, 3, 4, 5]
+    assert body["hits"][0]["heading"] == SYMPTOMS
+    assert body["hits"][0]["headings"] == ["Does Neuropathy Cause Leg Cramps", SYMPTOMS]
+    for hit in body["hits"]:
+        assert set(hit) == {"rank", "score", "cosine", "title", "headings", "heading", "source", "text",
+                            "chunk_id", "also_in", "evidence"}
+        assert hit["source"] == SEED.name
+        assert set(hit["evidence"]) == {"text", "block", "unit"}
+        assert " ".join(hit["evidence"]["text"].split()) in " ".join(hit["text"].split())
+
+
+def test_search_json_is_exactly_the_search_results_to_dict(client, live):
+    expected = live.searcher().search(QUESTION, top_k=3, mode="dense").to_dict()
+    assert client.get("/search", params={"q": QUESTION, "k": 3, "mode": "dense"}).json() == expected
+
+
+def test_get_and_post_search_agree(client):
+    got = client.get("/search", params={"q": "gabapentin", "k": 7, "mode": "dense"})
+    posted = client.post("/search", json={"question": "gabapentin", "top_k": 7, "mode": "dense"})
+    assert got.status_code == posted.status_code == 200
+    assert got.json() == posted.json()
+    assert len(got.json()["hits"]) == 7 and got.json()["hits"][0]["heading"] == "Medications"
+
+
+def test_a_question_the_guides_do_not_answer_says_so(client):
+    body = client.post("/search", json={"question": "Is pickle juice good for leg cramps?"}).json()
+    assert body["covered"] is False and "pickle juice" in body["message"]
+    assert len(body["hits"]) == 5
+
+
+@pytest.mark.parametrize("method, target, payload, status, words", [
+    ("GET", "/search?q=", None, 400, ["empty"]),
+    ("GET", "/search?q=%3F!%3F", None, 400, ["only punctuation"]),
+    ("POST", "/search", {"question": "   "}, 400, ["empty"]),
+    ("GET", "/search", None, 422, ["q is required"]),
+    ("GET", "/search?q=cramps&k=0", None, 422, ["k must be a whole number from 1 to 50", "'0'"]),
+    ("GET", "/search?q=cramps&k=51", None, 422, ["from 1 to 50"]),
+    ("GET", "/search?q=cramps&k=five", None, 422, ["from 1 to 50", "'five'"]),
+    ("POST", "/search", {"question": "cramps", "top_k": 0}, 422, ["top_k must be", "from 1 to 50"]),
+    ("POST", "/search", {"question": "cramps", "top_k": 51}, 422, ["from 1 to 50"]),
+    ("POST", "/search", {"question": "cramps", "top_k": "5"}, 422, ["top_k must be"]),
+    ("POST", "/search", {"question": "cramps", "top_k": 2.5}, 422, ["top_k must be"]),
+    ("GET", "/search?q=cramps&mode=fuzzy", None, 422, ["'fuzzy'", "dense, lexical, hybrid"]),
+    ("POST", "/search", {"question": "cramps", "mode": "fuzzy"}, 422, ["dense, lexical, hybrid"]),
+    ("POST", "/search", {"question": 42}, 422, ["question must be text", "a number"]),
+    ("POST", "/search", {"question": None}, 422, ["question must be text", "null"]),
+    ("POST", "/search", {}, 422, ["question is required"]),
+    ("POST", "/search", {"question": "cramps", "topk": 3}, 422, ["Unknown field 'topk'"]),
+    ("POST", "/search", [QUESTION], 422, ["JSON object"]),
+    ("GET", "/nowhere", None, 404, ["No such endpoint", "/docs"]),
+    ("DELETE", "/search", None, 405, ["not allowed", "GET"]),
+])
+def test_bad_input_gets_a_4xx_with_one_line_saying_what_to_do(client, method, target, payload, status, words):
+    assert_one_line_error(client.request(method, target, json=payload), status, *words)
+
+
+def test_a_question_over_the_limit_names_the_limit(client, seed_settings):
+    limit = seed_settings.max_question_chars
+    long_question = "cramps " * (limit // 7 + 1)
+    assert_one_line_error(client.get("/search", params={"q": long_question}), 422, str(limit))
+    assert_one_line_error(client.post("/search", json={"question": long_question}), 422, str(limit))
+    assert client.get("/search", params={"q": ("cramps " * limit)[:limit]}).status_code == 200
+
+
+def test_malformed_json_and_other_content_types_are_refused(client):
+    headers = {"content-type": "application/json"}
+    assert_one_line_error(client.post("/search", content=b'{"question": ', headers=headers), 400, "not valid JSON")
+    assert_one_line_error(client.post("/search", content=b"\xff\xfe", headers=headers), 400, "not valid JSON")
+    assert_one_line_error(client.post("/search", content=b'{"question": "cramps"}',
+                                      headers={"content-type": "text/plain"}), 422, "application/json")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client):
+    big = b'{"question": "' + b"a" * MAX_BODY_BYTES + b'"}'
+    assert_one_line_error(client.post("/search", content=big, headers={"content-type": "application/json"}),
+                          413, "64 KB")
+    # Sent in pieces without a Content-Length, the body is refused as soon as it passes the limit.
+    pieces = iter([b'{"question": "', *[b"a" * 8192] * 9, b'"}'])
+    assert_one_line_error(client.post("/search", content=pieces, headers={"content-type": "application/json"}),
+                          413, "64 KB")
+    assert client.post("/search", json={"question": "cramps " * 200}).status_code == 200
+
+
+# --- index, health, guides ----------------------------------------------------------------------------
+
+def test_health_names_the_build_answering(client, live):
+    body = client.get("/health").json()
+    assert body == {"status": "ok", "build": live.status().build, "chunks": live.status().chunks,
+                    "loading": None, "problem": None}
+    assert body["build"].startswith("build-") and body["chunks"] > 10
+
+
+def test_index_describes_the_loaded_build_and_its_freshness(client, live):
+    body = client.get("/index").json()
+    manifest = live.searcher().index.manifest
+    assert body["build"] == live.status().build and body["built_at"] == manifest.built_at
+    assert body["model"] == DEFAULT_MODEL and body["passage_precision"] in ("fp32", "bf16")
+    assert body["question_backend"] == live.searcher().encoder.backend
+    assert (body["guides"], body["chunks"]) == (1, live.status().chunks)
+    assert body["versions"] == manifest.versions and body["versions"]["guidesearch"]
+    assert body["sections"] == manifest.counts["sections"]
+    assert body["freshness"] == {"fresh": True, "added": [], "changed": [], "removed": [], "settings": [],
+                                 "problem": None, "description": "The index is up to date."}
+
+
+def test_guide_sections_come_in_reading_order(client, seed_settings):
+    body = client.get(f"/guides/{SEED.name}").json()
+    guide = read_guide(SEED, SEED.name, seed_settings.max_file_bytes)
+    assert body["source"] == SEED.name and body["title"] == "Does Neuropathy Cause Leg Cramps"
+    assert [section["headings"] for section in body["sections"]] == \
+        [list(section.headings) for section in guide.sections]
+    for served, section in zip(body["sections"], guide.sections):
+        assert served["text"].split() == section.text.split()
+
+
+@pytest.mark.parametrize("path", ["/guides/../etc/passwd", "/guides/%2E%2E/etc/passwd", "/guides/..%2Fcorpus",
+                                  "/guides/nope.txt", "/guides/"])
+def test_a_guide_outside_the_index_is_404(client, path):
+    assert_one_line_error(client.get(path), 404)
+
+
+def test_the_api_is_documented_with_examples(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/search", "/health", "/index", "/guides/{source}"} <= set(schema["paths"])
+    assert "/rebuild" not in schema["paths"]         # off without a token
+    search = schema["components"]["schemas"]["SearchOut"]
+    assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
+    assert set(search["properties"]) == {"question", "covered", "missing_terms", "truncated", "message", "hits"}
+    assert schema["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] \
+        == {"$ref": "#/components/schemas/ErrorOut"}
+    assert client.get("/docs").status_code == 200
+
+
+# --- safety ---------------------------------------------------------------------------------------
+
+def test_rebuild_is_off_without_a_token_and_needs_the_right_one(client, seed_settings, live):
+    assert_one_line_error(client.post("/rebuild"), 404, "GUIDESEARCH_ADMIN_TOKEN")
+    with TestClient(create_app(seed_settings.with_(admin_token=TOKEN), live)) as admin:
+        assert_one_line_error(admin.post("/rebuild"), 401, "Authorization: Bearer")
+        wrong = admin.post("/rebuild", headers={"Authorization": f"Bearer {TOKEN}x"})
+        assert_one_line_error(wrong, 401)
+        assert wrong.headers["www-authenticate"] == "Bearer"
+        assert_one_line_error(admin.post("/rebuild", headers={"Authorization": f"Basic {TOKEN}"}), 401)
+        assert "/rebuild" in admin.get("/openapi.json").json()["paths"]
+
+
+def test_cors_is_off_by_default_and_on_for_configured_origins(client, seed_settings, live):
+    origin = {"Origin": "https://guides.example.org"}
+    assert "access-control-allow-origin" not in client.get("/health", headers=origin).headers
+    settings = seed_settings.with_(cors_origins=("https://guides.example.org",))
+    with TestClient(create_app(settings, live)) as browser:
+        assert browser.get("/health", headers=origin).headers["access-control-allow-origin"] == origin["Origin"]
+        preflight = browser.options("/search", headers={**origin, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 200 and "POST" in preflight.headers["access-control-allow-methods"]
+        refused = browser.options("/search", headers={**origin, "Access-Control-Request-Method": "DELETE"})
+        assert refused.status_code == 400
+        other = browser.get("/health", headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_server_settings_come_from_the_environment_and_are_checked(monkeypatch):
+    monkeypatch.setenv("GUIDESEARCH_CORS_ORIGINS", "https://a.example.org, http://localhost:3000,")
+    monkeypatch.setenv("GUIDESEARCH_ADMIN_TOKEN", TOKEN)
+    settings = Settings.from_env()
+    assert settings.cors_origins == ("https://a.example.org", "http://localhost:3000")
+    assert settings.admin_token == TOKEN and TOKEN not in repr(settings)
+    with pytest.raises(SettingsError, match="scheme and host"):
+        Settings(cors_origins=("https://a.example.org/path",))
+    with pytest.raises(SettingsError, match="at least 16") as raised:
+        Settings(admin_token="short")
+    assert "short" not in str(raised.value)
+
+
+def test_a_bug_answers_500_in_one_line_and_logs_the_traceback(seed_settings, live, caplog):
+    class BrokenLive:
+        def searcher(self):
+            raise RuntimeError("secret internals\nTraceback (most recent call last)")
+
+    with TestClient(create_app(seed_settings, BrokenLive())) as broken:
+        error = assert_one_line_error(broken.get("/search", params={"q": "cramps"}), 500, "unexpected", "server log")
+    assert "secret" not in error
+    assert "secret internals" in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_a_burst_past_the_queue_gets_503_with_retry_after(seed_settings, live):
+    gate = threading.Event()
+
+    class SlowSearcher:     # every search waits for the gate: one runs, one waits, the third is refused
+        def search(self, *args, **kwargs):
+            gate.wait(30)
+            return live.searcher().search(*args, **kwargs)
+
+    class SlowLive:
+        def searcher(self):
+            return SlowSearcher()
+
+        def __getattr__(self, name):
+            return getattr(live, name)
+
+    app = create_app(seed_settings, SlowLive(), search_threads=1, max_waiting=1)
+
+    async def burst():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+            held = [asyncio.create_task(api.get("/search", params={"q": "cramps"})) for _ in range(2)]
+            await asyncio.sleep(0.3)
+            refused = await api.get("/search", params={"q": "cramps"})
+            health = await api.get("/health")       # health never waits for the search threads
+            gate.set()
+            return refused, health, await asyncio.gather(*held)
+
+    try:
+        refused, health, held = asyncio.run(burst())
+    finally:
+        gate.set()
+    assert_one_line_error(refused, 503, "busy, retry in a moment")
+    assert refused.headers["retry-after"] == "1"
+    assert health.status_code == 200
+    assert [response.status_code for response in held] == [200, 200]
+
+
+# --- hot swap ---------------------------------------------------------------------------------------
+
+ZEBRA = "# Zebra Stripe Therapy\n\n## How It Works\n\nZebra stripe therapy paints calves with stripes.\n"
+OKAPI = "# Okapi Stretching\n\n## The Stretch\n\nThe okapi stretch lengthens the calf muscle slowly.\n"
+
+
+def test_a_rebuild_is_answered_without_a_restart_and_a_damaged_one_is_not(tmp_path, encoder, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=DEFAULT_MODEL,
+                                 admin_token=TOKEN)
+    build_index(settings, encoder)
+    live = LiveSearcher(settings)
+    with TestClient(create_app(settings, live)) as api:
+        first = api.get("/health").json()["build"]
+
+        # A rebuild by another process: answered from as soon as it is loaded.
+        (corpus / "zebra.md").write_text(ZEBRA, encoding="utf-8")
+        build_index(settings, encoder)
+        live.refresh(wait=True)
+        second = api.get("/health").json()
+        assert second["build"] != first and second["problem"] is None
+        hit = api.get("/search", params={"q": "zebra stripe therapy"}).json()["hits"][0]
+        assert (hit["source"], hit["heading"]) == ("zebra.md", "How It Works")
+        assert api.get("/index").json()["guides"] == 2
+
+        # POST /rebuild, with the test's encoder instead of loading another copy of the model.
+        monkeypatch.setattr("guidesearch.embed.passage_encoder", lambda _settings: encoder)
+        (corpus / "okapi.md").write_text(OKAPI, encoding="utf-8")
+        rebuilt = api.post("/rebuild", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert rebuilt.status_code == 200, rebuilt.text
+        third = rebuilt.json()
+        assert "1 added" in third["summary"] and third["build"] != second["build"] and third["problem"] is None
+        assert api.get("/health").json()["build"] == third["build"]
+        assert api.get("/search", params={"q": "okapi stretch"}).json()["hits"][0]["source"] == "okapi.md"
+
+        # A damaged build named by CURRENT: the good one keeps answering, and /health says why.
+        damaged = settings.index_dir / "build-damaged"
+        shutil.copytree(settings.index_dir / third["build"], damaged)
+        records = damaged / "chunks.jsonl"
+        data = bytearray(records.read_bytes())
+        data[10] = ord("X") if data[10] != ord("X") else ord("Y")
+        records.write_bytes(bytes(data))
+        (settings.index_dir / "CURRENT").write_text("build-damaged\n", encoding="utf-8")
+        live.refresh(wait=True)
+        health = api.get("/health").json()
+        assert health["build"] == third["build"]
+        assert "build-damaged" in health["problem"] and "previous one still answers" in health["problem"]
+        assert api.get("/search", params={"q": "okapi stretch"}).json()["hits"][0]["source"] == "okapi.md"
+
+        # CURRENT back on the build answering: no problem any more.
+        (settings.index_dir / "CURRENT").write_text(third["build"] + "\n", encoding="utf-8")
+        live.refresh(wait=True)
+        assert api.get("/health").json()["problem"] is None
+
+
+# --- a real server -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_real_server_answers_over_http(seed_settings, tmp_path):
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "guidesearch", "serve", "--port", str(port),
+                               "--index", str(seed_settings.index_dir), "--corpus", str(seed_settings.corpus_dir)],
+                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the server did not answer /health within 120 s"
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        answer = httpx.get(f"{base}/search", params={"q": QUESTION, "k": 3}, timeout=30)
+        assert answer.status_code == 200
+        assert answer.json()["hits"][0]["heading"] == SYMPTOMS
+        assert_one_line_error(httpx.get(f"{base}/search", params={"q": "?"}, timeout=30), 400)
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+    assert "Uvicorn running on http://127.0.0.1" in (tmp_path / "server.log").read_text()
+
+
+def test_serve_without_an_index_fails_in_one_line_before_serving(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "guidesearch", "serve", "--port", str(free_port()),
+                           "--index", str(tmp_path / "index"), "--corpus", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
