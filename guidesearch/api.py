@@ -45,8 +45,8 @@ MAX_TOP_K = 50
 # A question is at most max_question_chars (2,000) characters, a few KB of JSON even escaped:
 # anything much larger is a mistake or an attack, refused before it is read whole.
 MAX_BODY_BYTES = 64 * 1024
-# Searches running at once. Each uses one core (ONNX runs a question on one thread) and the
-# machine may have few: more threads only make each answer slower (bench/results/load.md).
+# Searches running at once. Each uses about one core (ONNX runs a question on one thread); on
+# 2 cores, 4 threads answered a little more per second than 2 (bench/results/load.md).
 SEARCH_THREADS = 4
 # Searches waiting for a thread beyond those running; past this a request gets 503 at once.
 MAX_WAITING = 64
