@@ -16,6 +16,7 @@ Every error is JSON {"error": "<one line saying what to do>"}; a bug never shows
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import threading
 from typing import Annotated, Any, Callable
@@ -130,7 +131,7 @@ class ErrorOut(BaseModel):
     """Every error: one line naming the problem and what to do."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"error": f"k must be a whole number from 1 to {MAX_TOP_K}, not '0'."}]})
+        {"error": f'k must be a whole number from 1 to {MAX_TOP_K}, not "0".'}]})
 
     error: str
 
@@ -224,8 +225,8 @@ def _cut(text: str, limit: int = 120) -> str:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    """A value quoted for a message, cut."""
-    return _cut(repr(value), limit)
+    """A value as JSON writes it (what the caller sent: "5", true, null), cut."""
+    return _cut(json.dumps(value, ensure_ascii=False, default=str), limit)
 
 
 def _json_kind(value: object) -> str:
@@ -254,7 +255,7 @@ def validation_message(error: dict) -> tuple[int, str]:
     if field == "mode":
         return 422, f"Unknown mode {_short(given)}: use one of {', '.join(MODES)}."
     if field in ("q", "question"):
-        return 422, f"{field} must be text, like {EXAMPLE_QUESTION!r}, not {_json_kind(given)}."
+        return 422, f"{field} must be text, like {_short(EXAMPLE_QUESTION)}, not {_json_kind(given)}."
     return 422, f"{'.'.join(loc)}: {error.get('msg', 'invalid')}."
 
 

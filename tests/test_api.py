@@ -91,19 +91,20 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     ("GET", "/search?q=%3F!%3F", None, 400, ["only punctuation"]),
     ("POST", "/search", {"question": "   "}, 400, ["empty"]),
     ("GET", "/search", None, 422, ["q is required"]),
-    ("GET", "/search?q=cramps&k=0", None, 422, ["k must be a whole number from 1 to 50", "'0'"]),
+    ("GET", "/search?q=cramps&k=0", None, 422, ["k must be a whole number from 1 to 50", '"0"']),
     ("GET", "/search?q=cramps&k=51", None, 422, ["from 1 to 50"]),
-    ("GET", "/search?q=cramps&k=five", None, 422, ["from 1 to 50", "'five'"]),
+    ("GET", "/search?q=cramps&k=five", None, 422, ["from 1 to 50", '"five"']),
     ("POST", "/search", {"question": "cramps", "top_k": 0}, 422, ["top_k must be", "from 1 to 50"]),
     ("POST", "/search", {"question": "cramps", "top_k": 51}, 422, ["from 1 to 50"]),
     ("POST", "/search", {"question": "cramps", "top_k": "5"}, 422, ["top_k must be"]),
     ("POST", "/search", {"question": "cramps", "top_k": 2.5}, 422, ["top_k must be"]),
-    ("GET", "/search?q=cramps&mode=fuzzy", None, 422, ["'fuzzy'", "dense, lexical, hybrid"]),
+    ("POST", "/search", {"question": "cramps", "top_k": True}, 422, ["top_k must be", "not true"]),
+    ("GET", "/search?q=cramps&mode=fuzzy", None, 422, ['"fuzzy"', "dense, lexical, hybrid"]),
     ("POST", "/search", {"question": "cramps", "mode": "fuzzy"}, 422, ["dense, lexical, hybrid"]),
     ("POST", "/search", {"question": 42}, 422, ["question must be text", "a number"]),
     ("POST", "/search", {"question": None}, 422, ["question must be text", "null"]),
     ("POST", "/search", {}, 422, ["question is required"]),
-    ("POST", "/search", {"question": "cramps", "topk": 3}, 422, ["Unknown field 'topk'"]),
+    ("POST", "/search", {"question": "cramps", "topk": 3}, 422, ['Unknown field "topk"']),
     ("POST", "/search", [QUESTION], 422, ["JSON object"]),
     ("GET", "/nowhere", None, 404, ["No such endpoint", "/docs"]),
     ("DELETE", "/search", None, 405, ["not allowed", "GET"]),
@@ -374,4 +375,12 @@ def test_serve_without_an_index_fails_in_one_line_before_serving(tmp_path):
                            "--index", str(tmp_path / "index"), "--corpus", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
+    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+
+
+def test_mcp_without_an_index_fails_in_one_line_before_serving(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "guidesearch", "mcp", "--index", str(tmp_path / "index"),
+                           "--corpus", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
