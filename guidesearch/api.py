@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from guidesearch import __version__
 from guidesearch.config import MODES, Mode, Settings
 from guidesearch.errors import BuildLockedError, GuideSearchError, QuestionError
+from guidesearch.freshness import check_freshness
 from guidesearch.question import clean_question
 from guidesearch.service import LiveSearcher
 
@@ -407,7 +408,6 @@ class Service:
             lambda: self.live.searcher().search(question, top_k=top_k, mode=mode).to_dict())
 
     def index(self) -> dict:
-        from guidesearch.freshness import check_freshness
         searcher = self.live.searcher()
         manifest, encoder = searcher.index.manifest, searcher.encoder
         diff = check_freshness(self.settings)
@@ -431,6 +431,7 @@ class Service:
 
     def rebuild(self) -> dict:
         """Build the index from the corpus (embedding only what is new) and answer from it."""
+        # Imported here: most servers never rebuild, and need neither the build nor torch.
         from guidesearch.build import build_index
         from guidesearch.embed import passage_encoder
         with self._encoder_lock:
