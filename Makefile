@@ -1,7 +1,7 @@
 # make run: set up .venv, build the index if it is missing or out of date, start the page.
 # make serve: the same, then serve the JSON HTTP API on http://127.0.0.1:8000 (docs at /docs).
 # make test: set up .venv, run the whole test suite (real model included).
-# Re-running either is fast: the virtualenv is rebuilt only when requirements.txt changes.
+# Re-running any of them is fast: the virtualenv is rebuilt only when requirements.txt changes.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
