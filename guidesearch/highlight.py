@@ -39,26 +39,37 @@ EVIDENCE_CHARS = 200
 
 @lru_cache(maxsize=4096)
 def blocks_of(text: str) -> tuple[Block, ...]:
-    """The passage's blocks (cached: sentence splitting is the slow part, and the same
-    passages come back for many questions)."""
-    blocks: list[Block] = []
+    """The passage's blocks, paragraphs split into sentences (cached: the same passages come
+    back for many questions)."""
+    return tuple(Block(kind, sentences_of(body) if kind == "para" else (body,))
+                 for kind, body in raw_blocks(text))
+
+
+@lru_cache(maxsize=4096)
+def raw_blocks(text: str) -> tuple[tuple[str, str], ...]:
+    """(kind, text) of each paragraph, list item or table, without splitting sentences: the
+    cheap part of blocks_of, in the same order."""
+    blocks: list[tuple[str, str]] = []
     table: list[str] = []
     for line in text.split("\n"):
         if is_table_line(line):
             table.append(line.strip())
             continue
         if table:
-            blocks.append(Block("table", ("\n".join(table),)))
+            blocks.append(("table", "\n".join(table)))
             table = []
         if not line.strip():
             continue
-        if is_bullet(line):
-            blocks.append(Block("item", (strip_bullet(line),)))
-        else:
-            blocks.append(Block("para", tuple(split_sentences(line.strip()))))
+        blocks.append(("item", strip_bullet(line)) if is_bullet(line) else ("para", line.strip()))
     if table:
-        blocks.append(Block("table", ("\n".join(table),)))
+        blocks.append(("table", "\n".join(table)))
     return tuple(blocks)
+
+
+@lru_cache(maxsize=16384)
+def sentences_of(paragraph: str) -> tuple[str, ...]:
+    # pysbd is the slow step of evidence (about 5 ms a MedQuAD passage): split what is needed, once.
+    return tuple(split_sentences(paragraph))
 
 
 class UnitVectors:
@@ -108,13 +119,25 @@ def find_evidence(question: str, query: np.ndarray, texts: list[str],
 
 
 def _candidates(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
-    """(block, unit, text) of the MAX_CANDIDATES units sharing most question terms, in passage order."""
-    units = [(b, u, unit) for b, block in enumerate(blocks_of(text)) for u, unit in enumerate(block.units)]
-    if len(units) <= MAX_CANDIDATES:
-        return units
-    shared = [len(terms & set(stem(words(unit)))) for _, _, unit in units]
-    best = sorted(range(len(units)), key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
-    return [units[i] for i in sorted(best)]
+    """(block, unit, text) of the MAX_CANDIDATES units sharing most question terms (then the
+    first ones), in passage order. Blocks are taken best first and only those paragraphs are
+    split into sentences that may still hold a better unit than those found."""
+    blocks = raw_blocks(text)
+    block_shared = [_shared(terms, body) for _, body in blocks]
+    found: list[tuple[int, int, int, str]] = []          # (-shared, block, unit, text)
+    for b in sorted(range(len(blocks)), key=lambda i: (-block_shared[i], i)):
+        if len(found) >= MAX_CANDIDATES and -found[MAX_CANDIDATES - 1][0] >= block_shared[b]:
+            break                                       # no unit of this block can do better
+        kind, body = blocks[b]
+        units = sentences_of(body) if kind == "para" else (body,)
+        found.extend((-_shared(terms, unit) if len(units) > 1 else -block_shared[b], b, u, unit)
+                     for u, unit in enumerate(units))
+        found.sort()
+    return sorted((b, u, unit) for _, b, u, unit in found[:MAX_CANDIDATES])
+
+
+def _shared(terms: set[str], text: str) -> int:
+    return len(terms & set(stem(words(text))))
 
 
 def render_passage(text: str, question: str, evidence: tuple[int, int] | None,
