@@ -286,7 +286,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = f"No such endpoint: {where}. The endpoints are listed at /docs."
         elif exc.status_code == 405:
-            allowed = Headers(exc.headers or {}).get("allow", "another method")
+            # Starlette names only the first route's methods; /search has two.
+            methods = sorted({method for route in app.routes if getattr(route, "path", None) == request.url.path
+                              for method in getattr(route, "methods", ())} - {"HEAD"})
+            allowed = " or ".join(methods) or Headers(exc.headers or {}).get("allow", "another method")
             message = f"{where} is not allowed: use {allowed}."
         else:
             message = str(exc.detail)

@@ -107,7 +107,7 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     ("POST", "/search", {"question": "cramps", "topk": 3}, 422, ['Unknown field "topk"']),
     ("POST", "/search", [QUESTION], 422, ["JSON object"]),
     ("GET", "/nowhere", None, 404, ["No such endpoint", "/docs"]),
-    ("DELETE", "/search", None, 405, ["not allowed", "GET"]),
+    ("DELETE", "/search", None, 405, ["not allowed: use GET or POST"]),
 ])
 def test_bad_input_gets_a_4xx_with_one_line_saying_what_to_do(client, method, target, payload, status, words):
     assert_one_line_error(client.request(method, target, json=payload), status, *words)
