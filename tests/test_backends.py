@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -149,3 +150,16 @@ def test_input_errors_answer_before_anything_heavy_is_imported():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.split("\n")[:4] == ["1", "1", "2", "[]"], done.stdout + done.stderr
     assert "The question is empty" in done.stderr and "-k must be at least 1" in done.stderr
+
+
+def test_two_processes_starting_together_make_the_onnx_model_once(tmp_path):
+    code = ("from guidesearch.backends import ONNX\nfrom guidesearch.config import Settings\n"
+            "from guidesearch.embed import load_encoder\n"
+            "print(load_encoder(Settings.from_env(), ONNX, 1).encode(['leg cramps']).shape)")
+    env = {**os.environ, "GUIDESEARCH_CACHE": str(tmp_path / "cache")}
+    starts = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [process.communicate(timeout=300) for process in starts]
+    assert [out for out, _ in outputs] == ["(1, 384)\n"] * 2, outputs
+    folder = next((tmp_path / "cache" / "onnx").iterdir())
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".lock")) == ["model-int8.onnx", "model.onnx"]
