@@ -314,7 +314,9 @@ def search_latency(corpus: Corpus, model: SentenceTransformer, count: int) -> li
     distinct = len(set(questions[WARMUP:]))
     where = (f"n={count} questions ({distinct} distinct) after {WARMUP} warm-up; "
              f"{len(searcher.index.chunks):,} chunks, {searcher.index.manifest.shape.precision} passages, "
-             f"questions by {searcher.encoder.backend} ({searcher.encoder.precision})")
+             f"questions by {searcher.encoder.backend} ({searcher.encoder.precision})"
+             + (f", or {searcher.fast_encoder.backend} where the coverage check reads no vector; "
+                f"evidence by {searcher.fast_encoder.backend}" if searcher.fast_encoder else ""))
     return [latency_row(f"Question latency p50 / p95 ms, {corpus.name}: hybrid + coverage + evidence",
                         times["baseline"], times["project"], where, corpus.medquad),
             latency_row(f"Question latency p50 / p95 ms, {corpus.name}: hybrid + coverage, no evidence",
