@@ -19,6 +19,10 @@ from guidesearch.store import current_build, read_manifest
 
 DEBUG = "--debug" in sys.argv[1:] or os.environ.get("GUIDESEARCH_DEBUG") == "1"
 EXAMPLE = "why do my calves cramp at night?"
+QUESTION_KEY = "question"       # the question box's state
+REBUILT_KEY = "rebuilt"         # what a rebuild changed, shown once after the page starts again
+QUESTION_WORDS = ("what", "why", "how", "when", "where", "who", "which", "can", "could", "does", "do",
+                  "is", "are", "should")
 DISCLAIMER = ("These guides are general information, not medical advice. "
               "Talk to a healthcare professional about your own symptoms.")
 PASSAGE_CSS = """<style>
@@ -57,9 +61,13 @@ def answer(settings: Settings, build_name: str, question: str, top_k: int, mode:
 
 
 def rebuild(settings: Settings) -> None:
+    """Build, then start the page again from a clean state that says what changed, in words."""
     with st.spinner("Building the index from the guides… (the first build embeds every guide)"):
         report = build_index(settings, load_passage_encoder(settings), wait_seconds=600)
-    st.success(escape_markdown(report.summary().split("\n")[0]))
+    st.session_state[REBUILT_KEY] = (
+        f"The index is ready: {report.guides} guide(s), {report.chunks} passage(s). Since the last build: "
+        f"{len(report.added)} guide(s) added, {len(report.changed)} changed, {len(report.removed)} removed.")
+    st.rerun()
 
 
 def ensure_index(settings: Settings) -> str:
@@ -96,21 +104,70 @@ def ensure_index(settings: Settings) -> str:
     return build_name
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def guide_titles(settings: Settings, build_name: str) -> tuple[str, ...]:
+    """The titles of the indexed guides, in corpus order."""
+    return tuple(dict.fromkeys(chunk.title for chunk in load_searcher(settings, build_name).index.chunks))
+
+
+def example_questions(titles: tuple[str, ...]) -> list[str]:
+    """Questions a reader can click: the guides' own titles when they are questions, else
+    "What is <title>?", after the general example."""
+    examples = [EXAMPLE]
+    for title in titles[:2]:
+        asks = title.split(" ", 1)[0].lower() in QUESTION_WORDS
+        examples.append(title.rstrip("?") + "?" if asks else f"What is {title}?")
+    return list(dict.fromkeys(examples))
+
+
+def ask(question: str) -> None:
+    st.session_state[QUESTION_KEY] = question
+
+
+def show_header(titles: tuple[str, ...]) -> None:
+    shown = ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
+    st.markdown(escape_markdown(f"Searches {len(titles)} health guide(s): {shown}."))
+    columns = st.columns(3)
+    for number, example in enumerate(example_questions(titles)):
+        columns[number % 3].button(example, key=f"example-{number}", on_click=ask, args=(example,))
+
+
+def question_box() -> str:
+    """The question box; ?q=... in the address fills it, and the address always holds the
+    question asked, so a copied link shows what the reader sees."""
+    if QUESTION_KEY not in st.session_state:
+        st.session_state[QUESTION_KEY] = st.query_params.get("q", "")
+    question = st.text_input("Ask the guides a question", key=QUESTION_KEY, placeholder=EXAMPLE)
+    if question.strip():
+        st.query_params["q"] = question
+    elif "q" in st.query_params:
+        del st.query_params["q"]
+    return question
+
+
 def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
-    if not result.covered:
-        st.warning(escape_markdown(result.message))
+    if result.covered:
+        show_hits(result, highlight=True)
+        return
+    st.warning(escape_markdown(result.message))     # the notice first, the weak passages folded
+    with st.expander("The closest passages (they may not answer your question)"):
+        show_hits(result, highlight=False)
+
+
+def show_hits(result: SearchResult, highlight: bool) -> None:
     for hit in result.hits:
-        path = " › ".join(hit.headings)
-        weak = "" if result.covered else " · weak match"
+        section = " › ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
-        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(path)}</strong><br>'
-                    f'<small>{escape_html(display_name(hit.source))} · score {hit.score:.3f}{weak}</small></div>',
-                    unsafe_allow_html=True)
-        evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence else None
+        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(section)}</strong><br>'
+                    f'<small>{escape_html(hit.title)}</small></div>', unsafe_allow_html=True)
+        evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence and highlight else None
         st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence)}</div>',
                     unsafe_allow_html=True)
+        with st.expander("Details"):        # for maintainers: where it comes from, and its scores
+            st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
+                                       f"cosine {hit.cosine:.3f}"))
         st.divider()
 
 
@@ -124,10 +181,11 @@ def main() -> None:
             top_k = st.slider("Number of results", 1, 10, settings.top_k)
             mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.mode),
                                 help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
+        if REBUILT_KEY in st.session_state:
+            st.success(escape_markdown(st.session_state.pop(REBUILT_KEY)))
         build_name = ensure_index(settings)
-        # ?q=... in the address fills the box, so an answer can be shared as a link.
-        question = st.text_input("Ask the guides a question", value=st.query_params.get("q", ""),
-                                 placeholder=EXAMPLE)
+        show_header(guide_titles(settings, build_name))
+        question = question_box()
         if not question.strip():
             st.info(f"Type a question in your own words and press Enter, for example: *{EXAMPLE}* "
                     "The passages of the guides that answer it are shown best first, with the "

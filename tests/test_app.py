@@ -32,7 +32,7 @@ def page_env(tmp_path, monkeypatch):
 def test_with_no_index_the_page_builds_one_then_answers(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
     assert not page.exception
-    assert any("Indexed 1 guide(s)" in plain(s.value) for s in page.success)
+    assert any("The index is ready: 1 guide(s)" in plain(s.value) for s in page.success)
     assert any("Type a question" in plain(info.value) for info in page.info)     # empty question: how to use
     assert (page_env / "index" / "CURRENT").exists()
     page.text_input[0].input("why do my calves cramp at night?").run()
@@ -59,7 +59,7 @@ def test_changed_corpus_offers_a_rebuild(page_env):
     page.run()
     assert any("changed since the index was built" in plain(w.value) for w in page.warning)
     page.button[0].click().run()
-    assert any("Indexed 2 guide(s)" in plain(s.value) for s in page.success)
+    assert any("The index is ready: 2 guide(s)" in plain(s.value) and "1 guide(s) added" in plain(s.value) for s in page.success)
     page.text_input[0].input("shin splints from running on hard ground").run()
     assert "Shin Splints" in "\n".join(m.value for m in page.markdown)
 
@@ -81,7 +81,7 @@ def test_damaged_index_is_reported_with_a_rebuild_button(page_env):
     assert not fresh.exception
     assert any("python build_index.py" in plain(e.value) for e in fresh.error)
     fresh.button[0].click().run()
-    assert any("Indexed 1 guide(s)" in plain(s.value) for s in fresh.success)
+    assert any("The index is ready: 1 guide(s)" in plain(s.value) for s in fresh.success)
     fresh.text_input[0].input("what is TENS").run()
     assert "Alternative Therapies" in "\n".join(m.value for m in fresh.markdown)
 
@@ -150,3 +150,39 @@ def test_a_rerun_with_the_same_question_does_not_search_again(page_env, monkeypa
     assert any("Alcohol" in m.value for m in page.markdown)
     page.sidebar.slider[0].set_value(3).run()                   # a real change searches again
     assert len(calls) == 2
+
+
+def test_the_header_names_the_guides_and_an_example_asks_itself(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert any("Searches 1 health guide(s): Does Neuropathy Cause Leg Cramps." in plain(m.value)
+               for m in page.markdown)
+    examples = [b for b in page.button if b.key and b.key.startswith("example-")]
+    assert [b.label for b in examples] == ["why do my calves cramp at night?", "Does Neuropathy Cause Leg Cramps?"]
+    examples[0].click().run()
+    assert page.text_input[0].value == "why do my calves cramp at night?"
+    assert page.query_params["q"] == ["why do my calves cramp at night?"] or \
+        page.query_params["q"] == "why do my calves cramp at night?"
+    heads = [m.value for m in page.markdown if m.value.startswith('<div class="hit-head">')]
+    assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in heads[0]
+    assert heads[0].count("Does Neuropathy Cause Leg Cramps") == 1         # the title once, below the section
+
+
+def test_the_address_always_holds_the_question_asked(page_env):
+    page = AppTest.from_file(APP, default_timeout=300)
+    page.query_params["q"] = "vitamin b12"
+    page.run()
+    assert page.text_input[0].value == "vitamin b12"
+    page.text_input[0].input("what helps leg cramps at night").run()
+    assert "what helps leg cramps at night" in str(page.query_params["q"])
+    page.text_input[0].input("").run()
+    assert "q" not in page.query_params
+
+
+def test_not_covered_shows_the_notice_first_and_folds_the_passages_unmarked(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("Is pickle juice good for leg cramps?").run()
+    assert any('don\'t mention "pickle juice"' in plain(w.value) for w in page.warning)
+    folded = page.expander[0]
+    assert "closest passages" in folded.label
+    passages = [m.value for m in folded.markdown if m.value.startswith('<div class="passage">')]
+    assert passages and all("<mark>" not in p for p in passages)
