@@ -127,9 +127,9 @@ def ask(question: str) -> None:
 def show_header(titles: tuple[str, ...]) -> None:
     shown = ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
     st.markdown(escape_markdown(f"Searches {len(titles)} health guide(s): {shown}."))
-    columns = st.columns(3)
-    for number, example in enumerate(example_questions(titles)):
-        columns[number % 3].button(example, key=f"example-{number}", on_click=ask, args=(example,))
+    examples = example_questions(titles)
+    for column, (number, example) in zip(st.columns(len(examples)), enumerate(examples)):
+        column.button(example, key=f"example-{number}", on_click=ask, args=(example,))
 
 
 def question_box() -> str:
