@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import os
 import sys
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -14,6 +16,7 @@ from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionErro
 from guidesearch.highlight import escape_html, escape_markdown, render_passage
 from guidesearch.records import SearchResult, display_name
 from guidesearch.retrieve import Searcher
+from guidesearch.service import Section, sections_by_source
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build, read_manifest
 
@@ -145,6 +148,42 @@ def question_box() -> str:
     return question
 
 
+def guide_link(hit, question: str) -> str:
+    """The address of the guide view, at the hit's section, keeping the question to go back to."""
+    query = urlencode({"guide": hit.source, "section": " > ".join(hit.headings), "q": question})
+    return html.escape(f"?{query}", quote=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def guide_sections(settings: Settings, build_name: str) -> dict[str, list[Section]]:
+    return sections_by_source(load_searcher(settings, build_name).index.chunks)
+
+
+def show_guide(settings: Settings, build_name: str, source: str, section: str) -> None:
+    """One guide, whole, from the index (never read from the corpus folder), with the section
+    a result came from marked."""
+    sections = guide_sections(settings, build_name).get(source)
+    back = urlencode({"q": st.query_params.get("q", "")})
+    st.markdown(f'<a href="?{html.escape(back, quote=True)}" target="_self">← Back to the answers</a>',
+                unsafe_allow_html=True)
+    if sections is None:
+        st.warning(escape_markdown(f"The guides hold no guide named {display_name(source)}. "
+                                   "Go back to the answers and follow a result's link."))
+        return
+    st.header(escape_markdown(sections[0].headings[0]), anchor=False)
+    for number, part in enumerate(sections):
+        path = " › ".join(part.headings[1:])
+        marked = " > ".join(part.headings) == section
+        box = st.container(border=True) if marked else st.container()
+        with box:
+            if marked:
+                st.caption("The section your result came from")
+            if path:
+                st.subheader(escape_markdown(path), anchor=f"section-{number}")
+            st.markdown(f'<div class="passage">{render_passage(part.text, "", None)}</div>',
+                        unsafe_allow_html=True)
+
+
 def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
@@ -161,7 +200,9 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
         section = " › ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
         st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(section)}</strong><br>'
-                    f'<small>{escape_html(hit.title)}</small></div>', unsafe_allow_html=True)
+                    f'<small>{escape_html(hit.title)} · <a href="{guide_link(hit, result.question)}" '
+                    f'target="_self">read this section in the whole guide</a></small></div>',
+                    unsafe_allow_html=True)
         evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence and highlight else None
         st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence)}</div>',
                     unsafe_allow_html=True)
@@ -184,6 +225,10 @@ def main() -> None:
         if REBUILT_KEY in st.session_state:
             st.success(escape_markdown(st.session_state.pop(REBUILT_KEY)))
         build_name = ensure_index(settings)
+        if "guide" in st.query_params:
+            show_guide(settings, build_name, st.query_params["guide"], st.query_params.get("section", ""))
+            st.caption(DISCLAIMER)
+            return
         show_header(guide_titles(settings, build_name))
         question = question_box()
         if not question.strip():

@@ -130,11 +130,12 @@ class LiveSearcher:
         searcher = self.searcher()
         with self._lock:
             if self._sections is None or searcher is not self._searcher:
-                self._sections = _sections_by_source(self._searcher.index.chunks)
+                self._sections = sections_by_source(self._searcher.index.chunks)
             return self._sections.get(source)
 
 
-def _sections_by_source(chunks: list[Chunk]) -> dict[str, list[Section]]:
+def sections_by_source(chunks: list[Chunk]) -> dict[str, list[Section]]:
+    """Each guide's sections in reading order, rebuilt from the index's chunks."""
     parts: dict[str, dict[tuple[str, ...], list[str]]] = {}
     for chunk in chunks:        # chunks are stored in guide and reading order
         parts.setdefault(chunk.source, {}).setdefault(chunk.headings, []).append(chunk.text)

@@ -186,3 +186,31 @@ def test_not_covered_shows_the_notice_first_and_folds_the_passages_unmarked(page
     assert "closest passages" in folded.label
     passages = [m.value for m in folded.markdown if m.value.startswith('<div class="passage">')]
     assert passages and all("<mark>" not in p for p in passages)
+
+
+def test_a_result_links_to_its_section_in_the_whole_guide(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("why do my calves cramp at night?").run()
+    head = next(m.value for m in page.markdown if m.value.startswith('<div class="hit-head">'))
+    link = re.search(r'href="\?([^"]+)"', head).group(1).replace("&amp;", "&")
+    from urllib.parse import parse_qs
+    wanted = {key: values[0] for key, values in parse_qs(link).items()}
+    assert wanted["guide"] == "does-neuropathy-cause-leg-cramps.txt"
+    assert wanted["section"].endswith("> Symptoms and Diagnosis of Neuropathy-Related Leg Cramps")
+    view = AppTest.from_file(APP, default_timeout=300)
+    for key, value in wanted.items():
+        view.query_params[key] = value
+    view.run()
+    assert not view.exception
+    assert [h.value for h in view.header] == ["Does Neuropathy Cause Leg Cramps"]
+    assert len(view.subheader) == 13                                  # every section but the introduction
+    assert any("The section your result came from" in c.value for c in view.caption)
+    assert any("Back to the answers" in m.value and "q=why+do+my+calves" in m.value for m in view.markdown)
+
+
+def test_the_guide_view_serves_only_indexed_guides(page_env):
+    view = AppTest.from_file(APP, default_timeout=300)
+    view.query_params["guide"] = "../../../etc/passwd"
+    view.run()
+    assert not view.exception and any("no guide named" in plain(w.value) for w in view.warning)
+    assert "root:" not in "\n".join(m.value for m in view.markdown)
