@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import sys
@@ -151,7 +152,12 @@ def question_box() -> str:
 def guide_link(hit, question: str) -> str:
     """The address of the guide view, at the hit's section, keeping the question to go back to."""
     query = urlencode({"guide": hit.source, "section": " > ".join(hit.headings), "q": question})
-    return html.escape(f"?{query}", quote=True)
+    return html.escape(f"?{query}#{section_anchor(hit.headings)}", quote=True)
+
+
+def section_anchor(headings: tuple[str, ...]) -> str:
+    """A stable id for a section's heading on the guide view (the browser scrolls to it)."""
+    return "section-" + hashlib.sha1(" > ".join(headings).encode("utf-8")).hexdigest()[:12]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -171,7 +177,7 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
                                    "Go back to the answers and follow a result's link."))
         return
     st.header(escape_markdown(sections[0].headings[0]), anchor=False)
-    for number, part in enumerate(sections):
+    for part in sections:
         path = " › ".join(part.headings[1:])
         marked = " > ".join(part.headings) == section
         box = st.container(border=True) if marked else st.container()
@@ -179,7 +185,7 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
             if marked:
                 st.caption("The section your result came from")
             if path:
-                st.subheader(escape_markdown(path), anchor=f"section-{number}")
+                st.subheader(escape_markdown(path), anchor=section_anchor(part.headings))
             st.markdown(f'<div class="passage">{render_passage(part.text, "", None)}</div>',
                         unsafe_allow_html=True)
 
