@@ -12,11 +12,11 @@ import streamlit as st
 
 from guidesearch.build import build_index
 from guidesearch.config import MODES, Settings
-from guidesearch.embed import TextEncoder, passage_encoder, question_encoder
+from guidesearch.embed import TextEncoder, passage_encoder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
 from guidesearch.highlight import escape_html, escape_markdown, render_passage
 from guidesearch.records import SearchResult, display_name
-from guidesearch.retrieve import Searcher
+from guidesearch.retrieve import Searcher, question_encoders
 from guidesearch.service import Section, sections_by_source
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build, read_manifest
@@ -39,8 +39,10 @@ PASSAGE_CSS = """<style>
 
 # Caches are bounded: a long-running page keeps the newest index and encoders, not all of them.
 @st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
-def load_question_encoder(settings: Settings, passage_precision: str) -> TextEncoder:
-    return question_encoder(settings, passage_precision)
+def load_question_encoders(settings: Settings, passage_precision: str):
+    """The question encoders (and fast form) for an index of these passages; a rebuild of the
+    same precision keeps them."""
+    return question_encoders(settings)
 
 
 @st.cache_resource(show_spinner="Loading the embedding model for the build…", max_entries=1)
@@ -54,7 +56,7 @@ def load_searcher(settings: Settings, build_name: str) -> Searcher:
     loads the new index while earlier ones were answered from the old one."""
     manifest = read_manifest(settings.index_dir)
     precision = manifest.shape.precision if manifest else "fp32"
-    return Searcher.open(settings, load_question_encoder(settings, precision))
+    return Searcher.open(settings, *load_question_encoders(settings, precision))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

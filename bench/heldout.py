@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from guidesearch.config import Settings
 from guidesearch.evaluate import evaluate, read_questions
-from guidesearch.retrieve import Searcher, open_searcher
+from guidesearch.retrieve import open_searcher
 questions = [q for q in read_questions(ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl") if not q.expect_none]
 tuned = {q.qid for q in random.Random(0).sample(questions, 2000)}
 held = [q for q in questions if q.qid not in tuned]

@@ -16,7 +16,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from guidesearch.backends import TORCH, Backend, QUESTION_THREADS, build_threads
+from guidesearch.backends import (ONNX_INT8, QUESTION_THREADS, TORCH, Backend, build_threads, passage_backend,
+                                  question_backend)
 from guidesearch.config import DEFAULT_MODEL, PACKAGED_MODELS, Settings
 from guidesearch.errors import ModelError
 
@@ -75,7 +76,6 @@ def load_encoder(settings: Settings, backend: Backend, threads: int | None = Non
 
 def passage_encoder(settings: Settings) -> TextEncoder:
     """The encoder a build embeds passages with: the settings' backend, every core."""
-    from guidesearch.backends import passage_backend
     return load_encoder(settings, passage_backend(settings))
 
 
@@ -83,7 +83,6 @@ def question_encoder(settings: Settings, passage_precision: str) -> TextEncoder:
     """The encoder for questions to an index whose passages are in passage_precision: the
     fastest compatible backend, one thread (backends.QUESTION_THREADS). An ONNX backend that
     cannot be made here (no onnxruntime, a cache that cannot be written) falls back to torch."""
-    from guidesearch.backends import question_backend
     backend = question_backend(settings, passage_precision)
     try:
         return load_encoder(settings, backend, QUESTION_THREADS)
@@ -102,7 +101,6 @@ def fast_encoder(settings: Settings, questions: TextEncoder) -> TextEncoder | No
     bench/results/speed.md) but shifts the coverage check's word-drop gains by up to 0.015, and
     those thresholds were calibrated in fp32.
     """
-    from guidesearch.backends import ONNX_INT8
     if questions.backend != "onnx":
         return None
     try:

@@ -39,10 +39,15 @@ def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | 
         SettingsError, IndexMissingError, IndexMismatchError, IndexCorruptError, ModelError.
     """
     settings = settings or Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir)
+    return Searcher.open(settings, *question_encoders(settings))
+
+
+def question_encoders(settings: Settings) -> tuple[TextEncoder, TextEncoder | None]:
+    """The question encoder suited to the index in settings.index_dir, and its fast form
+    (Searcher.fast_encoder), or None."""
     manifest = read_manifest(settings.index_dir)
-    precision = manifest.shape.precision if manifest else "fp32"
-    questions = question_encoder(settings, precision)
-    return Searcher.open(settings, questions, fast_encoder(settings, questions))
+    questions = question_encoder(settings, manifest.shape.precision if manifest else "fp32")
+    return questions, fast_encoder(settings, questions)
 
 
 @dataclass
