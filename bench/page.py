@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,47 +21,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling out, and this machine's
-# closed network refuses every attempt.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT / "tests"))
+from page_server import CHROMIUM, CHROMIUM_ARGS, QUESTION_LABEL, ask, serve_page  # noqa: E402
+
 QUESTIONS = ["why do my calves cramp at night?", "is it my nerves or low magnesium",
              "what tests find neuropathy", "does alcohol make leg cramps worse",
              "when should I see a doctor about cramps", "stretching before bed",
              "burning feet and toes", "how is neuropathy treated"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_page(base: Path, port: int) -> subprocess.Popen:
+def build_seed(base: Path) -> tuple[Path, Path]:
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
     env = {**os.environ, "GUIDESEARCH_CORPUS": str(corpus), "GUIDESEARCH_INDEX": str(base / "index")}
     subprocess.run([sys.executable, "build_index.py"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def ask(page, question: str, previous: str, timeout_ms: int = 120_000) -> tuple[float, str]:
-    """Seconds from Enter to a first hit other than `previous` with the page idle again."""
-    box = page.get_by_label("Ask the guides a question")
-    box.fill(question)
-    started = time.perf_counter()
-    box.press("Enter")
-    page.wait_for_function(
-        """previous => { const head = document.querySelector('.hit-head');
-                         return head && head.innerText !== previous &&
-                                !document.querySelector('[data-testid="stStatusWidget"]'); }""",
-        arg=previous, timeout=timeout_ms, polling=10)
-    seconds = time.perf_counter() - started
-    return seconds, page.locator(".hit-head").first.inner_text()
+    return corpus, base / "index"
 
 
 def measure(url: str) -> tuple[float, float, list[float]]:
@@ -74,7 +48,7 @@ def measure(url: str) -> tuple[float, float, list[float]]:
         page = browser.new_page()
         started = time.perf_counter()
         page.goto(url, timeout=120_000)
-        page.get_by_label("Ask the guides a question").wait_for(timeout=300_000)
+        page.get_by_label(QUESTION_LABEL).wait_for(timeout=300_000)
         opened = time.perf_counter() - started
         first, shown = ask(page, QUESTIONS[0], "")
         later = []
@@ -85,37 +59,16 @@ def measure(url: str) -> tuple[float, float, list[float]]:
     return opened, first, later
 
 
-def wait_for_server(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    import urllib.request
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("streamlit stopped before the page was served")
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"the page did not answer at {url} within {timeout:.0f} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="also write the report (Markdown) here")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"No Chromium at {CHROMIUM}: apt-get install chromium")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as base:
-        server = start_page(Path(base), port)
-        try:
-            wait_for_server(url, server)
+        with serve_page(*build_seed(Path(base))) as url:
             load = os.getloadavg()[0]
             opened, first, later = measure(url)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     report = "\n".join([
         f"Command: python bench/page.py {' '.join(sys.argv[1:])}",
         f"Seed corpus; headless Chromium ({CHROMIUM}) via Playwright; load average at start {load:.2f}.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -118,3 +119,16 @@ def seed_settings(tmp_path_factory, encoder) -> Settings:
 @pytest.fixture(scope="session")
 def seed_searcher(seed_settings, questions_encoder) -> Searcher:
     return Searcher.open(seed_settings, questions_encoder)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's Chromium, never a downloaded browser. Without it the
+    browser tests skip, unless GUIDESEARCH_REQUIRE_BROWSER=1 (CI) makes that a failure."""
+    from page_server import CHROMIUM, CHROMIUM_ARGS
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("GUIDESEARCH_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -1,0 +1,130 @@
+"""The real page in a real browser: `streamlit run app.py` on a free port, driven in headless
+Chromium (Debian's package) with pytest-playwright, as a reader uses it. Each test saves a
+screenshot under tests/artifacts/. The fast checks of the same page are in test_app.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from page_server import QUESTION_LABEL, ask, serve_page, wait_for_answer, wait_until_idle
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SECONDS = 1000      # Playwright counts milliseconds
+CLOSEST = "The closest passages (they may not answer your question)"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def url(seed_settings):
+    """The page over the seed index the other real-model tests use (built once per run)."""
+    with serve_page(seed_settings.corpus_dir, seed_settings.index_dir) as address:
+        yield address
+
+
+@pytest.fixture
+def reader(page, url):
+    """A reader's tab with the page open and the question box ready (the first opening loads
+    the model and the index)."""
+    page.set_default_timeout(120 * SECONDS)
+    page.goto(url)
+    page.get_by_label(QUESTION_LABEL).wait_for()
+    wait_until_idle(page)
+    return page
+
+
+def snapshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def question_in_address(page) -> str:
+    return parse_qs(urlparse(page.url).query).get("q", [""])[0]
+
+
+def test_enter_shows_the_section_that_answers_first(reader):
+    seconds, first = ask(reader, "how do doctors test for neuropathy?")
+    snapshot(reader, "answer")
+    assert first.startswith("1. Diagnosing Neuropathy-Induced Leg Cramps")
+    assert "Does Neuropathy Cause Leg Cramps" in first              # the guide's title, once
+    reader.locator(".passage mark").first.wait_for()               # the answering sentence marked
+    print(f"Enter -> answer on screen: {seconds:.2f} s")
+
+
+def test_an_example_question_button_asks_it(reader):
+    example = reader.get_by_role("button", name="why do my calves cramp at night?")
+    example.click()
+    first = wait_for_answer(reader, "")
+    snapshot(reader, "example")
+    expect(reader.get_by_label(QUESTION_LABEL)).to_have_value("why do my calves cramp at night?")
+    assert first.startswith("1. ") and question_in_address(reader) == "why do my calves cramp at night?"
+
+
+def test_a_result_link_opens_the_whole_guide_at_its_section_marked(reader):
+    ask(reader, "how do doctors test for neuropathy?")
+    reader.get_by_role("link", name="read this section in the whole guide").first.click()
+    marked = reader.get_by_text("The section your result came from")
+    marked.wait_for()
+    wait_until_idle(reader)
+    snapshot(reader, "guide-view")
+    assert reader.get_by_role("heading", level=2, name="Does Neuropathy Cause Leg Cramps").is_visible()
+    section = reader.get_by_role("heading", name="Diagnosing Neuropathy-Induced Leg Cramps")
+    section.wait_for()
+    assert section.is_visible() and marked.is_visible()
+    reader.get_by_role("link", name="Back to the answers").click()
+    wait_for_answer(reader, "")
+    expect(reader.get_by_label(QUESTION_LABEL)).to_have_value("how do doctors test for neuropathy?")
+
+
+def test_the_address_follows_the_question_asked(page, url):
+    page.set_default_timeout(120 * SECONDS)
+    page.goto(url + "/?q=vitamin+b12")
+    first = wait_for_answer(page, "")
+    expect(page.get_by_label(QUESTION_LABEL)).to_have_value("vitamin b12")
+    ask(page, "what helps leg cramps at night", first)
+    snapshot(page, "address")
+    page.wait_for_function("() => location.search.includes('night')")
+    assert question_in_address(page) == "what helps leg cramps at night"
+
+
+def test_a_question_written_in_html_is_shown_as_text(reader):
+    dialogs = []
+    reader.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    question = '<img src=x onerror="alert(1)"><b id="injected">cramps</b> at night'
+    box = reader.get_by_label(QUESTION_LABEL)
+    box.fill(question)
+    box.press("Enter")
+    reader.locator(".hit-head").or_(reader.get_by_text(CLOSEST)).first.wait_for()
+    wait_until_idle(reader)
+    snapshot(reader, "html-question")
+    assert reader.locator("#injected").count() == 0 and reader.locator("img[src=x]").count() == 0
+    expect(reader.get_by_label(QUESTION_LABEL)).to_have_value(question)
+    assert not dialogs
+
+
+def test_a_question_the_guides_do_not_cover_says_so_first(reader):
+    box = reader.get_by_label(QUESTION_LABEL)
+    box.fill("Is pickle juice good for leg cramps?")
+    box.press("Enter")
+    folded = reader.get_by_text(CLOSEST)
+    folded.wait_for()
+    wait_until_idle(reader)
+    snapshot(reader, "not-covered")
+    notice = reader.get_by_text('The guides don\'t mention "pickle juice"')
+    assert notice.is_visible()
+    assert reader.locator(".passage mark").count() == 0            # no "best answer" on a weak match
+    notice_box = notice.bounding_box()
+    assert notice_box["y"] < folded.bounding_box()["y"]            # the notice comes first
+
+
+def test_a_phone_sized_screen_needs_no_sideways_scrolling(page, url):
+    page.set_default_timeout(120 * SECONDS)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url + "/?q=which+medicines+help+neuropathy+leg+cramps")
+    wait_for_answer(page, "")
+    snapshot(page, "phone")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 390px screen"
