@@ -29,11 +29,21 @@ QUESTION_WORDS = ("what", "why", "how", "when", "where", "who", "which", "can", 
                   "is", "are", "should")
 DISCLAIMER = ("These guides are general information, not medical advice. "
               "Talk to a healthcare professional about your own symptoms.")
+MATCH_LABELS = {"strong": "Strong match", "partial": "Partial match", "weak": "Weak match"}
+MATCH_MEANING = {   # measured by bench/labels.py on development questions (bench/results/labels.md)
+    "strong": "the best passage for a question the guides cover",
+    "partial": "close to the best passage; sometimes answers too",
+    "weak": "further from the question; rarely the answer"}
+# Label and highlight colours keep a contrast of at least 4.5:1 with their text (WCAG AA).
 PASSAGE_CSS = """<style>
 .passage mark { background: #fff3b0; padding: 0 .1em; }
 .passage table { border-collapse: collapse; margin: .5em 0; }
 .passage th, .passage td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; }
 .passage table.evidence { outline: 3px solid #fff3b0; }
+.match { font-size: .8em; padding: .05em .5em; border-radius: .8em; white-space: nowrap; }
+.match.strong { background: #dff3e4; color: #14532d; }
+.match.partial { background: #e8eefc; color: #1e3a8a; }
+.match.weak { background: #f1f1f1; color: #3f3f3f; }
 </style>"""
 
 
@@ -206,8 +216,10 @@ def show_result(result: SearchResult) -> None:
 def show_hits(result: SearchResult, highlight: bool) -> None:
     for hit in result.hits:
         section = " › ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
+        match = result.match_of(hit)
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
-        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(section)}</strong><br>'
+        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(section)}</strong> '
+                    f'<span class="match {match}">{MATCH_LABELS[match]}</span><br>'
                     f'<small>{escape_html(hit.title)} · <a href="{guide_link(hit, result.question)}" '
                     f'target="_self">read this section in the whole guide</a></small></div>',
                     unsafe_allow_html=True)
@@ -216,7 +228,7 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
                     unsafe_allow_html=True)
         with st.expander("Details"):        # for maintainers: where it comes from, and its scores
             st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
-                                       f"cosine {hit.cosine:.3f}"))
+                                       f"cosine {hit.cosine:.3f} · {match} match: {MATCH_MEANING[match]}"))
         st.divider()
 
 

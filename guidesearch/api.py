@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import threading
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 import anyio
 import anyio.to_thread
@@ -82,6 +82,9 @@ class HitOut(BaseModel):
     chunk_id: str
     also_in: list[str] = Field(description='other "source > section" holding the same text word for word')
     evidence: EvidenceOut | None
+    match: Literal["strong", "partial", "weak"] = Field(
+        description="how well it matches, for a reader: strong (the best hit of a covered answer), partial "
+                    "(close to it), weak (the rest, and every hit when the guides do not cover the question)")
 
 
 # A real answer from the seed guide (python -m guidesearch search "..." -k 1 --json).
@@ -98,7 +101,8 @@ _EXAMPLE_HIT = {
     "chunk_id": "a1a770e434a89f83", "also_in": [],
     "evidence": {"text": "Sudden, Intense Cramps: Neuropathy-related leg cramps often manifest as sudden, sharp, "
                          "and intense muscle contractions. These cramps can occur at any time, even during "
-                         "periods of rest or sleep.", "block": 1, "unit": 0}}
+                         "periods of rest or sleep.", "block": 1, "unit": 0},
+    "match": "strong"}
 
 
 class SearchOut(BaseModel):

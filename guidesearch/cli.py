@@ -48,8 +48,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not result.covered:
         print(result.message)
     for hit in result.hits:
-        marker = "" if result.covered else " (weak match)"
-        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}){marker}")
+        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}, "
+              f"{result.match_of(hit)} match)")
         print(hit.text)
         if hit.evidence and hit.evidence.text != hit.text.strip():
             print(f"  » best answer: {hit.evidence.text}")

@@ -100,14 +100,14 @@ def format_result(result: SearchResult) -> str:
         lines.append("(The question was long and was cut to what the model reads.)")
     if not result.hits:
         lines.append("No passages: the index holds no text.")
-    lines.extend(format_hit(hit, result.covered) for hit in result.hits)
+    lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)
     return "\n\n".join(lines)
 
 
-def format_hit(hit: Hit, covered: bool = True) -> str:
-    """One numbered passage: where it is from, its text, its best-answer sentence."""
-    weak = "" if covered else " [weak match]"
-    lines = [f"[{hit.rank}] {guide_line(hit.title, hit.headings, hit.source)}{weak}", quoted(hit.text)]
+def format_hit(hit: Hit, covered: bool = True, match: str = "strong") -> str:
+    """One numbered passage: where it is from, how well it matches, its text, its best-answer
+    sentence."""
+    lines = [f"[{hit.rank}] {guide_line(hit.title, hit.headings, hit.source)} [{match} match]", quoted(hit.text)]
     if hit.evidence and hit.evidence.text.strip() != hit.text.strip():
         # A weak match holds no answer: its best sentence is only the closest one.
         lines += ["Best answer:" if covered else "Closest sentence:", quoted(hit.evidence.text)]

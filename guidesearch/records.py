@@ -149,6 +149,10 @@ class Hit:
                 "evidence": self.evidence.to_dict() if self.evidence else None}
 
 
+STRONG, PARTIAL, WEAK = "strong", "partial", "weak"
+PARTIAL_GAP = 0.05      # cosine below the best hit still called a partial match (bench/labels.py)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """The answer to one question: the hits, and whether the guides cover the question."""
@@ -163,7 +167,22 @@ class SearchResult:
         """The result as JSON-ready data."""
         return {"question": self.question, "covered": self.covered, "message": self.message,
                 "missing_terms": list(self.missing_terms), "truncated": self.truncated,
-                "hits": [hit.to_dict() for hit in self.hits]}
+                "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
+
+    def match_of(self, hit: Hit) -> str:
+        """How well a hit matches, in words a reader can use: "strong", "partial" or "weak".
+
+        Raw scores mean little to a reader (and differ between ranking modes), and the cosine
+        alone hardly tells a relevant passage from a close neighbour; the rank and the gap to
+        the best hit do (bench/labels.py, on development questions): the best hit of a covered
+        result answers the question most of the time, hits within PARTIAL_GAP of its cosine
+        some of the time, the rest rarely. Every hit of an uncovered result is weak.
+        """
+        if not self.covered or not self.hits:
+            return WEAK
+        if hit.rank == 1:
+            return STRONG
+        return PARTIAL if self.hits[0].cosine - hit.cosine <= PARTIAL_GAP else WEAK
 
     @property
     def message(self) -> str:

@@ -59,9 +59,10 @@ def test_search_answers_with_the_guides_passages_and_evidence(client):
     assert [hit["rank"] for hit in body["hits"]] == [1, 2, 3, 4, 5]
     assert body["hits"][0]["heading"] == SYMPTOMS
     assert body["hits"][0]["headings"] == ["Does Neuropathy Cause Leg Cramps", SYMPTOMS]
+    assert body["hits"][0]["match"] == "strong" and {hit["match"] for hit in body["hits"][1:]} <= {"partial", "weak"}
     for hit in body["hits"]:
         assert set(hit) == {"rank", "score", "cosine", "title", "headings", "heading", "source", "text",
-                            "chunk_id", "also_in", "evidence"}
+                            "chunk_id", "also_in", "evidence", "match"}
         assert hit["source"] == SEED.name
         assert set(hit["evidence"]) == {"text", "block", "unit"}
         assert " ".join(hit["evidence"]["text"].split()) in " ".join(hit["text"].split())

@@ -168,6 +168,8 @@ def test_the_header_names_the_guides_and_an_example_asks_itself(page_env):
     heads = [m.value for m in page.markdown if m.value.startswith('<div class="hit-head">')]
     assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in heads[0]
     assert heads[0].count("Does Neuropathy Cause Leg Cramps") == 1         # the title once, below the section
+    assert "Strong match" in heads[0] and not any("Strong match" in head for head in heads[1:])
+    assert "score" not in " ".join(heads)                                  # numbers only in the details
 
 
 def test_the_address_always_holds_the_question_asked(page_env):
@@ -189,6 +191,8 @@ def test_not_covered_shows_the_notice_first_and_folds_the_passages_unmarked(page
     assert "closest passages" in folded.label
     passages = [m.value for m in folded.markdown if m.value.startswith('<div class="passage">')]
     assert passages and all("<mark>" not in p for p in passages)
+    heads = [m.value for m in folded.markdown if m.value.startswith('<div class="hit-head">')]
+    assert heads and all("Weak match" in head for head in heads)
 
 
 def test_a_result_links_to_its_section_in_the_whole_guide(page_env):

@@ -71,3 +71,14 @@ def test_every_hit_names_its_evidence_word_for_word(seed_searcher):
     bare = seed_searcher.search("does drinking alcohol damage nerves", top_k=5, evidence=False)
     assert all(hit.evidence is None for hit in bare.hits)
     assert [hit.chunk for hit in bare.hits] == [hit.chunk for hit in result.hits]
+
+
+def test_match_labels_follow_rank_gap_and_coverage():
+    from guidesearch.records import PARTIAL_GAP, Chunk, Hit, SearchResult
+    chunk = Chunk("id", "a.md", "A", ("A",), "Text.")
+    hits = (Hit(1, 0.9, 0.70, chunk), Hit(2, 0.8, 0.70 - PARTIAL_GAP + 0.001, chunk), Hit(3, 0.7, 0.60, chunk))
+    covered = SearchResult("q", hits, covered=True)
+    assert [covered.match_of(hit) for hit in hits] == ["strong", "partial", "weak"]
+    assert [hit["match"] for hit in covered.to_dict()["hits"]] == ["strong", "partial", "weak"]
+    uncovered = SearchResult("q", hits, covered=False)
+    assert {uncovered.match_of(hit) for hit in hits} == {"weak"}
