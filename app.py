@@ -40,6 +40,7 @@ PASSAGE_CSS = """<style>
 .passage table { border-collapse: collapse; margin: .5em 0; }
 .passage th, .passage td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; }
 .passage table.evidence { outline: 3px solid #fff3b0; }
+.hit-title { font-weight: 600; }
 .match { font-size: .8em; padding: .05em .5em; border-radius: .8em; white-space: nowrap; }
 .match.strong { background: #dff3e4; color: #14532d; }
 .match.partial { background: #e8eefc; color: #1e3a8a; }
@@ -218,10 +219,12 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
         section = " › ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
         match = result.match_of(hit)
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
-        st.markdown(f'<div class="hit-head"><strong>{hit.rank}. {escape_html(section)}</strong> '
-                    f'<span class="match {match}">{MATCH_LABELS[match]}</span><br>'
+        # Each result is a heading (screen readers list them), its link named after its section.
+        st.markdown(f'<div class="hit-head"><div class="hit-title" role="heading" aria-level="2">{hit.rank}. '
+                    f'{escape_html(section)} <span class="match {match}">{MATCH_LABELS[match]}</span></div>'
                     f'<small>{escape_html(hit.title)} · <a href="{guide_link(hit, result.question)}" '
-                    f'target="_self">read this section in the whole guide</a></small></div>',
+                    f'target="_self" aria-label="Read result {hit.rank}, {escape_html(section)}, in the whole '
+                    f'guide">read this section in the whole guide</a></small></div>',
                     unsafe_allow_html=True)
         evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence and highlight else None
         st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence)}</div>',
@@ -234,7 +237,7 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Guide Search", page_icon="🔎")
-    st.title("Guide Search")
+    st.title("Guide Search", anchor=False)
     st.markdown(PASSAGE_CSS, unsafe_allow_html=True)
     try:
         settings = Settings.from_env()

@@ -3,6 +3,10 @@
 A section that fits the model, heading prefix included, is one chunk. A longer one is split at
 list-item and sentence boundaries into chunks that each fit, all with the section's heading
 path; a pipe table is kept whole where it fits. Nothing is left for the model to truncate.
+
+A lead-in ("Here are some key strategies:") never stands alone: a section that is nothing but a
+lead-in to its subsections opens its first subsection's chunk, and a split never ends a chunk
+on a line that introduces what follows.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def chunk_sections(sections: Iterable[Section], encoder: TextEncoder, max_tokens
     Raises:
         ChunkError: a section cannot be cut to fit (its heading path alone is too long).
     """
-    sections = list(sections)
+    sections = attach_lead_ins(sections)
     if not sections:    # a tokenizer called with no text at all fails
         return []
     whole = [Chunk("", s.source, s.title, s.headings, s.text) for s in sections]
@@ -42,6 +46,45 @@ def chunk_sections(sections: Iterable[Section], encoder: TextEncoder, max_tokens
         else:
             chunks.extend(_make_chunk(section, text) for text in split_section(section, encoder, max_tokens))
     return chunks
+
+
+def attach_lead_ins(sections: Iterable[Section]) -> list[Section]:
+    """Sections with each lone lead-in moved to the start of the subsection it introduces.
+
+    A reader (and the model) gets nothing from "... Here are some key strategies:" alone; with
+    the first strategy after it, it is a passage. The subsection keeps its heading path, which
+    names the lead-in's section too, so the text stays traceable; the index (and what it serves
+    of a guide) then holds no section of the lead-in's own.
+    """
+    merged: list[Section] = []
+    pending: Section | None = None
+    for section in sections:
+        if pending is not None:
+            if _is_below(section, pending):
+                section = Section(section.source, section.title, section.headings,
+                                  f"{pending.text}\n\n{section.text}" if section.text.strip() else pending.text)
+            else:
+                merged.append(pending)
+            pending = None
+        if is_lead_in(section.text):
+            pending = section
+        else:
+            merged.append(section)
+    if pending is not None:
+        merged.append(pending)
+    return merged
+
+
+def is_lead_in(text: str) -> bool:
+    """Text that only introduces what follows: one paragraph, no list or table, ending in ":"."""
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    return len(lines) == 1 and lines[0].rstrip().endswith(":") and not is_table_line(lines[0]) \
+        and not lines[0].lstrip().startswith(("-", "*", "+"))
+
+
+def _is_below(section: Section, parent: Section) -> bool:
+    return section.source == parent.source and len(section.headings) > len(parent.headings) \
+        and section.headings[:len(parent.headings)] == parent.headings
 
 
 def _make_chunk(section: Section, text: str) -> Chunk:
@@ -97,22 +140,34 @@ def _pack(units: Sequence[_Unit], encoder: TextEncoder, budget: int) -> list[str
     special = encoder.count_tokens([""])[0]
     sizes = [n - special for n in encoder.count_tokens([unit.text for unit in units])]
     texts: list[str] = []
-    current, used = "", 0
+    current: list[tuple[_Unit, int]] = []
     for unit, size in zip(units, sizes):
+        used = sum(n for _, n in current)
         if size > budget:
-            if current.strip():
-                texts.append(current)
+            if current:
+                texts.append(_joined(current))
             texts.extend(_split_words(unit.text, encoder, budget))
-            current, used = "", 0
-        elif used + size > budget and current.strip():
-            texts.append(current)
-            current, used = unit.text, size
+            current = []
+        elif used + size > budget and current:
+            # A line that introduces what follows goes with it when there is room.
+            carry = current[-1:] if len(current) > 1 and _introduces(current[-1][0]) \
+                and current[-1][1] + size <= budget else []
+            texts.append(_joined(current[:len(current) - len(carry)]))
+            current = [*carry, (unit, size)]
         else:
-            current = f"{current}{unit.joiner}{unit.text}" if current else unit.text
-            used += size
-    if current.strip():
-        texts.append(current)
-    return [text.strip("\n") for text in texts]
+            current.append((unit, size))
+    if current:
+        texts.append(_joined(current))
+    return [text.strip("\n") for text in texts if text.strip()]
+
+
+def _joined(units: Sequence[tuple[_Unit, int]]) -> str:
+    return "".join((unit.joiner if position else "") + unit.text for position, (unit, _) in enumerate(units))
+
+
+def _introduces(unit: _Unit) -> bool:
+    """A line of its own ending in ":" ("These include:")."""
+    return unit.joiner == "\n" and unit.text.rstrip().endswith(":")
 
 
 def _split_words(text: str, encoder: TextEncoder, budget: int) -> list[str]:

@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
 
 from guidesearch.errors import QuestionFileError
-from guidesearch.records import Chunk, Hit, SearchResult, ends_with_heading
+from guidesearch.records import Chunk, Hit, SearchResult, ends_with_heading, opens_under_heading
 
 CUTOFFS = (1, 3, 5, 10)
 DEPTH = 10                  # the cutoff of MRR and nDCG
@@ -150,9 +150,9 @@ class SectionIndex:
 
     def __init__(self, chunks: Iterable[Chunk]) -> None:
         self._chunks = list(chunks)
-        self._paths: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        self._order: dict[str, dict[tuple[str, ...], None]] = defaultdict(dict)    # reading order
         for chunk in self._chunks:
-            self._paths[chunk.source].add(chunk.headings)
+            self._order[chunk.source][chunk.headings] = None
 
     @cached_property
     def _folded(self) -> list[tuple[SectionKey, str]]:
@@ -165,9 +165,11 @@ class SectionIndex:
         return list(dict.fromkeys(keys))
 
     def named(self, item: RelevantSection) -> list[SectionKey]:
-        """Sections of the index that a "relevant" entry names."""
-        keys = ((item.file, headings) for headings in sorted(self._paths.get(item.file, ())))
-        return [key for key in keys if item.matches(key)]
+        """Sections of the index that a "relevant" entry names; for a heading whose text the
+        chunker moved into its first subsection (a lone lead-in), that subsection."""
+        keys = [(item.file, headings) for headings in self._order.get(item.file, ())]
+        return [key for key in keys if item.matches(key)] or \
+            [key for key in keys if opens_under_heading(key[1], item.heading)][:1]
 
 
 def relevant_sections(question: Question, sections: SectionIndex) -> dict[SectionKey, int]:

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.records import Hit, SearchResult, display_name, ends_with_heading
+from guidesearch.records import Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
 from guidesearch.service import LiveSearcher, Section
 
 log = logging.getLogger(__name__)
@@ -156,10 +156,12 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
 
 def find_sections(sections: list[Section], heading: str) -> list[Section]:
     """The sections whose heading path ends with `heading` (a heading or "A > B"), ignoring case
-    and spacing; a heading that itself holds ">" also matches whole."""
+    and spacing; a heading that itself holds ">" also matches whole. A heading with no text of
+    its own (its lead-in opens its first subsection) gives the subsections below it."""
     if not _fold(heading):
         return []
-    return [section for section in sections if ends_with_heading(section.headings, heading, _fold)]
+    return [section for section in sections if ends_with_heading(section.headings, heading, _fold)] or \
+        [section for section in sections if opens_under_heading(section.headings, heading, _fold)]
 
 
 def find_source(live: LiveSearcher, source: str) -> str:

@@ -205,3 +205,10 @@ def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str
     folded = tuple(fold(part) for part in headings)
     return folded[-len(path):] == path or folded[-1] == fold(heading)
 
+
+
+def opens_under_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:
+    """Whether a section lies below the section `heading` names (ends_with_heading's rule for
+    an ancestor). The chunker moves a section that only leads in to its subsections into the
+    first of them, so a heading with no section of its own is found in its first subsection."""
+    return any(ends_with_heading(headings[:depth], heading, fold) for depth in range(2, len(headings)))

@@ -132,3 +132,10 @@ def browser_type_launch_args(browser_type_launch_args):
             pytest.fail(message)
         pytest.skip(message)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, and the asyncio-based tests (API, MCP, AppTest) cannot start
+    their own while it runs."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -163,14 +163,18 @@ def test_index_describes_the_loaded_build_and_its_freshness(client, live):
                                  "problem": None, "description": "The index is up to date."}
 
 
+MANAGEMENT = "Management and Treatment Strategies"
+
+
 def test_guide_sections_come_in_reading_order(client, seed_settings):
     body = client.get(f"/guides/{SEED.name}").json()
     guide = read_guide(SEED, SEED.name, seed_settings.max_file_bytes)
     assert body["source"] == SEED.name and body["title"] == "Does Neuropathy Cause Leg Cramps"
+    # The one section that only leads in to its subsections opens the first of them.
     assert [section["headings"] for section in body["sections"]] == \
-        [list(section.headings) for section in guide.sections]
-    for served, section in zip(body["sections"], guide.sections):
-        assert served["text"].split() == section.text.split()
+        [list(section.headings) for section in guide.sections if section.heading != MANAGEMENT]
+    assert " ".join(section["text"] for section in body["sections"]).split() == \
+        " ".join(section.text for section in guide.sections).split()
 
 
 @pytest.mark.parametrize("path", ["/guides/../etc/passwd", "/guides/%2E%2E/etc/passwd", "/guides/..%2Fcorpus",

@@ -210,7 +210,7 @@ def test_a_result_links_to_its_section_in_the_whole_guide(page_env):
     view.run()
     assert not view.exception
     assert [h.value for h in view.header] == ["Does Neuropathy Cause Leg Cramps"]
-    assert len(view.subheader) == 13                                  # every section but the introduction
+    assert len(view.subheader) == 12          # every section but the introduction and a lone lead-in
     assert any("The section your result came from" in c.value for c in view.caption)
     assert any("Back to the answers" in m.value and "q=why+do+my+calves" in m.value for m in view.markdown)
 

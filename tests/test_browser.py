@@ -65,7 +65,7 @@ def test_an_example_question_button_asks_it(reader):
 
 def test_a_result_link_opens_the_whole_guide_at_its_section_marked(reader):
     ask(reader, "how do doctors test for neuropathy?")
-    reader.get_by_role("link", name="read this section in the whole guide").first.click()
+    reader.get_by_role("link", name="Read result 1, Diagnosing Neuropathy-Induced Leg Cramps, in the whole guide").click()
     marked = reader.get_by_text("The section your result came from")
     marked.wait_for()
     wait_until_idle(reader)
@@ -128,3 +128,30 @@ def test_a_phone_sized_screen_needs_no_sideways_scrolling(page, url):
     snapshot(page, "phone")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px screen"
+
+
+CONTRAST = """els => els.map(el => {
+    const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    const lum = c => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const style = getComputedStyle(el);
+    const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05); })"""
+
+
+def test_the_answer_page_is_accessible(reader):
+    ask(reader, "how do doctors test for neuropathy?")
+    expect(reader.locator(".hit-head")).to_have_count(5)           # the default number of results
+    wait_until_idle(reader)
+    levels = reader.evaluate("() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6,[role=heading]')]"
+                             ".filter(h => h.offsetParent !== null)"
+                             ".map(h => Number(h.getAttribute('aria-level') || h.tagName[1]))")
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels  # none skipped
+    assert levels.count(2) >= 3                                    # each result is a heading
+    assert reader.get_by_role("textbox", name=QUESTION_LABEL).is_visible()     # the box is labelled
+    names = reader.evaluate("() => [...document.querySelectorAll('main a')].filter(a => a.offsetParent)"
+                            ".map(a => a.getAttribute('aria-label') || a.innerText.trim())")
+    assert names and all(len(name) > 12 and name.lower() not in ("here", "click here", "link") for name in names)
+    assert len(set(names)) == len(names), names                    # each link says where it goes
+    ratios = reader.locator(".passage mark, .match").evaluate_all(CONTRAST)
+    assert ratios and min(ratios) >= 4.5, ratios                   # WCAG AA for text

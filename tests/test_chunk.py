@@ -37,7 +37,37 @@ def test_embedded_text_carries_the_heading_path(encoder):
     _, chunks = seed_chunks(encoder)
     medications = next(chunk for chunk in chunks if chunk.heading == "Medications")
     assert medications.embed_text.startswith(
-        "Does Neuropathy Cause Leg Cramps > Management and Treatment Strategies > Medications: Various")
+        "Does Neuropathy Cause Leg Cramps > Management and Treatment Strategies > Medications: Managing")
+
+
+def test_a_lone_lead_in_opens_the_subsection_it_introduces(encoder):
+    _, chunks = seed_chunks(encoder)
+    assert not any(chunk.text.strip().endswith(":") for chunk in chunks)       # nothing ends on "...:"
+    medications = next(chunk for chunk in chunks if chunk.heading == "Medications")
+    lead_in, rest = medications.text.split("\n\n", 1)
+    assert lead_in.endswith("Here are some key strategies:")
+    assert rest.startswith("Various medications can help manage neuropathy-related leg cramps:\n- Pain Relievers")
+    assert not any(chunk.heading == "Management and Treatment Strategies" for chunk in chunks)
+
+
+def test_a_lead_in_followed_by_no_subsection_stays_a_chunk_of_its_own(encoder):
+    sections = [Section("a.md", "A", ("A", "Causes"), "Several things cause cramps:"),
+                Section("a.md", "A", ("A", "Treatment"), "Stretch the calf."),
+                Section("a.md", "A", ("A", "Outlook"), "It depends on:"),
+                Section("b.md", "B", ("B", "Outlook", "Long term"), "Other guide.")]
+    chunks = chunk_sections(sections, encoder, encoder.max_tokens)
+    assert [(c.source, c.headings, c.text) for c in chunks] == [(s.source, s.headings, s.text) for s in sections]
+
+
+def test_a_split_never_ends_a_chunk_on_the_line_introducing_a_list(encoder):
+    prose = " ".join(f"Sentence {i} says one more thing about cramps in the calf at night." for i in range(6))
+    items = [f"- Item {i}: stretch the calf muscle gently before bed." for i in range(8)]
+    section = Section("lead.md", "T", ("T",), "\n".join([prose, "These include:", *items]))
+    for budget in range(60, 140, 7):
+        chunks = chunk_sections([section], encoder, budget)
+        assert len(chunks) > 1
+        assert not any(chunk.text.rstrip().endswith("These include:") for chunk in chunks), budget
+        assert "\n".join(chunk.text for chunk in chunks).split("\n")[-8:] == items
 
 
 def test_long_markdown_section_splits_at_sentence_boundaries(encoder):

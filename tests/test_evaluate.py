@@ -224,3 +224,16 @@ def test_evidence_that_would_match_everything_is_refused_with_the_line(tmp_path,
     path.write_text('{"id": "1", "question": "q", "evidence": ' + evidence + '}\n', encoding="utf-8")
     with pytest.raises(QuestionFileError, match=r"q.jsonl:1: not a question line"):
         read_questions(path)
+
+
+def test_a_heading_without_text_of_its_own_is_found_in_its_first_subsection():
+    from guidesearch.evaluate import RelevantSection, SectionIndex
+    from guidesearch.records import Chunk
+    chunks = [Chunk("1", "g.md", "G", ("G", "Care", "Drugs"), "Care takes three forms:\n\nDrugs help."),
+              Chunk("2", "g.md", "G", ("G", "Care", "Rest"), "Rest helps."),
+              Chunk("3", "g.md", "G", ("G", "Outlook"), "Good.")]
+    index = SectionIndex(chunks)
+    assert index.named(RelevantSection("g.md", "Care")) == [("g.md", ("G", "Care", "Drugs"))]
+    assert index.named(RelevantSection("g.md", "care > rest")) == []             # case is not folded here
+    assert index.named(RelevantSection("g.md", "Care > Rest")) == [("g.md", ("G", "Care", "Rest"))]
+    assert index.named(RelevantSection("g.md", "Outlook")) == [("g.md", ("G", "Outlook"))]

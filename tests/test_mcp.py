@@ -226,3 +226,9 @@ def test_no_index_ends_in_one_line_before_serving(tmp_path):
     assert done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].startswith("error: No index in ")
     assert "python build_index.py" in done.stderr
+
+
+def test_a_heading_whose_lead_in_opens_its_subsections_reads_them(live):
+    text = section_text(live, SEED_FILE, "management and treatment strategies")
+    assert text.count("Guide: ") == 3               # Medications, Lifestyle Modifications, Alternative Therapies
+    assert "Here are some key strategies:" in text and "Acupuncture" in text
