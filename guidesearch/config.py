@@ -69,6 +69,14 @@ class Settings:
     # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
     # (chosen on the development sets, see bench/results/fusion.md).
     dense_weight: float = 0.8
+    # Hybrid: bonuses added to the fused score of a passage whose heading path answers the kind
+    # of thing the question asks (causes, treatment, ...), and in proportion to how much of its
+    # guide's title the question names (guidesearch/intent.py; chosen in bench/results/intent.md).
+    intent_weight: float = 0.04
+    title_weight: float = 0.1
+    # A question of at least this many words is searched by its focus (subject line and the
+    # sentences that ask something; guidesearch/focus.py); 0 never (bench/results/focus.md).
+    focus_words: int = 25
     # Coverage: below this dense cosine the best passage does not answer the question
     # (calibrated on the development sets, see bench/results/coverage.md).
     min_cosine: float = 0.30
@@ -101,6 +109,9 @@ class Settings:
             raise SettingsError(f"top_k={self.top_k}: ask for at least one result.")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise SettingsError(f"dense_weight={self.dense_weight}: use a number from 0 to 1.")
+        for name in ("intent_weight", "title_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1 (0 turns it off).")
         if self.batch_size < 1 or self.max_file_bytes < 1:
             raise SettingsError("batch_size and max_file_bytes must be positive.")
         self._check_server_settings()

@@ -162,11 +162,12 @@ class SearchResult:
     covered: bool
     missing_terms: tuple[str, ...] = ()   # key terms of the question the guides never mention
     truncated: bool = False     # the question was longer than what is read, and was cut
+    focus: str = ""             # a long message as searched (guidesearch/focus.py); "": the question as is
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data."""
         return {"question": self.question, "covered": self.covered, "message": self.message,
-                "missing_terms": list(self.missing_terms), "truncated": self.truncated,
+                "missing_terms": list(self.missing_terms), "truncated": self.truncated, "focus": self.focus,
                 "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
 
     def match_of(self, hit: Hit) -> str:

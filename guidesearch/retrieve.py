@@ -13,8 +13,11 @@ from guidesearch.config import Mode, Settings
 from guidesearch.coverage import CoverageCheck
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
+from guidesearch.focus import find_focus
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
+from guidesearch.intent import intent_matches, title_overlap
+from guidesearch.lexical import analyse
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
 from guidesearch.store import StoredIndex, load_index, read_manifest
@@ -90,7 +93,9 @@ class Searcher:
             QuestionError: the question is empty or has nothing to search for.
         """
         clean = clean_question(question, self.settings.max_question_chars)
-        text, cut_to_model = self._fit_model(clean.text)
+        # A long message is searched by its focus: subject line and questions (focus.py).
+        focus = find_focus(clean.text, self.settings.focus_words)
+        text, cut_to_model = self._fit_model(focus)
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
         # One model call embeds the question and what the coverage check needs (probes), with
@@ -118,19 +123,26 @@ class Searcher:
         if evidence:
             found = find_evidence(text, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
-        return SearchResult(text, hits, verdict.covered, verdict.missing_terms,
-                            clean.truncated or cut_to_model)
+        if focus == clean.text:
+            return SearchResult(text, hits, verdict.covered, verdict.missing_terms, clean.truncated or cut_to_model)
+        return SearchResult(clean.text, hits, verdict.covered, verdict.missing_terms,
+                            clean.truncated or cut_to_model, focus=text)
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray, query: np.ndarray, top_k: int) -> tuple[Hit, ...]:
-        """The top_k hits with distinct text; a passage that several guides or sections hold word
-        for word is shown once, naming the others."""
+        """The top_k hits, one per section (its best chunk: the rest of the section is one link
+        away), with distinct text; a passage that several guides or sections hold word for word
+        is shown once, naming the others."""
         first: dict[str, int] = {}          # text -> position in kept
+        sections: set[tuple[str, tuple[str, ...]]] = set()
         kept: list[tuple[int, float, list[str]]] = []
         for row, score in zip(rows, scores):
             chunk = self.index.chunks[row]
             if chunk.text in first:
                 kept[first[chunk.text]][2].append(" > ".join((chunk.source, *chunk.headings[1:])))
+            elif (chunk.source, chunk.headings) in sections:
+                continue
             elif len(kept) < top_k:
+                sections.add((chunk.source, chunk.headings))
                 first[chunk.text] = len(kept)
                 kept.append((int(row), float(score), []))
         return tuple(Hit(rank, score, float(self.index.vectors[row] @ query), self.index.chunks[row],
@@ -162,8 +174,23 @@ class Searcher:
         candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,
                                             max(CANDIDATES, top_k))
         fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
+        fused = fused + self.context_bonus(text, candidates.rows)
         ranked = order(fused)[:top_k]
         return candidates.rows[ranked], fused[ranked]
+
+    def context_bonus(self, text: str, rows: np.ndarray) -> np.ndarray:
+        """What the question's kind (causes, treatment, ...) and the guide it names add to each
+        candidate's fused score (guidesearch/intent.py)."""
+        bonus = np.zeros(len(rows), dtype=np.float32)
+        chunks = [self.index.chunks[row] for row in rows]
+        if self.settings.intent_weight:
+            bonus += self.settings.intent_weight * np.array(
+                intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32)
+        if self.settings.title_weight:
+            terms = frozenset(analyse(self.coverage.repair_spelling(text)))
+            bonus += self.settings.title_weight * np.array(
+                [title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32)
+        return bonus
 
     def lexical_scores(self, text: str) -> np.ndarray:
         """BM25 score of every chunk, for the question with its typing slips repaired."""

@@ -91,3 +91,27 @@ def test_exact_names_are_found_first(seed_searcher):
                           ("nerve conduction studies", "Diagnosing Neuropathy-Induced Leg Cramps")]:
         result = seed_searcher.search(name)
         assert result.covered and result.hits[0].heading == heading, name
+
+
+REWORDED = DATA / "seed_reworded.jsonl"
+NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
+
+
+def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
+    """The seed questions and near misses in new wordings (written after the ranking and the
+    check were tuned, never tuned on). Their odd lines are the held-out half: any later tuning
+    may use the even lines only. Floors sit just under today's figures (Hit@1 0.889, Hit@3 0.933
+    on the held-out half; near misses 0.474 flagged): issue 12's targets (Hit@1 0.90, Hit@3 0.99,
+    80% of near misses at <= 3% wrongly flagged) are not reached yet."""
+    held_out = read_questions(REWORDED)[1::2]
+    assert len(held_out) >= 40 and len({q.group for q in held_out}) >= 6
+    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
+    report = evaluate(held_out, ask, seed_searcher.index.chunks)
+    figures = report.metrics()
+    near = evaluate(read_questions(NEAR_MISSES_REWORDED)[1::2], ask, seed_searcher.index.chunks)
+    flagged = near.flagged_share(near.unanswerable)
+    print(f"\nreworded, held-out half: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}; "
+          f"near misses reworded flagged {flagged:.3f}")
+    assert figures["Hit@1"] >= 0.85
+    assert figures["Hit@3"] >= 0.90
+    assert flagged >= 0.40

@@ -1,0 +1,128 @@
+"""What a question asks for, and which sections answer that kind of thing.
+
+Questions ask a kind of thing (causes, symptoms, diagnosis, treatment, ...), and guide sections
+answer a kind of thing, mostly named in their headings ("Causes of ...", "Diagnosing ...",
+MedQuAD's "Treatment", "Inheritance"). The ranking adds a bonus to a candidate whose heading path
+answers a kind the question asks for, and another when the question names the guide's subject
+(its title): a question about one condition then reads that condition's guide first.
+
+The patterns are English and deliberately plain: each is a few stems a reader or a heading uses.
+bench/intent.py measured them, and the weights in Settings, on development questions only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+from guidesearch.lexical import analyse
+
+
+GENERAL = "information"
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    asks: re.Pattern        # in a question
+    answers: re.Pattern     # in a heading path
+
+
+def _pattern(text: str) -> re.Pattern:
+    return re.compile(text, re.IGNORECASE)
+
+
+INTENTS = tuple(Intent(name, _pattern(asks), _pattern(answers)) for name, asks, answers in [
+    ("causes",
+     r"\b(caus\w*|why (do|does|did|am|is|are|would|can)|reasons?|triggers?|due to|what makes|leads? to|"
+     r"results? from|brings? on|where does .* come from)\b",
+     r"\b(caus\w*|why)\b"),
+    ("symptoms",
+     r"\b(symptoms?|signs?|feels? like|looks? like|what happens|warning)\b",
+     r"\b(symptoms?|signs?)\b"),
+    ("diagnosis",
+     r"\b(diagnos\w*|tests?|tested|testing|exam\w*|detect\w*|find out|check (for|if|whether)|screen\w*|"
+     r"confirm\w*|how (do|does|can|will) (the )?(doctors?|you|i) (know|tell))\b",
+     r"\b(diagnos\w*|tests?|exams?|screening)\b"),
+    ("treatment",
+     r"\b(treat\w*|cur(e|es|ed|ing)|therap\w*|medications?|medicines?|meds|drugs?|pills?|manag\w*|"
+     r"reliev\w*|relief|ease|get rid|remed\w*|surgery|operation|what can (i|we|you) do|helps?|"
+     r"take for|stop (it|them|the))\b",
+     r"\b(treat\w*|therap\w*|medications?|management|managing|strategies|lifestyle|remed\w*|what to do)\b"),
+    ("prevention",
+     r"\b(prevent\w*|avoid\w*|(reduce|lower|cut) (the|my|your)? ?risk|protect\w*|keep .* from)\b",
+     r"\bprevent\w*\b"),
+    ("outlook",
+     r"\b(outlook|prognosis|life expectancy|go away|goes away|recover\w*|long[- ]term|surviv\w*|curable|"
+     r"get better|live with|how long|fatal|die|dying|permanent)\b",
+     r"\b(outlook|prognosis)\b"),
+    ("inheritance",
+     r"\b(inherit\w*|hereditary|passed (down|on)|pass (it )?(down|on)|runs? in (the |my |our )?famil\w*|"
+     r"my (children|kids|son|daughter|baby))\b",
+     r"\binherit\w*\b"),
+    ("genetic changes",
+     r"\b(genes?|mutations?|mutated|genetic changes?|chromosom\w*|dna)\b",
+     r"\bgenetic changes?\b"),
+    ("frequency",
+     r"\b(how (common|rare|many people|often does)|prevalen\w*|incidence)\b",
+     r"\bhow common\b"),
+    ("risk",
+     r"\b(at risk|risk factors?|who (gets|can get|is likely)|more likely|susceptib\w*|chances? of getting)\b",
+     r"\b(at risk|risk factors?)\b"),
+    ("complications",
+     r"\b(complications?|side effects?|lead to other|damage)\b",
+     r"\bcomplications?\b"),
+    ("research",
+     r"\b(research\w*|clinical trials?|stud(y|ies)|new treatments?)\b",
+     r"\bresearch\b"),
+    ("support",
+     r"\b(support groups?|organi[sz]ations?|others with|connect with)\b",
+     r"\bsupport\b"),
+    ("stages",
+     r"\b(stages?|staging|how advanced)\b",
+     r"\bstages?\b"),
+    ("doctor",
+     r"\b(when (should|do|to|must) (i |we |you )?(see|call|contact|go)|see a doctor|emergency|urgent)\b",
+     r"\b(when to see|contact a|medical professional)\b"),
+    ("information",
+     r"^\s*(what('s| is| are)|define|definition|meaning of|explain|tell me about|info\w* (on|about))\b",
+     r"\b(what is it|understanding|overview|introduction|about)\b"),
+])
+
+
+def question_intents(question: str) -> frozenset[str]:
+    """The kinds of thing a question asks for (none for a bare keyword question). "What is"
+    asks for a definition only when it asks for nothing more specific ("what are the
+    treatments for ...")."""
+    asked = frozenset(intent.name for intent in INTENTS if intent.asks.search(question))
+    return asked - {GENERAL} if len(asked) > 1 else asked
+
+
+@lru_cache(maxsize=65536)
+def heading_intents(headings: tuple[str, ...]) -> frozenset[str]:
+    """The kinds of thing a section answers, from its heading path below the title."""
+    path = " > ".join(headings[1:])
+    return frozenset(intent.name for intent in INTENTS if intent.answers.search(path))
+
+
+def intent_matches(question: str, headings: Sequence[tuple[str, ...]]) -> list[float]:
+    """For each heading path, the share of the kinds the question asks for that it answers:
+    1.0 for the one kind a plain question asks; a message asking several kinds of thing shares
+    the bonus between the sections answering each."""
+    asked = question_intents(question)
+    if not asked:
+        return [0.0] * len(headings)
+    return [len(asked & heading_intents(path)) / len(asked) for path in headings]
+
+
+def title_overlap(question_terms: frozenset[str], title: str) -> float:
+    """The share of a guide title's terms the question uses: 1.0 when it names the subject."""
+    terms = _title_terms(title)
+    return len(terms & question_terms) / len(terms) if terms else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(analyse(title))

@@ -1,0 +1,55 @@
+"""What a question asks for, which headings answer it, and the ranking bonus they give."""
+
+from __future__ import annotations
+
+import pytest
+
+from guidesearch.config import Settings
+from guidesearch.errors import SettingsError
+from guidesearch.intent import heading_intents, intent_matches, question_intents, title_overlap
+from guidesearch.lexical import analyse
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("why do my legs cramp at night", {"causes"}),
+    ("What are the treatments for Babesiosis ?", {"treatment"}),      # not also "what is"
+    ("how do doctors test for neuropathy?", {"diagnosis"}),
+    ("Is Aarskog-Scott syndrome inherited ?", {"inheritance"}),
+    ("What are the genetic changes related to Alport syndrome ?", {"genetic changes"}),
+    ("What is (are) Keratitis ?", {"information"}),
+    ("what helps leg cramps", {"treatment"}),
+    ("b12 cramps", set()),
+])
+def test_questions_name_what_they_ask_for(question, asked):
+    assert question_intents(question) == asked
+
+
+@pytest.mark.parametrize("path, answers", [
+    (("T", "Causes of Neuropathy-Induced Leg Cramps"), {"causes"}),
+    (("T", "Management and Treatment Strategies", "Medications"), {"treatment"}),
+    (("T", "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps"), {"symptoms", "diagnosis"}),
+    (("T", "Treatment (2)"), {"treatment"}),
+    (("T", "Who is at risk?"), {"risk"}),
+    (("Causes of everything",), set()),                      # the title alone answers no kind
+])
+def test_headings_name_what_they_answer(path, answers):
+    assert heading_intents(path) == answers
+
+
+def test_a_message_asking_two_things_shares_the_bonus():
+    paths = [("T", "Treatment"), ("T", "Outlook"), ("T", "Causes")]
+    assert intent_matches("how is it treated and will it go away?", paths) == [0.5, 0.5, 0.0]
+    assert intent_matches("treatment options", paths) == [1.0, 0.0, 0.0]
+    assert intent_matches("leg cramps", paths) == [0.0, 0.0, 0.0]
+
+
+def test_title_overlap_is_the_share_of_the_title_the_question_names():
+    terms = frozenset(analyse("is diabetic neuropathy inherited"))
+    assert title_overlap(terms, "Diabetic Neuropathy") == 1.0
+    assert title_overlap(terms, "Diabetes Insipidus") == 0.5          # "diabet" stems alike
+    assert title_overlap(terms, "Asthma") == 0.0
+
+
+def test_weights_outside_0_to_1_are_refused_in_one_line():
+    with pytest.raises(SettingsError, match="intent_weight=1.5"):
+        Settings(intent_weight=1.5)
