@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from common import MEDQUAD, emit, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
-from intent import MEDQUAD, seed_searcher  # noqa: E402
 
 THRESHOLDS = (0, 15, 25, 40)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
@@ -64,10 +64,7 @@ def main() -> None:
     for (name, words), values in rows.items():
         lines.append(f"| {name} | {words} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
     lines += ["", "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n", encoding="utf-8")
+    emit(lines, args.out)
 
 
 if __name__ == "__main__":

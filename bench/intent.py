@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -29,9 +28,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from guidesearch.build import build_index  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from common import MEDQUAD, emit, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import passage_encoder  # noqa: E402
 from guidesearch.evaluate import Outcome, SectionIndex, read_questions, relevant_sections, section_key  # noqa: E402
 from guidesearch.focus import find_focus  # noqa: E402
 from guidesearch.fusion import fuse, order  # noqa: E402
@@ -39,7 +38,6 @@ from guidesearch.intent import intent_matches, title_overlap  # noqa: E402
 from guidesearch.lexical import analyse  # noqa: E402
 from guidesearch.retrieve import CANDIDATES, dense_top_k, open_searcher  # noqa: E402
 
-MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
 CONSUMER_DEV = ROOT / "bench" / "data" / "consumer_dev.jsonl"
 CONSUMER = ROOT / "bench" / "data" / "consumer_questions.jsonl"
 INTENT_WEIGHTS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.12, 0.16, 0.2)
@@ -89,15 +87,6 @@ def figures(prepared: list[Prepared], dense_weight: float, intent_weight: float,
         for name, value in zip(METRICS, values):
             totals[name] += value
     return {name: total / len(prepared) for name, total in totals.items()}
-
-
-def seed_searcher(base: Path):
-    corpus = base / "corpus"
-    corpus.mkdir()
-    shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index")
-    build_index(settings, passage_encoder(settings))
-    return open_searcher(settings=settings)
 
 
 def row(name: str, values: dict) -> str:
@@ -150,10 +139,7 @@ def main() -> None:
         lines.append(row(f"{name} | title only", figures(items, dense_weight, 0.0, best[1])))
         lines.append(row(f"{name} | chosen", figures(items, dense_weight, *best)))
     lines += ["", "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n", encoding="utf-8")
+    emit(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from guidesearch.build import build_index  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from common import MEDQUAD, emit, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import passage_encoder  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.records import PARTIAL_GAP, STRONG  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
-MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
 LABELS = ("strong", "partial", "weak")
 GAPS = (0.02, 0.05, 0.1, 0.2)
 
@@ -52,15 +50,6 @@ def label_row(name: str, rows) -> str:
 def gap_row(name: str, rows) -> str:
     later = [r for r in rows if r[0] != STRONG]
     return f"| {name} | " + " | ".join(share([r for r in later if r[1] <= gap]) for gap in GAPS) + " |"
-
-
-def seed_searcher(base: Path):
-    corpus = base / "corpus"
-    corpus.mkdir()
-    shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index")
-    build_index(settings, passage_encoder(settings))
-    return open_searcher(settings=settings)
 
 
 def run(searcher, questions):
@@ -95,10 +84,7 @@ def main() -> None:
              gap_row("seed, tuning half", seed_rows[0]), gap_row("MedQuAD dev, tuning 2,000", medquad_rows[0]),
              "", "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0. Its questions name "
              "one relevant section each, so other sections that also answer count as not relevant there."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n", encoding="utf-8")
+    emit(lines, args.out)
 
 
 if __name__ == "__main__":

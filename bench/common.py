@@ -1,0 +1,35 @@
+"""What the benchmarks share: the seed searcher over a fresh index, the MedQuAD questions, and
+printing (and saving) a report."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from guidesearch.build import build_index  # noqa: E402
+from guidesearch.config import Settings  # noqa: E402
+from guidesearch.embed import passage_encoder  # noqa: E402
+from guidesearch.retrieve import open_searcher  # noqa: E402
+
+MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
+CREDIT = "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."
+
+
+def seed_searcher(base: Path):
+    """A searcher over an index of the seed guide built in `base` with the default settings."""
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index")
+    build_index(settings, passage_encoder(settings))
+    return open_searcher(settings=settings)
+
+
+def emit(lines: list[str], out: Path | None) -> None:
+    """Print the report, and write it to `out` too when given."""
+    report = "\n".join(lines)
+    print(report)
+    if out:
+        out.write_text(report + "\n", encoding="utf-8")
