@@ -2,6 +2,7 @@
 printing (and saving) a report."""
 from __future__ import annotations
 
+import random
 import shutil
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.embed import passage_encoder  # noqa: E402
+from guidesearch.evaluate import Question, read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
@@ -25,6 +27,19 @@ def seed_searcher(base: Path):
     settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index")
     build_index(settings, passage_encoder(settings))
     return open_searcher(settings=settings)
+
+
+def answerable(path: Path) -> list[Question]:
+    """The questions of a file that the guides answer (no expect: none)."""
+    return [question for question in read_questions(path) if not question.expect_none]
+
+
+def medquad_split() -> tuple[list[Question], list[Question]]:
+    """The answerable MedQuAD dev questions as (the 2,000 that bench/fusion.py and every later
+    choice tuned on, random.Random(0); the rest, held apart), each in file order."""
+    questions = answerable(MEDQUAD)
+    tuned = {question.qid for question in random.Random(0).sample(questions, 2000)}
+    return ([q for q in questions if q.qid in tuned], [q for q in questions if q.qid not in tuned])
 
 
 def emit(lines: list[str], out: Path | None) -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import MEDQUAD, emit, seed_searcher  # noqa: E402
+from common import answerable, emit, medquad_split, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.evaluate import evaluate  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 THRESHOLDS = (0, 15, 25, 40)
@@ -44,10 +44,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
-    answerable = lambda path: [q for q in read_questions(path) if not q.expect_none]   # noqa: E731
-    medquad = answerable(MEDQUAD)
-    tuned = {q.qid for q in random.Random(0).sample(medquad, 2000)}
-    held = random.Random(2).sample([q for q in medquad if q.qid not in tuned], 1000)
+    held = random.Random(2).sample(medquad_split()[1], 1000)
     searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
     sets = {"consumer dev 36 (tuning)": (searcher, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
             "consumer 54 (report)": (searcher, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),

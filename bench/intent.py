@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import random
 import sys
 import tempfile
 import time
@@ -29,9 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import MEDQUAD, emit, seed_searcher  # noqa: E402
+from common import answerable, emit, medquad_split, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import Outcome, SectionIndex, read_questions, relevant_sections, section_key  # noqa: E402
+from guidesearch.evaluate import Outcome, SectionIndex, relevant_sections, section_key  # noqa: E402
 from guidesearch.focus import find_focus  # noqa: E402
 from guidesearch.fusion import fuse, order  # noqa: E402
 from guidesearch.intent import intent_matches, title_overlap  # noqa: E402
@@ -98,16 +97,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
-    answerable = lambda path: [q for q in read_questions(path) if not q.expect_none]   # noqa: E731
-    medquad = answerable(MEDQUAD)
-    tuned = {q.qid for q in random.Random(0).sample(medquad, 2000)}
+    medquad_tuning, medquad_held = medquad_split()
     with tempfile.TemporaryDirectory() as base:
         seed = seed_searcher(Path(base))
         sets = {"seed (tuning)": prepare(seed, answerable(ROOT / "tests" / "data" / "seed_questions.jsonl")),
                 "seed reworded (report)": prepare(seed, answerable(ROOT / "tests" / "data" / "seed_reworded.jsonl"))}
     searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
-    sets["MedQuAD dev 2,000 (tuning)"] = prepare(searcher, [q for q in medquad if q.qid in tuned])
-    sets["MedQuAD dev 5,202 (report)"] = prepare(searcher, [q for q in medquad if q.qid not in tuned])
+    sets["MedQuAD dev 2,000 (tuning)"] = prepare(searcher, medquad_tuning)
+    sets["MedQuAD dev 5,202 (report)"] = prepare(searcher, medquad_held)
     sets["consumer dev 36 (tuning)"] = prepare(searcher, [dataclasses.replace(q, question=find_focus(
         " ".join(q.question.split()), searcher.settings.focus_words)) for q in answerable(CONSUMER_DEV)])
     sets["consumer 54 (report)"] = prepare(searcher, [dataclasses.replace(q, question=find_focus(

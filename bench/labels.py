@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import MEDQUAD, emit, seed_searcher  # noqa: E402
+from common import answerable, emit, medquad_split, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.evaluate import evaluate  # noqa: E402
 from guidesearch.records import PARTIAL_GAP, STRONG  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
@@ -61,12 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    seed = [q for q in read_questions(ROOT / "tests" / "data" / "seed_questions.jsonl") if not q.expect_none]
+    seed = answerable(ROOT / "tests" / "data" / "seed_questions.jsonl")
     seed_tune, seed_report = seed[: len(seed) // 2], seed[len(seed) // 2:]
-    medquad = [q for q in read_questions(MEDQUAD) if not q.expect_none]
-    tuned = {q.qid for q in random.Random(0).sample(medquad, 2000)}
-    medquad_tune = [q for q in medquad if q.qid in tuned]
-    medquad_report = random.Random(1).sample([q for q in medquad if q.qid not in tuned], 1000)
+    medquad_tune, medquad_held = medquad_split()
+    medquad_report = random.Random(1).sample(medquad_held, 1000)
     with tempfile.TemporaryDirectory() as base:
         searcher = seed_searcher(Path(base))
         seed_rows = run(searcher, seed_tune), run(searcher, seed_report)

@@ -141,21 +141,23 @@ def _pack(units: Sequence[_Unit], encoder: TextEncoder, budget: int) -> list[str
     sizes = [n - special for n in encoder.count_tokens([unit.text for unit in units])]
     texts: list[str] = []
     current: list[tuple[_Unit, int]] = []
+    used = 0
     for unit, size in zip(units, sizes):
-        used = sum(n for _, n in current)
         if size > budget:
             if current:
                 texts.append(_joined(current))
             texts.extend(_split_words(unit.text, encoder, budget))
-            current = []
+            current, used = [], 0
         elif used + size > budget and current:
             # A line that introduces what follows goes with it when there is room.
             carry = current[-1:] if len(current) > 1 and _introduces(current[-1][0]) \
                 and current[-1][1] + size <= budget else []
             texts.append(_joined(current[:len(current) - len(carry)]))
             current = [*carry, (unit, size)]
+            used = sum(n for _, n in current)
         else:
             current.append((unit, size))
+            used += size
     if current:
         texts.append(_joined(current))
     return [text.strip("\n") for text in texts if text.strip()]

@@ -168,26 +168,28 @@ class Searcher:
               top_k: int) -> tuple[np.ndarray, np.ndarray]:
         if mode == "dense":
             return dense[0][:top_k], dense[1][:top_k]
-        lexical = self.lexical_scores(text)
+        repaired = self.coverage.repair_spelling(text)      # once: BM25 and the title bonus read it
+        lexical = self.index.lexical.scores(repaired)
         if mode == "lexical":
             return _top_k(lexical, top_k)
         candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,
                                             max(CANDIDATES, top_k))
         fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
-        fused = fused + self.context_bonus(text, candidates.rows)
+        fused = fused + self.context_bonus(text, repaired, candidates.rows)
         ranked = order(fused)[:top_k]
         return candidates.rows[ranked], fused[ranked]
 
-    def context_bonus(self, text: str, rows: np.ndarray) -> np.ndarray:
-        """What the question's kind (causes, treatment, ...) and the guide it names add to each
-        candidate's fused score (guidesearch/intent.py)."""
+    def context_bonus(self, text: str, repaired: str, rows: np.ndarray) -> np.ndarray:
+        """What the question's kind (causes, treatment, ...) and the guide it names (read from
+        `repaired`, the question with its typing slips repaired) add to each candidate's fused
+        score (guidesearch/intent.py)."""
         bonus = np.zeros(len(rows), dtype=np.float32)
         chunks = [self.index.chunks[row] for row in rows]
         if self.settings.intent_weight:
             bonus += self.settings.intent_weight * np.array(
                 intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32)
         if self.settings.title_weight:
-            terms = frozenset(analyse(self.coverage.repair_spelling(text)))
+            terms = frozenset(analyse(repaired))
             bonus += self.settings.title_weight * np.array(
                 [title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32)
         return bonus
