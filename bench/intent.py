@@ -61,12 +61,12 @@ def prepare(searcher, questions) -> list[Prepared]:
     sections = SectionIndex(searcher.index.chunks)
     prepared = []
     for question in questions:
-        text = question.question
+        text = searcher.coverage.repair_spelling(question.question)     # as Searcher.search does
         query = searcher.encoder.encode([text])[0]
         dense = dense_top_k(searcher.index.dense, query, CANDIDATES)
         candidates = searcher.hybrid_candidates(query, dense[0], searcher.lexical_scores(text))
         chunks = [searcher.index.chunks[row] for row in candidates.rows]
-        terms = frozenset(analyse(searcher.coverage.repair_spelling(text)))
+        terms = frozenset(analyse(text))
         prepared.append(Prepared(
             relevant_sections(question, sections), [section_key(chunk) for chunk in chunks],
             candidates.cosines, candidates.lexical, candidates.lexical_best,

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from guidesearch.embed import TextEncoder
 from guidesearch.text import stopwords
@@ -91,6 +93,8 @@ class LexicalIndex:
 # Longer "words" (a base64 image, a run of letters) are no words a question holds: they stay out
 # of the vocabulary and the spelling index, whose size grows with the square of a word's length.
 MAX_WORD_CHARS = 40
+# Words this long may be repaired across two typing slips (SpellingIndex).
+LONG_WORD = 8
 # Every vocabulary word is embedded at build time and held in memory: a corpus of random tokens
 # must not make that unbounded. Real guides stay far below (MedQuAD: about 40,000 words).
 MAX_VOCABULARY = 200_000
@@ -142,17 +146,24 @@ class SpellingIndex:
 
     Words of five letters or more may differ by one insertion, deletion, substitution or swap
     of neighbours; four-letter words by a swap only ("pian" -> "pain"), since one changed letter
-    turns too many short words into others ("toes" -> "does").
+    turns too many short words into others ("toes" -> "does"). Words of LONG_WORD letters or
+    more may differ by two slips ("exersize" -> "exercise", "neuropahty" -> "neuropathy"): long
+    medical words are the ones people misspell twice, and two slips rarely turn one long word
+    into another.
     """
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         self._by_delete: dict[str, list[str]] = {}
+        self._long: dict[tuple[str, int], list[str]] = {}      # (first letter, length) -> words
         for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS):
             for key in _deletes(word) | {word}:
                 self._by_delete.setdefault(key, []).append(word)
+            if len(word) >= LONG_WORD - 2:
+                self._long.setdefault((word[0], len(word)), []).append(word)
 
     def correct(self, word: str) -> str | None:
-        """The corpus word one slip away (itself if known), or None.
+        """The corpus word one slip away (itself if known), or two slips for a long word; None
+        when there is none.
 
         Among several, the one with the same first letter and closest length wins.
         """
@@ -161,8 +172,18 @@ class SpellingIndex:
         found = {candidate for key in _deletes(word) | {word}
                  for candidate in self._by_delete.get(key, ()) if _one_slip(word, candidate)}
         if not found:
-            return None
+            return self._two_slips(word)
         return min(found, key=lambda c: (c != word, c[0] != word[0], abs(len(c) - len(word)), c))
+
+    def _two_slips(self, word: str) -> str | None:
+        """The closest corpus word two slips away from a long word, with the same first letter
+        (a slip on the first letter is rare, and checking it would mean reading every word)."""
+        if len(word) < LONG_WORD:
+            return None
+        candidates = [c for size in range(len(word) - 2, len(word) + 3)
+                      for c in self._long.get((word[0], size), ())]
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=2, limit=None)
+        return min(((distance, abs(len(c) - len(word)), c) for c, distance, _ in found), default=(0, 0, None))[2]
 
 
 def _deletes(word: str) -> set[str]:

@@ -98,12 +98,16 @@ class Searcher:
         text, cut_to_model = self._fit_model(focus)
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
+        # Typing slips of corpus words are repaired before anything reads the question: the
+        # model splits "neuropaty" into pieces that no longer mean neuropathy, and BM25 cannot
+        # match it at all (bench/results/spelling.md).
+        searched = self.coverage.repair_spelling(text)
         # One model call embeds the question and what the coverage check needs (probes), with
         # the encoder its thresholds were calibrated with; a question whose verdict reads no
         # vector (all key words known) takes the fast one.
-        probes = self.coverage.probes(text)
-        fast = self.fast_encoder is not None and not self.coverage.reads_vectors(text, probes)
-        vectors = (self.fast_encoder if fast else self.encoder).encode([text, *probes])
+        probes = self.coverage.probes(searched)
+        fast = self.fast_encoder is not None and not self.coverage.reads_vectors(searched, probes)
+        vectors = (self.fast_encoder if fast else self.encoder).encode([searched, *probes])
         query = vectors[0]
         # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
@@ -111,7 +115,7 @@ class Searcher:
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
         while True:
             dense = dense_top_k(self.index.dense, query, min(max(depth, CANDIDATES), total))
-            rows, scores = self._rank(text, query, dense, mode, depth)
+            rows, scores = self._rank(searched, query, dense, mode, depth)
             hits = self._hits(rows, scores, query, top_k)
             if len(hits) >= top_k or len(rows) < depth or depth >= total:
                 break
@@ -119,9 +123,9 @@ class Searcher:
         # Coverage is a property of the question and the corpus, not of the ranking shown: it
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        verdict = self.coverage.judge(text, query, best_cosine, self.index.vectors[dense[0][:3]], vectors[1:])
+        verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[dense[0][:3]], vectors[1:])
         if evidence:
-            found = find_evidence(text, query, [hit.text for hit in hits], self.unit_vectors)
+            found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
         if focus == clean.text:
             return SearchResult(text, hits, verdict.covered, verdict.missing_terms, clean.truncated or cut_to_model)
@@ -168,28 +172,26 @@ class Searcher:
               top_k: int) -> tuple[np.ndarray, np.ndarray]:
         if mode == "dense":
             return dense[0][:top_k], dense[1][:top_k]
-        repaired = self.coverage.repair_spelling(text)      # once: BM25 and the title bonus read it
-        lexical = self.index.lexical.scores(repaired)
+        lexical = self.index.lexical.scores(text)           # text: repaired by search()
         if mode == "lexical":
             return _top_k(lexical, top_k)
         candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,
                                             max(CANDIDATES, top_k))
         fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
-        fused = fused + self.context_bonus(text, repaired, candidates.rows)
+        fused = fused + self.context_bonus(text, candidates.rows)
         ranked = order(fused)[:top_k]
         return candidates.rows[ranked], fused[ranked]
 
-    def context_bonus(self, text: str, repaired: str, rows: np.ndarray) -> np.ndarray:
-        """What the question's kind (causes, treatment, ...) and the guide it names (read from
-        `repaired`, the question with its typing slips repaired) add to each candidate's fused
-        score (guidesearch/intent.py)."""
+    def context_bonus(self, text: str, rows: np.ndarray) -> np.ndarray:
+        """What the question's kind (causes, treatment, ...) and the guide it names add to each
+        candidate's fused score (guidesearch/intent.py)."""
         bonus = np.zeros(len(rows), dtype=np.float32)
         chunks = [self.index.chunks[row] for row in rows]
         if self.settings.intent_weight:
             bonus += self.settings.intent_weight * np.array(
                 intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32)
         if self.settings.title_weight:
-            terms = frozenset(analyse(repaired))
+            terms = frozenset(analyse(text))
             bonus += self.settings.title_weight * np.array(
                 [title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32)
         return bonus

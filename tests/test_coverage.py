@@ -6,7 +6,8 @@ from guidesearch.config import Settings
 from guidesearch.coverage import Evidence, UnknownTerm, decide
 from guidesearch.lexical import SpellingIndex
 
-SPELLING = SpellingIndex(["cramps", "prevent", "neuropathy", "symptoms", "pain", "does", "stretching"])
+SPELLING = SpellingIndex(["cramps", "prevent", "neuropathy", "symptoms", "pain", "does", "stretching",
+                          "exercise", "gabapentin", "anticonvulsants", "hyperthyroidism"])
 
 
 def test_one_slip_is_repaired():
@@ -16,6 +17,18 @@ def test_one_slip_is_repaired():
     assert SPELLING.correct("simptoms") == "symptoms"      # a letter changed
     assert SPELLING.correct("streching") == "stretching"
     assert SPELLING.correct("pian") == "pain"              # four letters: a swap only
+
+
+def test_long_words_are_repaired_across_two_slips():
+    assert SPELLING.correct("exersize") == "exercise"          # two letters changed
+    assert SPELLING.correct("nueropahty") == "neuropathy"      # two swaps
+    assert SPELLING.correct("gabapentine") == "gabapentin"     # one slip, as before
+    assert SPELLING.correct("anticonvulsnts") == "anticonvulsants"
+    assert SPELLING.correct("hypothyroidism") == "hyperthyroidism"   # two slips: the limit
+    assert SPELLING.correct("hypothyroidsm") is None           # three
+    assert SPELLING.correct("exrcize") is None                 # under LONG_WORD letters: one slip only
+    assert SPELLING.correct("exerrcize") == "exercise"         # long enough for two
+    assert SPELLING.correct("pxercize") is None                # two slips keep the first letter
 
 
 def test_short_or_distant_words_are_not_repaired():

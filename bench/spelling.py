@@ -1,0 +1,110 @@
+"""Spelling repair: what repairing typing slips before the model reads the question earns, and
+what the two-slip repair of long words adds (guidesearch/lexical.py SpellingIndex).
+
+Variants, each the full hybrid search as shipped otherwise:
+- "BM25 only, one slip" (before): the model reads the question as typed; BM25 reads it with
+  one-slip repairs.
+- "model and BM25, one slip": both read the repaired question.
+- "model and BM25, two slips for long words" (shipped).
+
+Tuning: none (the choice was made on consumer_dev and the seed questions' tuning half, below).
+Report: the seed questions in new wordings (odd lines, never tuned on), the consumer messages
+and 1,000 held-apart MedQuAD dev questions.
+
+    python bench/spelling.py --out bench/results/spelling.md    (needs bench/work/medquad-index)
+
+MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from guidesearch import lexical  # noqa: E402
+from guidesearch.config import Settings  # noqa: E402
+from guidesearch.evaluate import evaluate  # noqa: E402
+from guidesearch.retrieve import open_searcher  # noqa: E402
+
+METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
+VARIANTS = ("BM25 only, one slip (before)", "model and BM25, one slip", "model and BM25, two slips for long words (shipped)")
+
+
+class _RepairingLexical:
+    """The index's BM25, repairing the question itself: the searcher no longer does it first."""
+
+    def __init__(self, lexical_index, repair) -> None:
+        self._lexical, self._repair = lexical_index, repair
+
+    def __getattr__(self, name):
+        return getattr(self._lexical, name)
+
+    def scores(self, text):
+        return self._lexical.scores(self._repair(text))
+
+
+@contextmanager
+def variant(searcher, name: str):
+    """The searcher as it searches in one variant."""
+    check = searcher.coverage
+    one_slip = dataclasses.replace(searcher)
+    long_word = lexical.LONG_WORD
+    if name != VARIANTS[2]:
+        lexical.LONG_WORD = 10 ** 6          # the two-slip fallback never applies
+    try:
+        if name == VARIANTS[0]:
+            repair = check.repair_spelling
+            check.repair_spelling = lambda text: text        # on this instance only
+            one_slip.index = dataclasses.replace(searcher.index, lexical=_RepairingLexical(searcher.index.lexical, repair))
+            try:
+                yield one_slip
+            finally:
+                del check.repair_spelling
+        else:
+            yield searcher
+    finally:
+        lexical.LONG_WORD = long_word
+
+
+def figures(searcher, questions, name: str) -> dict:
+    with variant(searcher, name) as searching:
+        return evaluate(questions, lambda t: searching.search(t, top_k=10, evidence=False),
+                        searcher.index.chunks, 10).metrics()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    started = time.time()
+    medquad = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    reworded = answerable(ROOT / "tests" / "data" / "seed_reworded.jsonl")
+    typos = [q for q in reworded[1::2] if q.group == "typo"]
+    sets = {"consumer dev 36 (tuning)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
+            "consumer 54 (report)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
+            "MedQuAD dev 1,000 held apart (report)": (medquad, random.Random(2).sample(medquad_split()[1], 1000))}
+    with tempfile.TemporaryDirectory() as base:
+        seed = seed_searcher(Path(base))
+        sets["seed reworded, even lines 46 (tuning)"] = (seed, reworded[0::2])
+        sets["seed reworded, odd lines 45 (report)"] = (seed, reworded[1::2])
+        sets["seed reworded, odd lines, typo style 6 (report)"] = (seed, typos)
+        rows = {(name, v): figures(s, questions, v) for name, (s, questions) in sets.items() for v in VARIANTS}
+    lines = [f"Command: python bench/spelling.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
+             "| questions | repair | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
+    for (name, v), values in rows.items():
+        lines.append(f"| {name} | {v} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
+    lines += ["", CREDIT]
+    emit(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()
