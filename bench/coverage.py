@@ -3,7 +3,7 @@
     python bench/coverage.py --index DIR ANSWERABLE.jsonl [OUT_OF_SCOPE.jsonl] [--sample N]
 
 Measures each question's coverage evidence once (best cosine; each unknown key word's similarity
-to the corpus vocabulary and the gain from dropping it), then prints, for a grid of thresholds,
+to the corpus vocabulary, and its gain and shift when dropped), then prints, for a grid of thresholds,
 the share of answerable questions wrongly flagged and the share of each kind of out-of-scope
 question flagged.
 """
@@ -25,7 +25,7 @@ from guidesearch.evaluate import read_questions  # noqa: E402
 from guidesearch.retrieve import Searcher, open_searcher  # noqa: E402
 
 GRID = {"min_cosine": (0.2, 0.25, 0.3, 0.35), "term_similarity": (0.55, 0.6, 0.65, 0.7),
-        "min_term_gain": (0.03, 0.04, 0.05, 0.06, 0.08)}
+        "min_term_weight": (0.2, 0.25, 0.3, 0.35, 0.4)}
 
 
 def collect(searcher: Searcher, questions) -> list:
@@ -33,8 +33,8 @@ def collect(searcher: Searcher, questions) -> list:
     captured = []
     check = searcher.coverage
 
-    def capture(question, query, best_cosine, passages, probe_vectors=None):
-        captured.append(check.evidence(question, query, best_cosine, passages, probe_vectors))
+    def capture(question, query, best_cosine, passages, probe_vectors=None, passage_texts=()):
+        captured.append(check.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts))
         return Verdict(True)
 
     check.judge = capture          # on this instance only, for the length of the loop
@@ -64,12 +64,12 @@ def main() -> None:
             groups.setdefault(label, []).append(evidence)
     names = sorted(groups)
     print(f"index {args.index}; " + ", ".join(f"{name}: {len(groups[name])}" for name in names))
-    print("| min_cosine | term_similarity | min_term_gain | " + " | ".join(f"flagged: {n}" for n in names) + " |")
+    print("| min_cosine | term_similarity | min_term_weight | " + " | ".join(f"flagged: {n}" for n in names) + " |")
     print("|---|---|---|" + "---|" * len(names))
     for values in itertools.product(*GRID.values()):
         settings = base.with_(**dict(zip(GRID, values)))
         shares = [sum(not decide(e, settings).covered for e in groups[n]) / len(groups[n]) for n in names]
-        marker = " (default)" if values == (base.min_cosine, base.term_similarity, base.min_term_gain) else ""
+        marker = " (default)" if values == (base.min_cosine, base.term_similarity, base.min_term_weight) else ""
         print(f"| {values[0]} | {values[1]} | {values[2]}{marker} | " + " | ".join(f"{s:.3f}" for s in shares) + " |")
 
 

@@ -81,10 +81,18 @@ class Settings:
     # (calibrated on the development sets, see bench/results/coverage.md).
     min_cosine: float = 0.30
     # Coverage: a question word absent from the corpus is a missing key term when no corpus
-    # word is this similar to it, and dropping it from the question raises the question's
-    # cosine to the best passages by at least min_term_gain (see guidesearch/coverage.py).
-    term_similarity: float = 0.65
-    min_term_gain: float = 0.05
+    # word is this similar to it, and it weighs at least min_term_weight in the question: its
+    # gain (how much the question's cosine to the best passages rises without it) plus
+    # term_shift_weight times its shift (1 - cosine of the question with and without it); see
+    # guidesearch/coverage.py. Chosen in bench/results/coverage_general.md.
+    term_similarity: float = 0.6
+    term_shift_weight: float = 2.0
+    min_term_weight: float = 0.3
+    # Coverage: a corpus word that at most this share of the passages hold, that none of the
+    # closest passages holds, and that carries at least min_absent_shift of the question, is a
+    # topic the guides miss (bench/results/coverage_general.md).
+    max_absent_share: float = 0.01
+    min_absent_shift: float = 0.15
     # Questions are cut to this many characters before anything else reads them.
     max_question_chars: int = 2000
     # HTTP API: web pages of these origins may call it from a browser (CORS); none by default.
@@ -112,6 +120,11 @@ class Settings:
         for name in ("intent_weight", "title_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1 (0 turns it off).")
+        for name in ("term_similarity", "min_term_weight", "max_absent_share", "min_absent_shift"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1.")
+        if not 0.0 <= self.term_shift_weight <= 10.0:
+            raise SettingsError(f"term_shift_weight={self.term_shift_weight}: use a number from 0 to 10.")
         if self.batch_size < 1 or self.max_file_bytes < 1:
             raise SettingsError("batch_size and max_file_bytes must be positive.")
         self._check_server_settings()

@@ -10,10 +10,22 @@ Signals that mean something on their own, calibrated on the development question
   corpus lacks (after stemming, stopwords and typo repair) is a missing key term when both
     * no corpus word means nearly the same (embedding similarity to every corpus word is low),
       so lay words for covered things ("booze", "tingly", "pills") pass; and
-    * the best passages answer the question better without it: dropping the word from the
-      question raises its cosine to them. A lay word the passages do address ("calves",
-      "zaps", "seizing") lowers or keeps that cosine when dropped; a topic the passages never
-      touch ("quinine", "surgery") was pulling the question away from them.
+    * the word weighs in the question: its shift (how far dropping it moves the question's
+      own vector) counts twice, plus its gain (how much closer the best passages come
+      without it). The topic of a short question carries it ("quinine" in "quinine for leg
+      cramps"), and a topic the passages never touch was pulling the question away from them;
+      a word of the story or a filler does neither ("my neighbour swears by ..."), and a lay
+      word the passages do address ("zaps", "seizing") brings them no closer when dropped.
+  The gain alone was the rule before issue 12; the weighted sum flags more near misses in new
+  wordings at fewer false flags (bench/results/coverage_general.md).
+- A rare corpus word the closest passages lack. In a large corpus the topic asked about is
+  often named somewhere (a syndrome in another syndrome's guide) without a guide about it: a
+  word that few passages hold, that none of the closest passages holds, and that carries much
+  of the question, is the topic the guides miss ("Wildervanck" in "What are the symptoms of
+  Wildervanck syndrome?" when no guide is about it).
+Thresholds are calibrated in bench/coverage_general.py on development halves only
+(bench/results/coverage_general.md); lay words for covered things that carry the question
+("why do my calves cramp at night?") are what the remaining false flags are made of.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import numpy as np
 
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder
-from guidesearch.lexical import SpellingIndex, Vocabulary, stem, words
+from guidesearch.lexical import LexicalIndex, SpellingIndex, Vocabulary, analyse, stem, words
 from guidesearch.text import FUNCTION_WORDS, WORD
 
 
@@ -44,6 +56,16 @@ class UnknownTerm:
     word: str
     similarity: float       # to the closest corpus word
     gain: float             # cosine to the best passages without the word, minus with it
+    shift: float = 0.0      # 1 - cosine of the question with and without the word
+
+
+@dataclass(frozen=True)
+class AbsentTerm:
+    """A key word the corpus holds, but none of the passages closest to the question."""
+
+    word: str
+    share: float            # of all passages, those that hold it
+    shift: float            # 1 - cosine of the question with and without the word
 
 
 @dataclass(frozen=True)
@@ -54,22 +76,32 @@ class Evidence:
     key_words: tuple[str, ...]
     best_cosine: float
     unknown: tuple[UnknownTerm, ...]
+    absent: tuple[AbsentTerm, ...] = ()
+
+
+# At most this many rare absent words are measured (each costs a text for the model).
+MAX_ABSENT_PROBES = 4
+# Nor in questions of more key words: in a long message one word carries little of it, and in
+# the tuning sets no absent word of a question with 10 or more key words came near the shift
+# threshold (0.103 at most against 0.15), while each probe costs the model a long text.
+MAX_ABSENT_KEY_WORDS = 15
 
 
 class CoverageCheck:
     """Judges whether the corpus answers a question."""
 
-    def __init__(self, vocabulary: Vocabulary, corpus_terms: frozenset[str],
+    def __init__(self, vocabulary: Vocabulary, lexical: LexicalIndex,
                  encoder: TextEncoder, settings: Settings) -> None:
         self.vocabulary = vocabulary
-        self.corpus_terms = corpus_terms
+        self.lexical = lexical
+        self.corpus_terms = lexical.terms
         self.encoder = encoder
         self.settings = settings
         self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
-        return cls(index.vocabulary, index.lexical.terms, encoder, settings)
+        return cls(index.vocabulary, index.lexical, encoder, settings)
 
     def repair_spelling(self, question: str) -> str:
         """The question with words the corpus lacks replaced by the corpus word one slip away
@@ -89,7 +121,8 @@ class CoverageCheck:
 
     def reads_vectors(self, question: str, probes: tuple[str, ...]) -> bool:
         """Whether the verdict depends on the question's vectors: only with unknown key words
-        (probes) or no key word at all (see decide)."""
+        (probes) or no key word at all (see decide). Rare words absent from the closest
+        passages are measured apart (_absent)."""
         return bool(probes) or not _key_words(words(question))
 
     def unknown_words(self, question: str) -> list[str]:
@@ -97,7 +130,7 @@ class CoverageCheck:
         return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
-              probe_vectors: np.ndarray | None = None) -> Verdict:
+              probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
         question's own words are not all in the corpus.
 
@@ -105,19 +138,46 @@ class CoverageCheck:
             question: the cleaned question.
             query: its unit vector, as the search embedded it.
             best_cosine: dense cosine of the closest passage in the whole index.
-            passages: unit vectors of the top passages (rows), to test dropping each term.
+            passages: unit vectors of the closest passages (rows), to test dropping each term.
             probe_vectors: the vectors of probes(question), when already embedded.
+            passage_texts: what those passages say (text, title and headings), to find the
+                question's rare words that none of them holds.
         """
-        return decide(self.evidence(question, query, best_cosine, passages, probe_vectors), self.settings)
+        return decide(self.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts),
+                      self.settings)
 
-    def evidence(self, question: str, query: np.ndarray, best_cosine: float,
-                 passages: np.ndarray, probe_vectors: np.ndarray | None = None) -> Evidence:
+    def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
+                 probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
         question_words = words(question)
         unknown = self.unknown_words(question)
         if probe_vectors is None and unknown:
             probe_vectors = self.encoder.encode(list(self.probes(question)))
         return Evidence(tuple(question_words), tuple(_key_words(question_words)), best_cosine,
-                        self._measure(query, unknown, passages, probe_vectors))
+                        self._measure(query, unknown, passages, probe_vectors),
+                        self._absent(question, passage_texts))
+
+    def _absent(self, question: str, passage_texts: Sequence[str]) -> tuple[AbsentTerm, ...]:
+        """The rarest corpus words of the question (held by at most max_absent_share of the
+        passages) that none of the closest passages holds, with their shift.
+
+        Only these few questions pay for a second model call, which embeds the question again
+        with the probes, by the encoder the thresholds were calibrated with: the search may
+        have used a faster one for its own vector. (Embedding the probes of every rare word with
+        the question, in the search's one call, was slower: most rare words are present.)
+        """
+        key_words = list(dict.fromkeys(_key_words(words(question))))
+        if not passage_texts or len(key_words) > MAX_ABSENT_KEY_WORDS:
+            return ()
+        present = {term for text in passage_texts for term in analyse(text)}
+        shares = {word: self.lexical.share(stem([word])[0]) for word in key_words}
+        absent = [word for word in key_words
+                  if 0 < shares[word] <= self.settings.max_absent_share and stem([word])[0] not in present]
+        rarest = sorted(absent, key=shares.__getitem__)[:MAX_ABSENT_PROBES]
+        if not rarest:
+            return ()
+        vectors = self.encoder.encode([question, *(_drop_word(question, word) for word in rarest)])
+        shifts = 1.0 - vectors[1:] @ vectors[0]
+        return tuple(AbsentTerm(word, shares[word], float(shift)) for word, shift in zip(rarest, shifts))
 
     def _is_known(self, word: str) -> bool:
         return stem([word])[0] in self.corpus_terms or self.spelling.correct(word) is not None
@@ -127,9 +187,12 @@ class CoverageCheck:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
         similar = (probe_vectors[:len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
+        without = probe_vectors[len(unknown):]
         base = float((passages @ query).max())
-        gain = (passages @ probe_vectors[len(unknown):].T).max(axis=0) - base
-        return tuple(UnknownTerm(w, float(s), float(g)) for w, s, g in zip(unknown, similar, gain))
+        gain = (passages @ without.T).max(axis=0) - base
+        shift = 1.0 - without @ query
+        return tuple(UnknownTerm(w, float(s), float(g), float(h))
+                     for w, s, g, h in zip(unknown, similar, gain, shift))
 
 
 def _key_words(question_words: Sequence[str]) -> list[str]:
@@ -139,8 +202,12 @@ def _key_words(question_words: Sequence[str]) -> list[str]:
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
     """The coverage decision from measured evidence and the thresholds in settings."""
     flagged = {term.word for term in evidence.unknown
-               if term.similarity < settings.term_similarity and term.gain >= settings.min_term_gain}
-    missing = _phrases(list(evidence.question_words), flagged, {term.word for term in evidence.unknown})
+               if term.similarity < settings.term_similarity
+               and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
+    flagged |= {term.word for term in evidence.absent
+                if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
+    missing = _phrases(list(evidence.question_words), flagged,
+                       {term.word for term in (*evidence.unknown, *evidence.absent)})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not far, missing)
 

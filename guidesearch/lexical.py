@@ -82,6 +82,14 @@ class LexicalIndex:
     def terms(self) -> frozenset[str]:
         return frozenset(self._retriever.vocab_dict)
 
+    def share(self, term: str) -> float:
+        """The share of texts that hold a term (analysed, as terms are): 0 for an unknown one."""
+        index = self._retriever.vocab_dict.get(term)
+        if index is None or not self.size:
+            return 0.0
+        indptr = self._retriever.scores["indptr"]
+        return float(indptr[index + 1] - indptr[index]) / self.size
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every text for the question (zeros when no term is known)."""
         known = [term for term in analyse(question) if term in self._retriever.vocab_dict]

@@ -27,6 +27,8 @@ from guidesearch.store import StoredIndex, load_index, read_manifest
 CANDIDATES = 100
 # Ranked this many times deeper than asked, so that exact repeats can be dropped.
 DUPLICATE_DEPTH = 4
+# The coverage check reads the passages this close to the question, whatever the ranking mode.
+NEAREST = 3
 
 
 def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
@@ -123,7 +125,9 @@ class Searcher:
         # Coverage is a property of the question and the corpus, not of the ranking shown: it
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[dense[0][:3]], vectors[1:])
+        nearest = dense[0][:NEAREST]
+        verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
+                                      [self._passage_text(row) for row in nearest])
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
@@ -131,6 +135,10 @@ class Searcher:
             return SearchResult(text, hits, verdict.covered, verdict.missing_terms, clean.truncated or cut_to_model)
         return SearchResult(clean.text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text)
+
+    def _passage_text(self, row: int) -> str:
+        chunk = self.index.chunks[row]
+        return " ".join((chunk.title, *chunk.headings, chunk.text))
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray, query: np.ndarray, top_k: int) -> tuple[Hit, ...]:
         """The top_k hits, one per section (its best chunk: the rest of the section is one link

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from guidesearch.build import build_index
+from guidesearch.config import DEFAULT_MODEL, Settings
 from guidesearch.evaluate import evaluate, read_questions
+from guidesearch.retrieve import Searcher
 
-from conftest import DATA
+from conftest import DATA, make_corpus
 
 SEED_QUESTIONS = DATA / "seed_questions.jsonl"
 OUT_OF_SCOPE = DATA / "seed_out_of_scope.jsonl"
@@ -69,12 +72,16 @@ def test_near_miss_names_what_the_guides_do_not_mention(seed_searcher):
     assert result.missing_terms == ("pickle juice",)
     assert result.message == 'The guides don\'t mention "pickle juice"; the closest passages are below.'
     assert result.hits, "the closest passages are still shown"
-    surgery = seed_searcher.search("Can surgery cure neuropathy?")
-    assert surgery.missing_terms == ("surgery",)
+    quinine = seed_searcher.search("Does quinine help with neuropathy leg cramps?")
+    assert quinine.missing_terms == ("quinine",)
 
 
-@pytest.mark.parametrize("question", ["why do my shins cramp at night?", "tingly toes and leg cramps",
-                                      "nerve zaps in my legs", "muscle spasms in my calves"])
+# Since issue 12 a lay word that carries a short question is flagged when no corpus word is
+# close to it: "why do my shins cramp at night?" (shins) and "nerve zaps in my legs" (zaps)
+# were answered before and are not now. That is the price of the near misses in new wordings
+# flagged (0.526 -> 0.684 on the held-out half, bench/results/coverage_general.md).
+@pytest.mark.parametrize("question", ["tingly toes and leg cramps", "muscle spasms in my calves",
+                                      "can too much booze mess up the nerves in your legs?"])
 def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, question):
     result = seed_searcher.search(question)
     assert result.covered, result.missing_terms
@@ -99,19 +106,56 @@ NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
 
 def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     """The seed questions and near misses in new wordings (written after the ranking and the
-    check were tuned, never tuned on). Their odd lines are the held-out half: any later tuning
-    may use the even lines only. Floors sit just under today's figures (Hit@1 0.889, Hit@3 0.933
-    on the held-out half; near misses 0.509 flagged there): issue 12's targets (Hit@1 0.90, Hit@3 0.99,
-    80% of near misses at <= 3% wrongly flagged) are not reached yet."""
+    check were tuned). Their odd lines are the held-out half: any tuning since uses the even
+    lines only. Floors sit just under today's figures on the held-out half (Hit@1 0.889, Hit@3
+    0.933; near misses 0.684 flagged with 0.022 of answerable questions wrongly flagged). Issue
+    12's targets (Hit@1 0.90, Hit@3 0.99, 80% of near misses) are not all reached."""
     held_out = read_questions(REWORDED)[1::2]
     assert len(held_out) >= 40 and len({q.group for q in held_out}) >= 6
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
     report = evaluate(held_out, ask, seed_searcher.index.chunks)
     figures = report.metrics()
+    wrongly = report.flagged_share(report.answerable)
     near = evaluate(read_questions(NEAR_MISSES_REWORDED)[1::2], ask, seed_searcher.index.chunks)
     flagged = near.flagged_share(near.unanswerable)
-    print(f"\nreworded, held-out half: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}; "
-          f"near misses reworded flagged {flagged:.3f}")
+    print(f"\nreworded, held-out half: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}, "
+          f"wrongly flagged {wrongly:.3f}; near misses reworded flagged {flagged:.3f}")
     assert figures["Hit@1"] >= 0.85
     assert figures["Hit@3"] >= 0.90
-    assert flagged >= 0.40
+    assert flagged >= 0.60
+    assert wrongly <= 0.03
+
+
+HEARING_GUIDES = {
+    "pendred.md": "# Pendred syndrome\n\n## Symptoms\n\nPendred syndrome causes hearing loss from birth and an "
+                  "enlarged thyroid gland (goiter) that appears in late childhood or adulthood.\n\n"
+                  "## Inheritance\n\nPendred syndrome is inherited in an autosomal recessive pattern.\n",
+    "usher.md": "# Usher syndrome\n\n## Symptoms\n\nUsher syndrome causes hearing loss and vision loss from "
+                "retinitis pigmentosa, which narrows the field of view over the years.\n\n"
+                "## Treatment\n\nHearing aids, cochlear implants and mobility training help.\n",
+    "waardenburg.md": "# Waardenburg syndrome\n\n## Symptoms\n\nWaardenburg syndrome causes hearing loss and "
+                      "changes in the colour of the hair, skin and eyes, such as a white forelock.\n",
+    "stickler.md": "# Stickler syndrome\n\n## Symptoms\n\nStickler syndrome causes a flattened face, "
+                   "nearsightedness, hearing loss and joint problems.\n",
+    "hearing-loss.md": "# Hearing loss in children\n\n## Causes\n\nMost inherited hearing loss in children is "
+                       "nonsyndromic. It can also be part of a syndrome, such as Pendred, Usher or "
+                       "Wildervanck syndrome, or follow infections such as meningitis.\n\n"
+                       "## Diagnosis\n\nNewborn screening tests hearing in the first weeks of life.\n",
+}
+
+
+def test_a_topic_named_only_in_passing_is_not_covered(tmp_path, encoder, questions_encoder):
+    """The MedQuAD-style near miss: a syndrome one guide names in a list, no guide is about,
+    and the closest passages (other syndromes' symptoms) do not name."""
+    corpus = make_corpus(tmp_path / "corpus", HEARING_GUIDES)
+    # Three guides make few passages, so the share of passages holding a rare word is large.
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=DEFAULT_MODEL,
+                        max_absent_share=0.5)
+    build_index(settings, encoder)
+    searcher = Searcher.open(settings, questions_encoder)
+    missed = searcher.search("What are the symptoms of Wildervanck syndrome?")
+    assert not missed.covered and missed.missing_terms == ("wildervanck",)
+    assert missed.message == 'The guides don\'t mention "wildervanck"; the closest passages are below.'
+    for question in ("What are the symptoms of Pendred syndrome?", "Is Usher syndrome inherited?",
+                     "how is hearing tested in newborns?"):
+        assert searcher.search(question).covered, question

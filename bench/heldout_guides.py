@@ -1,0 +1,69 @@
+"""Make the MedQuAD "held-out guides" setting for the "not covered" check (issue 12): an index of
+MedQuAD with a random 10% of its topics left out. Questions about a left-out topic are near
+misses built by construction: the kind of section exists (other conditions have "Symptoms",
+"Treatment"...), the topic does not. Questions about the kept guides are answerable.
+
+A topic is a guide title (case folded): MedQuAD often has the same condition from several NIH
+sites, and leaving out one copy would leave the topic covered.
+
+    python bench/heldout_guides.py      # builds bench/work/medquad-90/{corpus,index}
+
+The index is built from a copy of bench/work/medquad-index, so the kept passages' vectors are
+reused (a few minutes rather than twenty). bench/coverage_general.py reads it.
+
+MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import MEDQUAD  # noqa: E402
+from guidesearch.build import build_index  # noqa: E402
+from guidesearch.config import Settings  # noqa: E402
+from guidesearch.embed import passage_encoder  # noqa: E402
+
+GUIDES = MEDQUAD.parent / "guides"
+WORK = ROOT / "bench" / "work" / "medquad-90"
+SHARE = 0.10
+
+
+def title(path: Path) -> str:
+    with path.open(encoding="utf-8") as handle:
+        return handle.readline().lstrip("#").strip().casefold()
+
+
+def held_out_topics() -> tuple[set[str], dict[str, str]]:
+    """(the left-out titles, title of every guide by its path relative to the guides folder)."""
+    titles = {str(path.relative_to(GUIDES)): title(path) for path in sorted(GUIDES.rglob("*.md"))}
+    topics = sorted(set(titles.values()))
+    return set(random.Random(0).sample(topics, round(SHARE * len(topics)))), titles
+
+
+def main() -> None:
+    held, titles = held_out_topics()
+    corpus, index = WORK / "corpus", WORK / "index"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    for relative, name in titles.items():
+        if name not in held:
+            (corpus / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(GUIDES / relative, corpus / relative)
+    if not index.exists():
+        shutil.copytree(ROOT / "bench" / "work" / "medquad-index", index)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=index)
+    report = build_index(settings, passage_encoder(settings), log=lambda m: print(m, flush=True))
+    kept = sum(name not in held for name in titles.values())
+    print(f"{len(held)} of {len(set(titles.values()))} topics left out; {kept} of {len(titles)} guides kept; "
+          f"{report.chunks} chunks, {report.embedded} embedded, {report.reused} reused, {report.seconds:.0f} s")
+    (WORK / "held_out.json").write_text(json.dumps(sorted(held), indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
