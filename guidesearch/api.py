@@ -110,12 +110,14 @@ class SearchOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": EXAMPLE_QUESTION, "covered": True, "message": "", "missing_terms": [],
-        "truncated": False, "focus": "", "hits": [_EXAMPLE_HIT]}]})
+        "passing_terms": [], "truncated": False, "focus": "", "hits": [_EXAMPLE_HIT]}]})
 
     question: str = Field(description="the question as searched (cleaned, possibly cut)")
     covered: bool = Field(description="false when the guides do not answer it (the hits are weak matches)")
     message: str = Field(description="what to tell the reader when not covered, else empty")
     missing_terms: list[str] = Field(description="key terms of the question the guides never mention")
+    passing_terms: list[str] = Field(description="key terms the guides name only in passing: no passage "
+                                                 "close to the question holds them, so no guide is about them")
     truncated: bool = Field(description="the question was longer than the model reads, and was cut")
     focus: str = Field(description="for a long message: what was searched (subject line and questions first, "
                                    "greetings and thanks dropped); empty when the question was searched as typed")

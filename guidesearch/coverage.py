@@ -46,7 +46,8 @@ from guidesearch.text import FUNCTION_WORDS, WORD
 @dataclass(frozen=True)
 class Verdict:
     covered: bool
-    missing_terms: tuple[str, ...] = ()
+    missing_terms: tuple[str, ...] = ()     # key terms the guides never mention
+    passing_terms: tuple[str, ...] = ()     # key terms they name only in passing, far from the question
 
 
 @dataclass(frozen=True)
@@ -201,15 +202,16 @@ def _key_words(question_words: Sequence[str]) -> list[str]:
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
     """The coverage decision from measured evidence and the thresholds in settings."""
-    flagged = {term.word for term in evidence.unknown
+    words = list(evidence.question_words)
+    unknown = {term.word for term in evidence.unknown
                if term.similarity < settings.term_similarity
                and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
-    flagged |= {term.word for term in evidence.absent
-                if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
-    missing = _phrases(list(evidence.question_words), flagged,
-                       {term.word for term in (*evidence.unknown, *evidence.absent)})
+    absent = {term.word for term in evidence.absent
+              if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
+    missing = _phrases(words, unknown, {term.word for term in evidence.unknown})
+    passing = _phrases(words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
-    return Verdict(not missing and not far, missing)
+    return Verdict(not missing and not passing and not far, missing, passing)
 
 
 def _drop_word(question: str, word: str) -> str:

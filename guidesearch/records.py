@@ -163,11 +163,13 @@ class SearchResult:
     missing_terms: tuple[str, ...] = ()   # key terms of the question the guides never mention
     truncated: bool = False     # the question was longer than what is read, and was cut
     focus: str = ""             # a long message as searched (guidesearch/focus.py); "": the question as is
+    passing_terms: tuple[str, ...] = ()   # key terms the guides name only in passing, in no close passage
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data."""
         return {"question": self.question, "covered": self.covered, "message": self.message,
-                "missing_terms": list(self.missing_terms), "truncated": self.truncated, "focus": self.focus,
+                "missing_terms": list(self.missing_terms), "passing_terms": list(self.passing_terms),
+                "truncated": self.truncated, "focus": self.focus,
                 "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
 
     def match_of(self, hit: Hit) -> str:
@@ -190,10 +192,18 @@ class SearchResult:
         """What to tell the reader when the guides don't answer the question."""
         if self.covered:
             return ""
+        said = []
         if self.missing_terms:
-            terms = " or ".join(f'"{term}"' for term in self.missing_terms)
-            return f"The guides don't mention {terms}; the closest passages are below."
+            said.append(f"don't mention {_quoted(self.missing_terms)}")
+        if self.passing_terms:
+            said.append(f"name {_quoted(self.passing_terms)} only in passing, with no passage about it")
+        if said:
+            return f"The guides {', and '.join(said)}; the closest passages are below."
         return "The guides don't cover this; the closest passages are below."
+
+
+def _quoted(terms: Sequence[str]) -> str:
+    return " or ".join(f'"{term}"' for term in terms)
 
 
 def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:

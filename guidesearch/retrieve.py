@@ -131,10 +131,9 @@ class Searcher:
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
-        if focus == clean.text:
-            return SearchResult(text, hits, verdict.covered, verdict.missing_terms, clean.truncated or cut_to_model)
-        return SearchResult(clean.text, hits, verdict.covered, verdict.missing_terms,
-                            clean.truncated or cut_to_model, focus=text)
+        return SearchResult(clean.text if focus != clean.text else text, hits, verdict.covered,
+                            verdict.missing_terms, clean.truncated or cut_to_model,
+                            focus=text if focus != clean.text else "", passing_terms=verdict.passing_terms)
 
     def _passage_text(self, row: int) -> str:
         chunk = self.index.chunks[row]

@@ -68,7 +68,7 @@ def test_rare_word_missing_from_the_closest_passages_is_the_missing_topic():
     words = ("symptoms", "wildervanck", "syndrome")
     absent = AbsentTerm("wildervanck", share=0.0001, shift=0.23)
     verdict = decide(Evidence(words, words, 0.62, (), (absent,)), settings)
-    assert not verdict.covered and verdict.missing_terms == ("wildervanck",)
+    assert not verdict.covered and verdict.passing_terms == ("wildervanck",) and not verdict.missing_terms
     # Common in the corpus, or carrying little of the question: an answer may still be there.
     assert decide(Evidence(words, words, 0.62, (), (AbsentTerm("syndrome", 0.3, 0.23),)), settings).covered
     assert decide(Evidence(words, words, 0.62, (), (AbsentTerm("wildervanck", 0.0001, 0.05),)), settings).covered
@@ -79,3 +79,16 @@ def test_far_question_is_not_covered_unless_all_its_words_are_corpus_terms():
     assert not decide(evidence(0.1, ("boil", "egg"), UnknownTerm("boil", 0.44, -0.02),
                                UnknownTerm("egg", 0.41, 0.02)), settings).covered
     assert decide(evidence(0.07, ("pregabalin",)), settings).covered     # a bare keyword of the guide
+
+
+def test_the_message_names_what_is_missing_and_what_is_only_in_passing():
+    from guidesearch.records import SearchResult
+    missing = SearchResult("q", (), False, ("pickle juice",))
+    assert missing.message == 'The guides don\'t mention "pickle juice"; the closest passages are below.'
+    passing = SearchResult("q", (), False, passing_terms=("wildervanck",))
+    assert passing.message == ('The guides name "wildervanck" only in passing, with no passage about it; '
+                               'the closest passages are below.')
+    both = SearchResult("q", (), False, ("tonic",), passing_terms=("wildervanck",))
+    assert both.message.startswith('The guides don\'t mention "tonic", and name "wildervanck" only in passing')
+    assert SearchResult("q", (), False).message == "The guides don't cover this; the closest passages are below."
+    assert both.to_dict()["passing_terms"] == ["wildervanck"]
