@@ -87,6 +87,17 @@ def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, quest
     assert result.covered, result.missing_terms
 
 
+def test_misspelt_medical_words_in_a_long_message_are_repaired(seed_searcher):
+    message = ("Hello, my mom has diabetic neuropaty and her doctor put her on gabapentine, but the cramps "
+               "in her legs at night are still bad and keep her awake. What other medicatons could help "
+               "her? Thanks so much")
+    assert seed_searcher.coverage.repair_spelling(message).count("neuropathy") == 1
+    assert "medications could help" in seed_searcher.coverage.repair_spelling(message)
+    result = seed_searcher.search(message)
+    assert result.covered and result.hits[0].heading == "Medications"
+    assert result.focus.startswith("What other medicatons could help her?")     # what was searched, as typed
+
+
 def test_unrelated_question_is_not_covered(seed_searcher):
     result = seed_searcher.search("How long should I boil an egg?")
     assert not result.covered
