@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.embed import passage_encoder  # noqa: E402
-from guidesearch.evaluate import Question, read_questions  # noqa: E402
+from guidesearch.evaluate import Question, evaluate, read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
@@ -40,6 +40,12 @@ def medquad_split() -> tuple[list[Question], list[Question]]:
     questions = answerable(MEDQUAD)
     tuned = {question.qid for question in random.Random(0).sample(questions, 2000)}
     return ([q for q in questions if q.qid in tuned], [q for q in questions if q.qid not in tuned])
+
+
+def ranking_figures(searcher, questions: list[Question]) -> dict:
+    """nDCG@10, Hit@k, MRR@10 ... of the searcher's full search (top 10, no evidence sentences)."""
+    return evaluate(questions, lambda text: searcher.search(text, top_k=10, evidence=False),
+                    searcher.index.chunks, 10).metrics()
 
 
 def emit(lines: list[str], out: Path | None) -> None:

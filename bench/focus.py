@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import answerable, emit, medquad_split, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 THRESHOLDS = (0, 15, 25, 40)
@@ -35,8 +34,7 @@ METRICS = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
 
 def figures(searcher, questions, focus_words: int) -> dict:
     tuned = dataclasses.replace(searcher, settings=dataclasses.replace(searcher.settings, focus_words=focus_words))
-    report = evaluate(questions, lambda t: tuned.search(t, top_k=10, evidence=False), searcher.index.chunks, 10)
-    return report.metrics()
+    return ranking_figures(tuned, questions)
 
 
 def main() -> None:

@@ -29,10 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_split, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch import lexical  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
@@ -77,8 +76,7 @@ def variant(searcher, name: str):
 
 def figures(searcher, questions, name: str) -> dict:
     with variant(searcher, name) as searching:
-        return evaluate(questions, lambda t: searching.search(t, top_k=10, evidence=False),
-                        searcher.index.chunks, 10).metrics()
+        return ranking_figures(searching, questions)
 
 
 def main() -> None:
