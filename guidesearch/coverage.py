@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -169,7 +170,7 @@ class CoverageCheck:
         key_words = list(dict.fromkeys(_key_words(words(question))))
         if not passage_texts or len(key_words) > MAX_ABSENT_KEY_WORDS:
             return ()
-        present = {term for text in passage_texts for term in analyse(text)}
+        present = frozenset().union(*map(_terms, passage_texts))
         shares = {word: self.lexical.share(stem([word])[0]) for word in key_words}
         absent = [word for word in key_words
                   if 0 < shares[word] <= self.settings.max_absent_share and stem([word])[0] not in present]
@@ -194,6 +195,12 @@ class CoverageCheck:
         shift = 1.0 - without @ query
         return tuple(UnknownTerm(w, float(s), float(g), float(h))
                      for w, s, g, h in zip(unknown, similar, gain, shift))
+
+
+@lru_cache(maxsize=4096)
+def _terms(passage_text: str) -> frozenset[str]:
+    """A passage's terms (kept: the same passages come back for many questions)."""
+    return frozenset(analyse(passage_text))
 
 
 def _key_words(question_words: Sequence[str]) -> list[str]:
