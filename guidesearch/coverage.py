@@ -106,8 +106,9 @@ class CoverageCheck:
         return cls(index.vocabulary, index.lexical, encoder, settings)
 
     def repair_spelling(self, question: str) -> str:
-        """The question with words the corpus lacks replaced by the corpus word one slip away
-        ("prevnt" -> "prevent"), for BM25, which cannot match a misspelt word at all."""
+        """The question with words the corpus lacks replaced by the corpus word a slip or two
+        away ("prevnt" -> "prevent"): BM25 cannot match a misspelt word at all, and the model
+        reads it as pieces that no longer mean the word. Searcher.search repairs once, first."""
         def repair(match: re.Match) -> str:
             word = match.group(0)
             if stem([word.lower()])[0] in self.corpus_terms:
@@ -209,14 +210,14 @@ def _key_words(question_words: Sequence[str]) -> list[str]:
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
     """The coverage decision from measured evidence and the thresholds in settings."""
-    words = list(evidence.question_words)
+    question_words = list(evidence.question_words)
     unknown = {term.word for term in evidence.unknown
                if term.similarity < settings.term_similarity
                and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
     absent = {term.word for term in evidence.absent
               if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
-    missing = _phrases(words, unknown, {term.word for term in evidence.unknown})
-    passing = _phrases(words, absent, {term.word for term in evidence.absent})
+    missing = _phrases(question_words, unknown, {term.word for term in evidence.unknown})
+    passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not passing and not far, missing, passing)
 

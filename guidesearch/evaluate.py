@@ -355,7 +355,8 @@ def outcome_line(outcome: Outcome) -> dict:
     result = outcome.result
     return {"id": outcome.question.qid, "question": outcome.question.question,
             "covered": result.covered, "missing_terms": list(result.missing_terms),
-            "passing_terms": list(result.passing_terms), "hits": [_hit_line(hit, outcome.grade_of(hit.chunk)) for hit in result.hits]}
+            "passing_terms": list(result.passing_terms),
+            "hits": [_hit_line(hit, outcome.grade_of(hit.chunk)) for hit in result.hits]}
 
 
 def _hit_line(hit: Hit, grade: int) -> dict:

@@ -196,7 +196,8 @@ class SearchResult:
         if self.missing_terms:
             said.append(f"don't mention {_quoted(self.missing_terms)}")
         if self.passing_terms:
-            said.append(f"name {_quoted(self.passing_terms)} only in passing, with no passage about it")
+            said.append(f"mention {_quoted(self.passing_terms)} only in passing, in none of the passages "
+                        "closest to your question")
         if said:
             return f"The guides {', and '.join(said)}; the closest passages are below."
         return "The guides don't cover this; the closest passages are below."

@@ -86,9 +86,9 @@ def test_the_message_names_what_is_missing_and_what_is_only_in_passing():
     missing = SearchResult("q", (), False, ("pickle juice",))
     assert missing.message == 'The guides don\'t mention "pickle juice"; the closest passages are below.'
     passing = SearchResult("q", (), False, passing_terms=("wildervanck",))
-    assert passing.message == ('The guides name "wildervanck" only in passing, with no passage about it; '
-                               'the closest passages are below.')
+    assert passing.message == ('The guides mention "wildervanck" only in passing, in none of the passages '
+                               'closest to your question; the closest passages are below.')
     both = SearchResult("q", (), False, ("tonic",), passing_terms=("wildervanck",))
-    assert both.message.startswith('The guides don\'t mention "tonic", and name "wildervanck" only in passing')
+    assert both.message.startswith('The guides don\'t mention "tonic", and mention "wildervanck" only in passing')
     assert SearchResult("q", (), False).message == "The guides don't cover this; the closest passages are below."
     assert both.to_dict()["passing_terms"] == ["wildervanck"]

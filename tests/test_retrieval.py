@@ -166,8 +166,8 @@ def test_a_topic_named_only_in_passing_is_not_covered(tmp_path, encoder, questio
     searcher = Searcher.open(settings, questions_encoder)
     missed = searcher.search("What are the symptoms of Wildervanck syndrome?")
     assert not missed.covered and missed.passing_terms == ("wildervanck",) and not missed.missing_terms
-    assert missed.message == ('The guides name "wildervanck" only in passing, with no passage about it; '
-                              'the closest passages are below.')
+    assert missed.message == ('The guides mention "wildervanck" only in passing, in none of the passages '
+                              'closest to your question; the closest passages are below.')
     for question in ("What are the symptoms of Pendred syndrome?", "Is Usher syndrome inherited?",
                      "how is hearing tested in newborns?"):
         assert searcher.search(question).covered, question
