@@ -6,6 +6,7 @@ import pytest
 
 from guidesearch.build import build_index
 from guidesearch.config import DEFAULT_MODEL, Settings
+from guidesearch.coverage import MAX_UNKNOWN_WORDS
 from guidesearch.evaluate import evaluate, read_questions
 from guidesearch.retrieve import Searcher
 
@@ -96,6 +97,13 @@ def test_misspelt_medical_words_in_a_long_message_are_repaired(seed_searcher):
     result = seed_searcher.search(message)
     assert result.covered and result.hits[0].heading == "Medications"
     assert result.focus.startswith("What other medicatons could help her?")     # what was searched, as typed
+
+
+def test_a_question_of_made_up_words_is_judged_on_a_bounded_number_of_them(seed_searcher):
+    made_up = " ".join(f"zyx{a}{b}qv" for a in "bdfhjlnprt" for b in "aeiou")     # 50 words
+    assert len(seed_searcher.coverage.unknown_words(made_up)) == MAX_UNKNOWN_WORDS
+    assert len(seed_searcher.coverage.probes(made_up)) == 2 * MAX_UNKNOWN_WORDS
+    assert not seed_searcher.search(made_up).covered
 
 
 def test_unrelated_question_is_not_covered(seed_searcher):
