@@ -48,6 +48,13 @@ def ranking_figures(searcher, questions: list[Question]) -> dict:
                     searcher.index.chunks, 10).metrics()
 
 
+def metrics_table(rows: dict, column: str, metrics: tuple[str, ...]) -> list[str]:
+    """Markdown lines of a table: one row per (question set, variant) -> figures."""
+    lines = [f"| questions | {column} | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
+    return lines + [f"| {name} | {variant} | " + " | ".join(f"{figures[m]:.3f}" for m in metrics) + " |"
+                    for (name, variant), figures in rows.items()]
+
+
 def emit(lines: list[str], out: Path | None) -> None:
     """Print the report, and write it to `out` too when given."""
     report = "\n".join(lines)

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import answerable, emit, medquad_split, ranking_figures, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
@@ -54,11 +54,7 @@ def main() -> None:
                 for words in THRESHOLDS}
     lines = [f"Command: python bench/focus.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
              "focus_words 0 = the whole message is searched (before). Shipped: "
-             f"{Settings().focus_words}.", "",
-             "| questions | focus_words | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-    for (name, words), values in rows.items():
-        lines.append(f"| {name} | {words} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
-    lines += ["", "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."]
+             f"{Settings().focus_words}.", "", *metrics_table(rows, "focus_words", METRICS), "", CREDIT]
     emit(lines, args.out)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, ranking_figures, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.highlight import EVIDENCE_CHARS, blocks_of  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
@@ -90,11 +90,7 @@ def main() -> None:
         rows = {(name, w): ranking_figures(reranking(s, w), questions)
                 for name, (s, questions) in sets.items() for w in WEIGHTS}
     lines = [f"Command: python bench/rerank.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
-             "weight 0 = no reranking (what ships).", "",
-             "| questions | weight | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-    for (name, weight), values in rows.items():
-        lines.append(f"| {name} | {weight} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
-    lines += ["", CREDIT]
+             "weight 0 = no reranking (what ships).", "", *metrics_table(rows, "weight", METRICS), "", CREDIT]
     emit(lines, args.out)
 
 

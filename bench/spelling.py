@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, ranking_figures, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch import lexical  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
@@ -97,10 +97,7 @@ def main() -> None:
         sets["seed reworded, odd lines, typo style 6 (report)"] = (seed, typos)
         rows = {(name, v): figures(s, questions, v) for name, (s, questions) in sets.items() for v in VARIANTS}
     lines = [f"Command: python bench/spelling.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
-             "| questions | repair | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-    for (name, v), values in rows.items():
-        lines.append(f"| {name} | {v} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
-    lines += ["", CREDIT]
+             *metrics_table(rows, "repair", METRICS), "", CREDIT]
     emit(lines, args.out)
 
 

@@ -178,9 +178,10 @@ class CoverageCheck:
         if not passage_texts or len(key_words) > MAX_ABSENT_KEY_WORDS:
             return ()
         present = frozenset().union(*map(_terms, passage_texts))
-        shares = {word: self.lexical.share(stem([word])[0]) for word in key_words}
-        absent = [word for word in key_words
-                  if 0 < shares[word] <= self.settings.max_absent_share and stem([word])[0] not in present]
+        terms = dict(zip(key_words, stem(key_words)))
+        shares = {word: self.lexical.share(term) for word, term in terms.items()}
+        absent = [word for word, term in terms.items()
+                  if 0 < shares[word] <= self.settings.max_absent_share and term not in present]
         rarest = sorted(absent, key=shares.__getitem__)[:MAX_ABSENT_PROBES]
         if not rarest:
             return ()

@@ -131,9 +131,10 @@ class Searcher:
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
-        return SearchResult(clean.text if focus != clean.text else text, hits, verdict.covered,
-                            verdict.missing_terms, clean.truncated or cut_to_model,
-                            focus=text if focus != clean.text else "", passing_terms=verdict.passing_terms)
+        focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
+        return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
+                            clean.truncated or cut_to_model, focus=text if focused else "",
+                            passing_terms=verdict.passing_terms)
 
     def _passage_text(self, row: int) -> str:
         chunk = self.index.chunks[row]
