@@ -11,6 +11,7 @@ question flagged.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import random
 import sys
@@ -33,8 +34,9 @@ def collect(searcher: Searcher, questions) -> list:
     captured = []
     check = searcher.coverage
 
-    def capture(question, query, best_cosine, passages, probe_vectors=None, passage_texts=()):
-        captured.append(check.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts))
+    def capture(question, query, best_cosine, passages, probe_vectors=None, passage_texts=(), asked=()):
+        captured.append(dataclasses.replace(
+            check.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts), asked=tuple(asked)))
         return Verdict(True)
 
     check.judge = capture          # on this instance only, for the length of the loop

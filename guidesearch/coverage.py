@@ -17,7 +17,9 @@ Signals that mean something on their own, calibrated on the development question
       a word of the story or a filler does neither ("my neighbour swears by ..."), and a lay
       word the passages do address ("zaps", "seizing") brings them no closer when dropped.
   The gain alone was the rule before issue 12; the weighted sum flags more near misses in new
-  wordings at fewer false flags (bench/results/coverage_general.md).
+  wordings at fewer false flags (bench/results/coverage_general.md). In a long message one
+  word moves the whole little, so the message's first questions are also judged alone
+  ("Could the low potassium be causing the cramps?" after a story).
 - A rare corpus word the closest passages lack. In a large corpus the topic asked about is
   often named somewhere (a syndrome in another syndrome's guide) without a guide about it: a
   word that few passages hold, that none of the closest passages holds, and that carries much
@@ -31,7 +33,7 @@ Thresholds are calibrated in bench/coverage_general.py on development halves onl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
@@ -79,6 +81,8 @@ class Evidence:
     best_cosine: float
     unknown: tuple[UnknownTerm, ...]
     absent: tuple[AbsentTerm, ...] = ()
+    # A long message's questions, each judged alone for unknown words (see Searcher.search).
+    asked: tuple["Evidence", ...] = ()
 
 
 # At most this many unknown words are measured, in the order they come (a long message's focus
@@ -139,7 +143,8 @@ class CoverageCheck:
         return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))[:MAX_UNKNOWN_WORDS]
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
-              probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Verdict:
+              probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
+              asked: Sequence[Evidence] = ()) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
         question's own words are not all in the corpus.
 
@@ -151,9 +156,10 @@ class CoverageCheck:
             probe_vectors: the vectors of probes(question), when already embedded.
             passage_texts: what those passages say (text, title and headings), to find the
                 question's rare words that none of them holds.
+            asked: the evidence of a long message's questions, each alone (Searcher.search).
         """
-        return decide(self.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts),
-                      self.settings)
+        evidence = self.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts)
+        return decide(replace(evidence, asked=tuple(asked)), self.settings)
 
     def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
                  probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
@@ -211,6 +217,11 @@ def _terms(passage_text: str) -> frozenset[str]:
     return frozenset(analyse(passage_text))
 
 
+def key_words(text: str) -> list[str]:
+    """The words of a text that can name what it asks about (no function words or numbers)."""
+    return _key_words(words(text))
+
+
 def _key_words(question_words: Sequence[str]) -> list[str]:
     return [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
 
@@ -218,15 +229,26 @@ def _key_words(question_words: Sequence[str]) -> list[str]:
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
     """The coverage decision from measured evidence and the thresholds in settings."""
     question_words = list(evidence.question_words)
-    unknown = {term.word for term in evidence.unknown
-               if term.similarity < settings.term_similarity
-               and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
     absent = {term.word for term in evidence.absent
               if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
-    missing = _phrases(question_words, unknown, {term.word for term in evidence.unknown})
+    missing = _missing(evidence, settings)
+    # In a long message one word moves the whole message little, but carries its question
+    # ("Could the low potassium be causing the cramps?" after a story): the same rule, on each
+    # question alone. Only for unknown words: in a large corpus a question alone finds other
+    # closest passages than the message, and its rare words are absent from them by chance.
+    for question in evidence.asked:
+        missing += tuple(phrase for phrase in _missing(question, settings) if phrase not in missing)
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not passing and not far, missing, passing)
+
+
+def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
+    """The unknown words that weigh in the question, as phrases."""
+    unknown = {term.word for term in evidence.unknown
+               if term.similarity < settings.term_similarity
+               and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
+    return _phrases(list(evidence.question_words), unknown, {term.word for term in evidence.unknown})
 
 
 def _drop_word(question: str, word: str) -> str:

@@ -32,10 +32,20 @@ def find_focus(text: str, min_words: int) -> str:
     nothing is left of it)."""
     if min_words <= 0 or len(text.split()) < min_words:
         return text
+    subject, asking, telling = _parts(text)
+    return " ".join([subject, *asking, *telling]).strip() or text
+
+
+def asked(text: str) -> list[str]:
+    """What a message asks: its subject line, then each sentence that asks something."""
+    subject, asking, _ = _parts(text)
+    return [subject, *asking] if subject else asking
+
+
+def _parts(text: str) -> tuple[str, list[str], list[str]]:
+    """(subject line, sentences that ask, the other sentences), without greetings and sign-offs."""
     labelled = _LABELLED.match(text)
-    subject, body = (labelled["subject"], labelled["body"]) if labelled else ("", text)
+    subject, body = (labelled["subject"].strip(), labelled["body"]) if labelled else ("", text)
     sentences = [_GREETING.sub("", s, count=1).strip() for s in _SENTENCE.findall(body) if not _SIGN_OFF.match(s)]
     sentences = [s for s in sentences if s]
-    asking = [s for s in sentences if _ASKS.search(s)]
-    telling = [s for s in sentences if not _ASKS.search(s)]
-    return " ".join([subject, *asking, *telling]).strip() or text
+    return (subject, [s for s in sentences if _ASKS.search(s)], [s for s in sentences if not _ASKS.search(s)])

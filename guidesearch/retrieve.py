@@ -10,10 +10,10 @@ import numpy as np
 
 from guidesearch.backends import QUESTION_THREADS, questions_compatible
 from guidesearch.config import Mode, Settings
-from guidesearch.coverage import CoverageCheck
+from guidesearch.coverage import CoverageCheck, Evidence, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
-from guidesearch.focus import find_focus
+from guidesearch.focus import asked, find_focus
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
 from guidesearch.intent import intent_matches, title_overlap
@@ -29,6 +29,10 @@ CANDIDATES = 100
 DUPLICATE_DEPTH = 4
 # The coverage check reads the passages this close to the question, whatever the ranking mode.
 NEAREST = 3
+# A long message's first questions of at least two key words are also judged alone (one model
+# call for them all); a sentence of one key word ("Any advice?") names no topic.
+MAX_ASKED = 3
+MIN_ASKED_KEY_WORDS = 2
 
 
 def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
@@ -126,15 +130,35 @@ class Searcher:
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         nearest = dense[0][:NEAREST]
+        focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
         verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
-                                      [self._passage_text(row) for row in nearest])
+                                      [self._passage_text(row) for row in nearest],
+                                      self._questions_evidence(clean.text) if focused else ())
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
-        focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms)
+
+    def _questions_evidence(self, message: str) -> tuple[Evidence, ...]:
+        """The coverage evidence of a long message's first questions, each judged alone against
+        its own closest passages; only those with a key word the corpus lacks are measured (the
+        others cannot name a missing term), in one model call."""
+        questions = [q for q in asked(message) if len(key_words(q)) >= MIN_ASKED_KEY_WORDS][:MAX_ASKED]
+        questions = [q for q in map(self.coverage.repair_spelling, questions) if self.coverage.unknown_words(q)]
+        if not questions:
+            return ()
+        probes = [self.coverage.probes(question) for question in questions]
+        vectors = self.encoder.encode([text for question, own in zip(questions, probes) for text in (question, *own)])
+        measured, start = [], 0
+        for question, own in zip(questions, probes):
+            query, probe_vectors = vectors[start], vectors[start + 1:start + 1 + len(own)]
+            start += 1 + len(own)
+            rows, cosines = dense_top_k(self.index.dense, query, NEAREST)
+            measured.append(self.coverage.evidence(question, query, float(cosines[0]), self.index.vectors[rows],
+                                                   probe_vectors))
+        return tuple(measured)
 
     def _passage_text(self, row: int) -> str:
         chunk = self.index.chunks[row]

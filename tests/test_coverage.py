@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from guidesearch.config import Settings
 from guidesearch.coverage import AbsentTerm, Evidence, UnknownTerm, decide
 from guidesearch.lexical import SpellingIndex
@@ -61,6 +63,24 @@ def test_gain_and_shift_add_up():
     assert decide(evidence(0.6, ("quinine", "cramps"), quinine), Settings(term_shift_weight=1.0)).covered
     zaps = UnknownTerm("zaps", 0.40, -0.009, shift=0.10)            # the passages do address it
     assert decide(evidence(0.6, ("nerve", "zaps"), zaps), Settings()).covered
+
+
+def test_a_long_message_is_also_judged_on_each_of_its_questions():
+    """Measured values over the seed guide: in the whole message "potassium" moves it little
+    (-0.039 + 2 * 0.154 < 0.3); in its question "Could the low potassium be causing the
+    cramps?" it carries it (-0.058 + 2 * 0.204)."""
+    settings = Settings()
+    story = ("last", "blood", "test", "potassium", "low", "side", "calf", "cramps")
+    message = evidence(0.58, story, UnknownTerm("potassium", 0.50, -0.039, shift=0.154),
+                       UnknownTerm("nasty", 0.50, -0.012, shift=0.002))
+    assert decide(message, settings).covered
+    question = ("low", "potassium", "causing", "cramps")
+    alone = evidence(0.545, question, UnknownTerm("potassium", 0.502, -0.058, shift=0.204))
+    verdict = decide(replace(message, asked=(alone,)), settings)
+    assert not verdict.covered and verdict.missing_terms == ("potassium",)
+    # A question whose unknown word carries little of it adds nothing.
+    actually = evidence(0.5, ("actually", "work"), UnknownTerm("actually", 0.684, -0.0, shift=0.008))
+    assert decide(replace(message, asked=(actually,)), settings).covered
 
 
 def test_rare_word_missing_from_the_closest_passages_is_the_missing_topic():
