@@ -55,9 +55,12 @@ class Prepared:
     lexical_best: float
     intent: np.ndarray
     title: np.ndarray
+    heading: np.ndarray         # cosine of the question to each candidate's section heading
 
 
-def prepare(searcher, questions) -> list[Prepared]:
+def prepare(searcher, questions, headings=None) -> list[Prepared]:
+    """Each question's candidates and features; headings (bench/headings.py), when given, gives
+    the cosine of the question to each candidate's section heading."""
     sections = SectionIndex(searcher.index.chunks)
     prepared = []
     for question in questions:
@@ -71,15 +74,17 @@ def prepare(searcher, questions) -> list[Prepared]:
             relevant_sections(question, sections), [section_key(chunk) for chunk in chunks],
             candidates.cosines, candidates.lexical, candidates.lexical_best,
             np.array(intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32),
-            np.array([title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32)))
+            np.array([title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32),
+            headings.cosines(candidates.rows, query) if headings else np.zeros(len(chunks), np.float32)))
     return prepared
 
 
-def figures(prepared: list[Prepared], dense_weight: float, intent_weight: float, title_weight: float) -> dict:
+def figures(prepared: list[Prepared], dense_weight: float, intent_weight: float, title_weight: float,
+            heading_weight: float = 0.0) -> dict:
     totals = dict.fromkeys(METRICS, 0.0)
     for item in prepared:
         scores = fuse(item.cosines, item.lexical, dense_weight, item.lexical_best)
-        scores = scores + intent_weight * item.intent + title_weight * item.title
+        scores = scores + intent_weight * item.intent + title_weight * item.title + heading_weight * item.heading
         ranked = list(dict.fromkeys(item.keys[position] for position in order(scores)))[:10]  # one per section
         outcome = Outcome(None, None, item.relevant, ranked)
         values = (outcome.ndcg(), outcome.hit_at(1), outcome.hit_at(3), outcome.hit_at(10), outcome.reciprocal_rank())
