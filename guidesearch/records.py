@@ -203,8 +203,16 @@ class SearchResult:
         return "The guides don't cover this; the closest passages are below."
 
 
+# The message names at most this many terms, each cut to TERM_CHARS (missing_terms holds them
+# all): a long message can bring a dozen, and a made-up "word" can be 2,000 letters long.
+SHOWN_TERMS = 3
+TERM_CHARS = 40
+
+
 def _quoted(terms: Sequence[str]) -> str:
-    return " or ".join(f'"{term}"' for term in terms)
+    shown = [term if len(term) <= TERM_CHARS else term[:TERM_CHARS - 1] + "…" for term in terms[:SHOWN_TERMS]]
+    more = f" or {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
+    return " or ".join(f'"{term}"' for term in shown) + more
 
 
 def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:

@@ -112,3 +112,13 @@ def test_the_message_names_what_is_missing_and_what_is_only_in_passing():
     assert both.message.startswith('The guides don\'t mention "tonic", and mention "wildervanck" only in passing')
     assert SearchResult("q", (), False).message == "The guides don't cover this; the closest passages are below."
     assert both.to_dict()["passing_terms"] == ["wildervanck"]
+
+
+def test_the_message_stays_short_however_many_or_long_the_terms():
+    from guidesearch.records import SearchResult
+    many = SearchResult("q", (), False, ("quinine", "magnesium", "potassium", "bananas", "statins"))
+    assert many.message == ('The guides don\'t mention "quinine" or "magnesium" or "potassium" or 2 more; '
+                            'the closest passages are below.')
+    assert len(many.to_dict()["missing_terms"]) == 5
+    giant = SearchResult("q", (), False, ("a" * 2000,))
+    assert len(giant.message) < 120 and '"' + "a" * 39 + '…"' in giant.message
