@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+import numpy as np
+
 from guidesearch.lexical import analyse
 
 
@@ -126,3 +128,35 @@ def title_overlap(question_terms: frozenset[str], title: str) -> float:
 @lru_cache(maxsize=65536)
 def _title_terms(title: str) -> frozenset[str]:
     return frozenset(analyse(title))
+
+
+class ChunkContext:
+    """What intent_matches and title_overlap read of each chunk of an index (the kinds its
+    heading path answers, its guide's title), worked out once when the index is opened: the
+    ranking then reads them as arrays for its ~200 candidates, rather than matching patterns
+    and sets candidate by candidate (about 1 ms of a 7 ms MedQuAD search; bench/results/speed.md)."""
+
+    def __init__(self, chunks: Sequence) -> None:
+        kinds = {intent.name: column for column, intent in enumerate(INTENTS)}
+        self._kinds = kinds
+        self._answers = np.zeros((len(chunks), len(kinds)), dtype=np.float32)
+        for row, chunk in enumerate(chunks):
+            for name in heading_intents(chunk.headings):
+                self._answers[row, kinds[name]] = 1.0
+        titles = sorted({chunk.title for chunk in chunks})
+        where = {title: number for number, title in enumerate(titles)}
+        self._titles = titles
+        self._title_of = np.array([where[chunk.title] for chunk in chunks], dtype=np.int64)
+
+    def intent_matches(self, question: str, rows: np.ndarray) -> np.ndarray:
+        """intent_matches(question, the heading paths of rows), as an array."""
+        asked = question_intents(question)
+        if not asked:
+            return np.zeros(len(rows), dtype=np.float32)
+        return self._answers[rows][:, [self._kinds[name] for name in asked]].sum(axis=1) / len(asked)
+
+    def title_overlap(self, question_terms: frozenset[str], rows: np.ndarray) -> np.ndarray:
+        """title_overlap(question_terms, the title of each row), once per distinct title."""
+        titles, where = np.unique(self._title_of[rows], return_inverse=True)
+        overlap = np.array([title_overlap(question_terms, self._titles[t]) for t in titles], dtype=np.float32)
+        return overlap[where.reshape(-1)] if len(rows) else np.zeros(0, dtype=np.float32)

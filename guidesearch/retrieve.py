@@ -16,7 +16,7 @@ from guidesearch.errors import IndexMismatchError
 from guidesearch.focus import asked, find_focus
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
-from guidesearch.intent import intent_matches, title_overlap
+from guidesearch.intent import ChunkContext
 from guidesearch.lexical import analyse
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
@@ -71,9 +71,11 @@ class Searcher:
     # evidence candidates; None: the encoder does everything.
     fast_encoder: TextEncoder | None = None
     unit_vectors: UnitVectors = field(init=False)
+    chunk_context: ChunkContext = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.unit_vectors = UnitVectors(self.fast_encoder or self.encoder)
+        self.chunk_context = ChunkContext(self.index.chunks)
 
     @classmethod
     def open(cls, settings: Settings, encoder: TextEncoder,
@@ -218,14 +220,10 @@ class Searcher:
         """What the question's kind (causes, treatment, ...) and the guide it names add to each
         candidate's fused score (guidesearch/intent.py)."""
         bonus = np.zeros(len(rows), dtype=np.float32)
-        chunks = [self.index.chunks[row] for row in rows]
         if self.settings.intent_weight:
-            bonus += self.settings.intent_weight * np.array(
-                intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32)
+            bonus += self.settings.intent_weight * self.chunk_context.intent_matches(text, rows)
         if self.settings.title_weight:
-            terms = frozenset(analyse(text))
-            bonus += self.settings.title_weight * np.array(
-                [title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32)
+            bonus += self.settings.title_weight * self.chunk_context.title_overlap(frozenset(analyse(text)), rows)
         return bonus
 
     def lexical_scores(self, text: str) -> np.ndarray:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from guidesearch.config import Settings
 from guidesearch.errors import SettingsError
-from guidesearch.intent import heading_intents, intent_matches, question_intents, title_overlap
+from guidesearch.intent import ChunkContext, heading_intents, intent_matches, question_intents, title_overlap
 from guidesearch.lexical import analyse
+from guidesearch.records import Chunk
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -53,3 +56,26 @@ def test_title_overlap_is_the_share_of_the_title_the_question_names():
 def test_weights_outside_0_to_1_are_refused_in_one_line():
     with pytest.raises(SettingsError, match="intent_weight=1.5"):
         Settings(intent_weight=1.5)
+
+
+CHUNKS = [Chunk(str(n), f"{title}.md", title, (title, *path), "text")
+          for n, (title, path) in enumerate([
+              ("Diabetic Neuropathy", ("Treatment",)), ("Diabetic Neuropathy", ("Causes",)),
+              ("Asthma", ("What is it?",)), ("Asthma", ("Treatment", "Inhalers")), ("Asthma", ()),
+              ("Diabetes Insipidus", ("Inheritance",)), ("Leg Cramps", ("Preventing Leg Cramps",))])]
+QUESTIONS = ["how is it treated and will it go away?", "is diabetic neuropathy inherited",
+             "what causes asthma", "leg cramps", "how do I prevent cramps", "What is asthma?"]
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(st.sampled_from(QUESTIONS), st.lists(st.integers(0, len(CHUNKS) - 1), max_size=12))
+def test_the_index_wide_context_gives_what_the_functions_give(question, rows):
+    """ChunkContext (what the ranking reads) agrees with intent_matches and title_overlap for
+    any candidates, repeats and empty included."""
+    context, rows = ChunkContext(CHUNKS), np.array(rows, dtype=np.int64)
+    chunks = [CHUNKS[row] for row in rows]
+    assert context.intent_matches(question, rows).tolist() == pytest.approx(
+        intent_matches(question, [chunk.headings for chunk in chunks]))
+    terms = frozenset(analyse(question))
+    assert context.title_overlap(terms, rows).tolist() == pytest.approx(
+        [title_overlap(terms, chunk.title) for chunk in chunks])
