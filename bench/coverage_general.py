@@ -83,6 +83,7 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     original = read_questions(data / "seed_out_of_scope.jsonl")
     long_messages = read_questions(data / "seed_long_messages.jsonl")
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
+            "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
             "seed answerable, new wordings even lines": ("tune", reworded[0::2]),
             "seed answerable, new wordings odd lines": ("report", reworded[1::2]),
             "seed near misses, original": ("tune", [q for q in original if q.group == "near-miss"]),

@@ -3,7 +3,8 @@
 "Before" is the shipped code with the issue's settings turned off: no intent or title bonus, the
 whole message searched (focus_words 0), and the old "not covered" rule (an unknown word's gain
 alone, no absent corpus words). What settings cannot turn off is in both columns: one result per
-section, the model reading the repaired question, two-slip spelling repair. Their own before and
+section, the model reading the repaired question, two-slip spelling repair, words that say when
+("night") never being key words of the check. Their own before and
 after: bench/results/intent.md (one result per section was measured there first),
 bench/results/spelling.md.
 

@@ -80,7 +80,7 @@ class Settings:
     # Coverage: below this dense cosine the best passage does not answer a question that has a
     # word the corpus lacks, or no key word at all (calibrated on development halves with the
     # other thresholds below, see bench/results/coverage_general.md).
-    min_cosine: float = 0.35
+    min_cosine: float = 0.30
     # Coverage: a question word absent from the corpus is a missing key term when no corpus
     # word is this similar to it, and it weighs at least min_term_weight in the question: its
     # gain (how much the question's cosine to the best passages rises without it) plus

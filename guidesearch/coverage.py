@@ -222,8 +222,17 @@ def key_words(text: str) -> list[str]:
     return _key_words(words(text))
 
 
+# Words that say when, not what: "at night", "every morning", "for three weeks" never name the
+# topic a guide lacks, though they weigh in a short question ("calf cramps at night" is what a
+# guide on cramps "during periods of rest or sleep" answers).
+WHEN_WORDS = frozenset(
+    "night nights nighttime nightly overnight tonight evening evenings morning mornings day days daytime "
+    "week weeks weekend weekends month months year years today yesterday tomorrow lately recently "
+    "bedtime hour hours minute minutes".split())
+
+
 def _key_words(question_words: Sequence[str]) -> list[str]:
-    return [w for w in question_words if w not in FUNCTION_WORDS and not w.isdigit()]
+    return [w for w in question_words if w not in FUNCTION_WORDS and w not in WHEN_WORDS and not w.isdigit()]
 
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:

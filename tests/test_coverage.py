@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from guidesearch.config import Settings
-from guidesearch.coverage import AbsentTerm, Evidence, UnknownTerm, decide
+from guidesearch.coverage import AbsentTerm, Evidence, UnknownTerm, decide, key_words
 from guidesearch.lexical import SpellingIndex
 
 SPELLING = SpellingIndex(["cramps", "prevent", "neuropathy", "symptoms", "pain", "does", "stretching",
@@ -122,3 +122,10 @@ def test_the_message_stays_short_however_many_or_long_the_terms():
     assert len(many.to_dict()["missing_terms"]) == 5
     giant = SearchResult("q", (), False, ("a" * 2000,))
     assert len(giant.message) < 120 and '"' + "a" * 39 + '…"' in giant.message
+
+
+def test_words_that_say_when_never_name_the_missing_topic():
+    """ "calf cramps at night" is what a guide on cramps "during periods of rest or sleep"
+    answers: "night" weighed 0.31 there, over the 0.3 that flags a word."""
+    assert key_words("calf cramps at night") == ["calf", "cramps"]
+    assert key_words("every morning for weeks my toes tingle") == ["toes", "tingle"]
