@@ -27,19 +27,26 @@ _ASKS = re.compile(
     r"any (advice|info\w*|suggestions?|help)|is there (a|any)|are there (any)?)\b)", re.I)
 
 
+def is_long(text: str, min_words: int) -> bool:
+    """Whether a question is a message to find the focus of (min_words 0: never)."""
+    return 0 < min_words <= len(text.split())
+
+
 def find_focus(text: str, min_words: int) -> str:
     """The focus of a message of at least min_words words; the text itself otherwise (and when
     nothing is left of it)."""
-    if min_words <= 0 or len(text.split()) < min_words:
+    if not is_long(text, min_words):
         return text
     subject, asking, telling = _parts(text)
     return " ".join([subject, *asking, *telling]).strip() or text
 
 
-def asked(text: str) -> list[str]:
-    """What a message asks: its subject line, then each sentence that asks something."""
+def questions(text: str) -> list[str]:
+    """The sentences of a message that end in a question mark (the subject line too, when it
+    does), each once, in order. Stricter than what the focus puts first: a story sentence that
+    opens with "Was" or "Have" ("Was a keen golfer until ...") asks nothing."""
     subject, asking, _ = _parts(text)
-    return [subject, *asking] if subject else asking
+    return list(dict.fromkeys(s for s in [subject, *asking] if s.rstrip().endswith("?")))
 
 
 def _parts(text: str) -> tuple[str, list[str], list[str]]:

@@ -10,10 +10,10 @@ import numpy as np
 
 from guidesearch.backends import QUESTION_THREADS, questions_compatible
 from guidesearch.config import Mode, Settings
-from guidesearch.coverage import CoverageCheck, Evidence, key_words
+from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
-from guidesearch.focus import asked, find_focus
+from guidesearch.focus import find_focus, is_long, questions as focus_questions
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
 from guidesearch.intent import ChunkContext
@@ -29,10 +29,14 @@ CANDIDATES = 100
 DUPLICATE_DEPTH = 4
 # The coverage check reads the passages this close to the question, whatever the ranking mode.
 NEAREST = 3
-# A long message's first questions of at least two key words are also judged alone (one model
-# call for them all); a sentence of one key word ("Any advice?") names no topic.
+# A long message's questions are also judged alone (one model call for them all): at most
+# MAX_ASKED, each of at least two key words (one, "Any advice?", names no topic) and at most
+# MAX_ASKED_WORDS words (a longer "question" is a story itself), with MAX_UNKNOWN_WORDS unknown
+# words among them all: each costs the model two texts (three questions of made-up words after a
+# story took 4 s to judge before these bounds).
 MAX_ASKED = 3
 MIN_ASKED_KEY_WORDS = 2
+MAX_ASKED_WORDS = 40
 
 
 def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
@@ -132,23 +136,29 @@ class Searcher:
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         nearest = dense[0][:NEAREST]
-        focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
+        long = is_long(clean.text, self.settings.focus_words)
         verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
                                       [self._passage_text(row) for row in nearest],
-                                      self._questions_evidence(clean.text) if focused else ())
+                                      self._questions_evidence(clean.text) if long else ())
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
+        focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms)
 
     def _questions_evidence(self, message: str) -> tuple[Evidence, ...]:
-        """The coverage evidence of a long message's first questions, each judged alone against
-        its own closest passages; only those with a key word the corpus lacks are measured (the
-        others cannot name a missing term), in one model call."""
-        questions = [q for q in asked(message) if len(key_words(q)) >= MIN_ASKED_KEY_WORDS][:MAX_ASKED]
-        questions = [q for q in map(self.coverage.repair_spelling, questions) if self.coverage.unknown_words(q)]
+        """The coverage evidence of a long message's questions, each judged alone against its
+        own closest passages, in one model call: the first MAX_ASKED of them that can name a
+        missing term (a key word the corpus lacks) and are short enough to be a question."""
+        questions, budget = [], MAX_UNKNOWN_WORDS       # unknown words measured, over all of them
+        for question in map(self.coverage.repair_spelling, focus_questions(message)):
+            unknown = len(self.coverage.unknown_words(question))
+            if MIN_ASKED_KEY_WORDS <= len(key_words(question)) and len(question.split()) <= MAX_ASKED_WORDS \
+                    and 0 < unknown <= budget and len(questions) < MAX_ASKED:
+                questions.append(question)
+                budget -= unknown
         if not questions:
             return ()
         probes = [self.coverage.probes(question) for question in questions]

@@ -31,3 +31,11 @@ def test_greetings_and_thanks_are_dropped_even_without_a_question():
 def test_focus_can_be_turned_off_and_never_leaves_nothing():
     assert find_focus(MESSAGE, 0) == MESSAGE
     assert find_focus("thank you so much. " * 10, 25) == "thank you so much. " * 10
+
+
+def test_the_questions_of_a_message_are_the_sentences_that_end_in_a_question_mark():
+    from guidesearch.focus import questions
+    message = ("SUBJECT: Worried wife here MESSAGE: Was a keen golfer until his surgery. Does quinine help? "
+               "Have a look at his feet. Does quinine help? any advice")
+    assert questions(message) == ["Does quinine help?"]
+    assert questions("SUBJECT: is quinine safe? MESSAGE: My mum takes it.") == ["is quinine safe?"]

@@ -107,6 +107,13 @@ def test_a_question_of_made_up_words_is_judged_on_a_bounded_number_of_them(seed_
     assert not seed_searcher.search(made_up).covered
 
 
+def test_a_long_messages_questions_are_judged_on_a_bounded_number_of_words(seed_searcher):
+    made_up = [" ".join(f"zyx{a}{b}qv" for b in "aeiou") for a in "bdfhjl"]
+    message = "My legs cramp at night and my feet are numb. " * 3 + " ".join(f"Does {w} help?" for w in made_up)
+    judged = seed_searcher._questions_evidence(message)
+    assert 1 <= len(judged) <= 3 and sum(len(evidence.unknown) for evidence in judged) <= MAX_UNKNOWN_WORDS
+
+
 def test_unrelated_question_is_not_covered(seed_searcher):
     result = seed_searcher.search("How long should I boil an egg?")
     assert not result.covered
@@ -160,6 +167,37 @@ def test_long_messages_never_tuned_on_hold_up(seed_searcher):
     assert flagged >= 0.55
     assert report.flagged_share(report.answerable) == 0.0
     assert figures["Hit@3"] >= 0.90
+
+
+STATINS = ("Why do my legs cramp so badly at night when I lie down after a long day on my feet, and is it "
+           "the diabetic neuropathy my doctor diagnosed? Can statins cause neuropathy or leg cramps?")
+
+
+@pytest.mark.parametrize("message", [STATINS, STATINS + " Thanks.", "I am 64. " + STATINS, STATINS + " I am 64."])
+def test_a_long_message_is_judged_by_its_questions_however_it_is_ordered(seed_searcher, message):
+    """Whether the focus reorders the message or not (every sentence asks; thanks at the end;
+    the story before or after), its questions are judged alone."""
+    result = seed_searcher.search(message)
+    assert not result.covered and result.missing_terms == ("statins",)
+
+
+@pytest.mark.parametrize("message", [
+    "SUBJECT: Question about my mum MESSAGE: My mum is 80 and has had neuropathy in both legs for years, "
+    "and she gets awful leg cramps that wake her up. What can she do to ease the cramps?",
+    "Was a keen golfer until his knee replacement surgery. My dad is 70 and has diabetic neuropathy with "
+    "painful leg cramps in his calves most evenings. What treatments help with neuropathy leg cramps?",
+    "Have a desk job as an accountant and sit all day. My dad is 70 and has diabetic neuropathy with "
+    "painful leg cramps in his calves most evenings. What treatments help with neuropathy leg cramps?"])
+def test_subject_lines_and_story_sentences_are_not_judged_as_questions(seed_searcher, message):
+    result = seed_searcher.search(message)
+    assert result.covered, result.missing_terms
+
+
+def test_questions_that_cannot_name_a_missing_topic_do_not_use_up_the_judged_ones(seed_searcher):
+    message = ("My legs cramp at night and my feet are numb from neuropathy, which my doctor confirmed last "
+               "spring. What causes the cramps? Which medications help the nerve pain? Can exercise prevent "
+               "them? Could low potassium be causing the cramps?")
+    assert seed_searcher.search(message).missing_terms == ("potassium",)
 
 
 def test_the_question_of_a_long_message_names_what_the_guides_lack(seed_searcher):
