@@ -19,12 +19,13 @@ MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
 CREDIT = "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."
 
 
-def seed_searcher(base: Path):
-    """A searcher over an index of the seed guide built in `base` with the default settings."""
+def seed_searcher(base: Path, settings: Settings | None = None):
+    """A searcher over an index of the seed guide built in `base` with these settings (default:
+    the environment's)."""
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt", corpus)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index")
+    settings = (settings or Settings.from_env()).with_(corpus_dir=corpus, index_dir=base / "index")
     build_index(settings, passage_encoder(settings))
     return open_searcher(settings=settings)
 

@@ -23,7 +23,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import random
 import sys
 import tempfile
@@ -33,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures  # noqa: E402
-from guidesearch.build import build_index  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch.config import DEFAULT_MODEL, Settings  # noqa: E402
+from guidesearch.build import build_index  # noqa: E402
 from guidesearch.embed import passage_encoder, resolve_model_path  # noqa: E402
 from guidesearch.evaluate import SectionIndex, read_questions, relevant_sections  # noqa: E402
 from guidesearch.focus import find_focus  # noqa: E402
@@ -81,20 +80,10 @@ def training_pairs(settings: Settings) -> list[tuple[str, str]]:
     pairs += passages_of(medquad.index.chunks, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl"),
                          settings.focus_words, min_grade=2)
     with tempfile.TemporaryDirectory() as folder:
-        seed = seed_index(Path(folder), settings)
+        seed = seed_searcher(Path(folder), settings)
         seed_questions = answerable(DATA / "seed_questions.jsonl") + answerable(DATA / "seed_reworded.jsonl")[0::2]
         pairs += passages_of(seed.index.chunks, seed_questions, settings.focus_words)
     return pairs
-
-
-def seed_index(base: Path, settings: Settings):
-    corpus = base / "corpus"
-    corpus.mkdir()
-    (corpus / "does-neuropathy-cause-leg-cramps.txt").write_bytes(
-        (ROOT / "corpus" / "does-neuropathy-cause-leg-cramps.txt").read_bytes())
-    settings = settings.with_(corpus_dir=corpus, index_dir=base / "index")
-    build_index(settings, passage_encoder(settings))
-    return open_searcher(settings=settings)
 
 
 def train(settings: Settings, batch_size: int = 16, seed: int = 0) -> None:
@@ -160,7 +149,7 @@ def report(settings: Settings, out: Path | None) -> None:
     rows = {}
     for label, model in (("packaged", DEFAULT_MODEL), ("fine-tuned", str(MODEL))):
         with tempfile.TemporaryDirectory() as folder:
-            seed = seed_index(Path(folder), settings.with_(model_name=model))
+            seed = seed_searcher(Path(folder), settings.with_(model_name=model))
             for name, questions in seed_sets.items():
                 rows[name, label] = ranking_figures(seed, questions)
         searcher = open_searcher(settings=settings.with_(model_name=model,

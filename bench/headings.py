@@ -18,7 +18,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -30,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
-from intent import CONSUMER, CONSUMER_DEV, METRICS, figures, prepare, row  # noqa: E402
+from intent import CONSUMER, CONSUMER_DEV, METRICS, figures, focused, prepare, row  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.focus import find_focus  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 HEADING_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -52,11 +50,6 @@ class Headings:
 
     def cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         return self.vectors[self.rows[rows]] @ query
-
-
-def focused(searcher, questions):
-    return [dataclasses.replace(q, question=find_focus(" ".join(q.question.split()), searcher.settings.focus_words))
-            for q in questions]
 
 
 def main() -> None:

@@ -58,6 +58,12 @@ class Prepared:
     heading: np.ndarray         # cosine of the question to each candidate's section heading
 
 
+def focused(searcher, questions):
+    """The questions as Searcher.search reads them: a long message by its focus."""
+    return [dataclasses.replace(q, question=find_focus(" ".join(q.question.split()), searcher.settings.focus_words))
+            for q in questions]
+
+
 def prepare(searcher, questions, headings=None) -> list[Prepared]:
     """Each question's candidates and features; headings (bench/headings.py), when given, gives
     the cosine of the question to each candidate's section heading."""
@@ -110,10 +116,8 @@ def main() -> None:
     searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
     sets["MedQuAD dev 2,000 (tuning)"] = prepare(searcher, medquad_tuning)
     sets["MedQuAD dev 5,202 (report)"] = prepare(searcher, medquad_held)
-    sets["consumer dev 36 (tuning)"] = prepare(searcher, [dataclasses.replace(q, question=find_focus(
-        " ".join(q.question.split()), searcher.settings.focus_words)) for q in answerable(CONSUMER_DEV)])
-    sets["consumer 54 (report)"] = prepare(searcher, [dataclasses.replace(q, question=find_focus(
-        " ".join(q.question.split()), searcher.settings.focus_words)) for q in answerable(CONSUMER)])
+    sets["consumer dev 36 (tuning)"] = prepare(searcher, focused(searcher, answerable(CONSUMER_DEV)))
+    sets["consumer 54 (report)"] = prepare(searcher, focused(searcher, answerable(CONSUMER)))
     dense_weight = searcher.settings.dense_weight
     tuning = ("seed (tuning)", "MedQuAD dev 2,000 (tuning)", "consumer dev 36 (tuning)")
     grid = {(wi, wt): {name: figures(sets[name], dense_weight, wi, wt)["nDCG@10"] for name in tuning}

@@ -152,16 +152,19 @@ class Searcher:
         """The coverage evidence of a long message's questions, each judged alone against its
         own closest passages, in one model call: the first MAX_ASKED of them that can name a
         missing term (a key word the corpus lacks) and are short enough to be a question."""
-        questions, budget = [], MAX_UNKNOWN_WORDS       # unknown words measured, over all of them
+        questions, probes, budget = [], [], MAX_UNKNOWN_WORDS     # unknown words measured, over all of them
         for question in map(self.coverage.repair_spelling, focus_questions(message)):
-            unknown = len(self.coverage.unknown_words(question))
-            if MIN_ASKED_KEY_WORDS <= len(key_words(question)) and len(question.split()) <= MAX_ASKED_WORDS \
-                    and 0 < unknown <= budget and len(questions) < MAX_ASKED:
+            if len(questions) == MAX_ASKED:
+                break
+            if len(key_words(question)) < MIN_ASKED_KEY_WORDS or len(question.split()) > MAX_ASKED_WORDS:
+                continue
+            own = self.coverage.probes(question)        # each unknown word, then the question without it
+            if 0 < len(own) // 2 <= budget:
                 questions.append(question)
-                budget -= unknown
+                probes.append(own)
+                budget -= len(own) // 2
         if not questions:
             return ()
-        probes = [self.coverage.probes(question) for question in questions]
         vectors = self.encoder.encode([text for question, own in zip(questions, probes) for text in (question, *own)])
         measured, start = [], 0
         for question, own in zip(questions, probes):
