@@ -22,7 +22,7 @@ from guidesearch.config import Settings  # noqa: E402
 from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.fusion import fuse, order, reciprocal_rank_fusion  # noqa: E402
 from guidesearch.records import Hit, SearchResult  # noqa: E402
-from guidesearch.retrieve import CANDIDATES, Searcher, dense_top_k, open_searcher  # noqa: E402
+from guidesearch.retrieve import CANDIDATES, Searcher, open_searcher  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -32,7 +32,7 @@ def rank_all(searcher: Searcher, text: str) -> dict[str, np.ndarray]:
     scores the product's hybrid ranking uses (spelling repair included)."""
     query = searcher.encoder.encode([text])[0]
     depth = min(CANDIDATES, searcher.index.dense.ntotal)
-    dense_rows, _ = dense_top_k(searcher.index.dense, query, depth)
+    dense_rows, _ = searcher.index.dense.top_k(query, depth)
     found = searcher.hybrid_candidates(query, dense_rows, searcher.lexical_scores(text))
     rankings = {f"convex w={w}": found.rows[order(fuse(found.cosines, found.lexical, w, found.lexical_best))]
                 for w in WEIGHTS}

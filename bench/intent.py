@@ -35,7 +35,7 @@ from guidesearch.focus import find_focus  # noqa: E402
 from guidesearch.fusion import fuse, order  # noqa: E402
 from guidesearch.intent import intent_matches, title_overlap  # noqa: E402
 from guidesearch.lexical import analyse  # noqa: E402
-from guidesearch.retrieve import CANDIDATES, dense_top_k, open_searcher  # noqa: E402
+from guidesearch.retrieve import CANDIDATES, open_searcher  # noqa: E402
 
 CONSUMER_DEV = ROOT / "bench" / "data" / "consumer_dev.jsonl"
 CONSUMER = ROOT / "bench" / "data" / "consumer_questions.jsonl"
@@ -72,7 +72,7 @@ def prepare(searcher, questions, headings=None) -> list[Prepared]:
     for question in questions:
         text = searcher.coverage.repair_spelling(question.question)     # as Searcher.search does
         query = searcher.encoder.encode([text])[0]
-        dense = dense_top_k(searcher.index.dense, query, CANDIDATES)
+        dense = searcher.index.dense.top_k(query, CANDIDATES)
         candidates = searcher.hybrid_candidates(query, dense[0], searcher.lexical_scores(text))
         chunks = [searcher.index.chunks[row] for row in candidates.rows]
         terms = frozenset(analyse(text))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from guidesearch.backends import QUESTION_THREADS, questions_compatible
+from guidesearch.backends import questions_compatible
 from guidesearch.config import Mode, Settings
 from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
@@ -121,12 +120,12 @@ class Searcher:
         fast = self.fast_encoder is not None and not self.coverage.reads_vectors(searched, probes)
         vectors = (self.fast_encoder if fast else self.encoder).encode([searched, *probes])
         query = vectors[0]
-        # One exact FAISS search serves the dense ranking, the hybrid's candidates and the
+        # One exact search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
         total = self.index.dense.ntotal
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
         while True:
-            dense = dense_top_k(self.index.dense, query, min(max(depth, CANDIDATES), total))
+            dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
             rows, scores = self._rank(searched, query, dense, mode, depth)
             hits = self._hits(rows, scores, query, top_k)
             if len(hits) >= top_k or len(rows) < depth or depth >= total:
@@ -170,7 +169,7 @@ class Searcher:
         for question, own in zip(questions, probes):
             query, probe_vectors = vectors[start], vectors[start + 1:start + 1 + len(own)]
             start += 1 + len(own)
-            rows, cosines = dense_top_k(self.index.dense, query, NEAREST)
+            rows, cosines = self.index.dense.top_k(query, NEAREST)
             measured.append(self.coverage.evidence(question, query, float(cosines[0]), self.index.vectors[rows],
                                                    probe_vectors))
         return tuple(measured)
@@ -286,18 +285,6 @@ def _longest_fitting(count: int, fits) -> int:
         else:
             high = middle - 1
     return low
-
-
-def dense_top_k(dense, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """FAISS inner-product search: rows and cosines, best first."""
-    if top_k <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    # One question: a second OpenMP thread doubles FAISS's time (4.0 vs 2.0 ms over 28k
-    # MedQuAD passages). Set on every call: a build in the same process may have changed it.
-    faiss.omp_set_num_threads(QUESTION_THREADS)
-    scores, rows = dense.search(np.ascontiguousarray(query[None, :], dtype=np.float32), top_k)
-    keep = rows[0] >= 0
-    return rows[0][keep], scores[0][keep]
 
 
 def _top_k(scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:

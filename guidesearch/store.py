@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from guidesearch.config import Settings
+from guidesearch.dense import DenseIndex
 from guidesearch.errors import IndexCorruptError, IndexFolderError, IndexMismatchError, IndexMissingError
 from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
 from guidesearch.records import Chunk, FileStamp
@@ -119,7 +120,7 @@ class StoredIndex:
     folder: Path
     manifest: Manifest
     chunks: list[Chunk]
-    dense: object               # faiss.Index (inner product over unit vectors)
+    dense: DenseIndex           # the vectors, searched by inner product
     lexical: LexicalIndex
     vocabulary: Vocabulary
     vectors: np.ndarray = field(repr=False)
@@ -392,19 +393,21 @@ def _read_chunks(path: Path) -> list[Chunk]:
     return chunks
 
 
-def _read_vectors(path: Path, dimension: int) -> tuple[object, np.ndarray]:
+def _read_vectors(path: Path, dimension: int) -> tuple[DenseIndex, np.ndarray]:
+    """The stored flat FAISS index, read into the form questions search (dense.py)."""
     import faiss
     try:
         if path.stat().st_size < 45:   # FAISS aborts rather than raising on some stubs
             raise ValueError(f"only {path.stat().st_size} bytes")
-        dense = faiss.read_index(str(path))
-        vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros((0, dimension), np.float32)
+        flat = faiss.read_index(str(path))
+        vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), np.float32)
     except (OSError, RuntimeError, ValueError) as exc:
         raise IndexCorruptError(f"The vector file {path} is unreadable ({exc}). {REBUILD}") from exc
-    if dense.d != dimension:
-        raise IndexCorruptError(f"{path} holds {dense.d}-dimensional vectors, the manifest says "
+    if flat.d != dimension:
+        raise IndexCorruptError(f"{path} holds {flat.d}-dimensional vectors, the manifest says "
                                 f"{dimension}. {REBUILD}")
-    return dense, np.asarray(vectors, dtype=np.float32)
+    dense = DenseIndex(vectors)
+    return dense, dense.vectors
 
 
 def _read_vocabulary(folder: Path) -> Vocabulary:

@@ -12,7 +12,7 @@ import pytest
 from guidesearch.build import build_index
 from guidesearch.config import Settings
 from guidesearch.errors import IndexCorruptError, IndexFolderError, IndexMismatchError, IndexMissingError
-from guidesearch.retrieve import Searcher, dense_top_k
+from guidesearch.retrieve import Searcher
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build, load_index, remove_old_builds
 
@@ -22,17 +22,6 @@ from conftest import SMALL_GUIDES, FakeEncoder
 def fake_settings(small_settings, fake_encoder) -> Settings:
     build_index(small_settings, fake_encoder)
     return small_settings
-
-
-def test_faiss_top_k_equals_brute_force_numpy(seed_searcher, encoder):
-    vectors = seed_searcher.index.vectors
-    for question in ["why do my calves cramp at night", "vitamin B12", "TENS machine", "alcohol"]:
-        query = encoder.encode([question])[0]
-        rows, scores = dense_top_k(seed_searcher.index.dense, query, 10)
-        brute = vectors @ query
-        expected = np.argsort(-brute, kind="stable")[:10]
-        assert list(rows) == list(expected)
-        np.testing.assert_allclose(scores, brute[expected], rtol=1e-5, atol=1e-6)
 
 
 def test_round_trip_keeps_chunks_vectors_and_manifest(fake_settings, fake_encoder):
