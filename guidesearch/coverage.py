@@ -76,6 +76,8 @@ class AbsentTerm:
 class Evidence:
     """What the coverage decision is made from (kept apart so it can be calibrated)."""
 
+    # The question's words in order, with "" where a stopword or a mark stood: a phrase named
+    # in the verdict never spans one ("statins for my cholesterol" names "statins" alone).
     question_words: tuple[str, ...]
     key_words: tuple[str, ...]
     best_cosine: float
@@ -135,11 +137,11 @@ class CoverageCheck:
         """Whether the verdict depends on the question's vectors: only with unknown key words
         (probes) or no key word at all (see decide). Rare words absent from the closest
         passages are measured apart (_absent)."""
-        return bool(probes) or not _key_words(words(question))
+        return bool(probes) or not _key_words(phrase_words(question))
 
     def unknown_words(self, question: str) -> list[str]:
         """The key words the corpus lacks, the first MAX_UNKNOWN_WORDS of them."""
-        key_words = _key_words(words(question))
+        key_words = _key_words(phrase_words(question))
         return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))[:MAX_UNKNOWN_WORDS]
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
@@ -163,7 +165,7 @@ class CoverageCheck:
 
     def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
                  probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
-        question_words = words(question)
+        question_words = phrase_words(question)
         unknown = self.unknown_words(question)
         if probe_vectors is None and unknown:
             probe_vectors = self.encoder.encode(list(self.probes(question)))
@@ -180,7 +182,7 @@ class CoverageCheck:
         have used a faster one for its own vector. (Embedding the probes of every rare word with
         the question, in the search's one call, was slower: most rare words are present.)
         """
-        key_words = list(dict.fromkeys(_key_words(words(question))))
+        key_words = list(dict.fromkeys(_key_words(phrase_words(question))))
         if not passage_texts or len(key_words) > MAX_ABSENT_KEY_WORDS:
             return ()
         present = frozenset().union(*map(_terms, passage_texts))
@@ -219,7 +221,7 @@ def _terms(passage_text: str) -> frozenset[str]:
 
 def key_words(text: str) -> list[str]:
     """The words of a text that can name what it asks about (no function words or numbers)."""
-    return _key_words(words(text))
+    return _key_words(phrase_words(text))
 
 
 # Words that say when, not what: "at night", "every morning", "for three weeks" never name the
@@ -232,7 +234,29 @@ WHEN_WORDS = frozenset(
 
 
 def _key_words(question_words: Sequence[str]) -> list[str]:
-    return [w for w in question_words if w not in FUNCTION_WORDS and w not in WHEN_WORDS and not w.isdigit()]
+    return [w for w in question_words
+            if w and w not in FUNCTION_WORDS and w not in WHEN_WORDS and not w.isdigit()]
+
+
+# A word (with what follows an apostrophe), or marks: a hyphen or apostrophe inside a word is
+# neither ("anti-seizure drugs" is one phrase).
+_TOKEN = re.compile(r"\w+(?:['’]\w+)?|[^\w\s'’-]+|(?<!\w)['’-]|['’-](?!\w)")
+
+
+def phrase_words(text: str) -> list[str]:
+    """The words of a text as words() has them, in order, with "" for each stopword, one-letter
+    word or mark between them. A possessive joins ("Parkinson's disease"); a contraction is
+    no word and breaks ("don't", "I've": not "don" and "ve")."""
+    kept = set(words(text))
+    sequence: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        head, apostrophe, tail = token.replace("’", "'").partition("'")
+        if apostrophe and tail != "s":
+            sequence.append("" if tail == "t" or head not in kept else head)
+            sequence.append("")
+        else:
+            sequence.append(head if head in kept else "")
+    return sequence
 
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:

@@ -15,14 +15,17 @@ from __future__ import annotations
 import re
 
 _LABELLED = re.compile(r"^\s*subject\s*:\s*(?P<subject>.*?)\s*message\s*:\s*(?P<body>.*)$", re.I | re.S)
-_SENTENCE = re.compile(r"[^.?!]+(?:[.?!]+|$)")
+# Question marks of other scripts too: Arabic and Persian "؟", full-width "？" (CJK), Greek ";"
+# is left out (it is also the semicolon).
+_QUESTION_MARKS = "?؟？"
+_SENTENCE = re.compile(rf"[^.!{_QUESTION_MARKS}]+(?:[.!{_QUESTION_MARKS}]+|$)")
 # A greeting opens a sentence that may go on ("hello, my mom is 67 ..."): only the greeting
 # (up to a comma close after it) goes. A sign-off takes its whole sentence.
 _GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings)\b[^,.!?]{0,25}[,!]?\s*", re.I)
 _SIGN_OFF = re.compile(r"^\s*(thanks?|thank you|many thanks|regards|sincerely|best wishes|cheers|god bless|"
                        r"please (help|reply|respond|answer))\b", re.I)
 _ASKS = re.compile(
-    r"(\?|^\s*(and |but |so |also |or )?(what|why|how|when|where|who|which|can|could|does|do|did|is|are|"
+    rf"([{_QUESTION_MARKS}]|^\s*(and |but |so |also |or )?(what|why|how|when|where|who|which|can|could|does|do|did|is|are|"
     r"was|should|will|would|may|might|has|have)\b|\b(i (want|would like|need) to know|wondering|please (tell|advise|explain|let me know)|"
     r"any (advice|info\w*|suggestions?|help)|is there (a|any)|are there (any)?)\b)", re.I)
 
@@ -46,7 +49,7 @@ def questions(text: str) -> list[str]:
     does), each once, in order. Stricter than what the focus puts first: a story sentence that
     opens with "Was" or "Have" ("Was a keen golfer until ...") asks nothing."""
     subject, asking, _ = _parts(text)
-    return list(dict.fromkeys(s for s in [subject, *asking] if s.rstrip().endswith("?")))
+    return list(dict.fromkeys(s for s in [subject, *asking] if s.rstrip().endswith(tuple(_QUESTION_MARKS))))
 
 
 def _parts(text: str) -> tuple[str, list[str], list[str]]:

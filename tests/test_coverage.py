@@ -129,3 +129,25 @@ def test_words_that_say_when_never_name_the_missing_topic():
     answers: "night" weighed 0.31 there, over the 0.3 that flags a word."""
     assert key_words("calf cramps at night") == ["calf", "cramps"]
     assert key_words("every morning for weeks my toes tingle") == ["toes", "tingle"]
+
+
+def test_a_missing_phrase_never_spans_a_stopword_or_a_mark():
+    """Unknown words side by side name one topic ("pickle juice"); a stopword, a comma or a
+    contraction between them ends it ("statins for my cholesterol" is two things)."""
+    from guidesearch.coverage import phrase_words
+    unknown = ("statins", "cholesterol", "pickle", "juice", "drink", "parkinson", "anti", "seizure")
+    terms = tuple(UnknownTerm(word, 0.3, 0.1, shift=0.2) for word in unknown)
+
+    def named(question: str) -> tuple[str, ...]:
+        words = tuple(phrase_words(question))
+        return decide(Evidence(words, tuple(key_words(question)), 0.5, terms), Settings()).missing_terms
+
+    assert named("I take statins for my cholesterol") == ("statins", "cholesterol")
+    assert named("statins, cholesterol and cramps") == ("statins", "cholesterol")
+    assert named("Is pickle juice good for leg cramps?") == ("pickle juice",)
+    assert named("I don't drink enough") == ("drink",)
+    assert named("Parkinson's disease and anti-seizure drugs") == ("parkinson", "anti seizure")
+
+
+def test_contractions_are_no_key_words():
+    assert key_words("I've read that I don't drink enough, won't cramps ease?") == ["read", "drink", "cramps", "ease"]

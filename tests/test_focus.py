@@ -39,3 +39,11 @@ def test_the_questions_of_a_message_are_the_sentences_that_end_in_a_question_mar
                "Have a look at his feet. Does quinine help? any advice")
     assert questions(message) == ["Does quinine help?"]
     assert questions("SUBJECT: is quinine safe? MESSAGE: My mum takes it.") == ["is quinine safe?"]
+
+
+def test_question_marks_of_other_scripts_end_questions():
+    from guidesearch.focus import questions
+    message = ("مرحبا. My mother has had neuropathy for years. Could the low potassium be causing the cramps؟ "
+               "Is magnesium safe for her？ She is 80.")
+    assert questions(message) == ["Could the low potassium be causing the cramps؟", "Is magnesium safe for her？"]
+    assert find_focus(message, 10).startswith("Could the low potassium")
