@@ -46,16 +46,17 @@ class DenseIndex:
         # in the same process may have changed it.
         faiss.omp_set_num_threads(QUESTION_THREADS)
         depth = top_k + MARGIN
-        while True:
-            depth = min(depth, self.ntotal)
+        while depth < self.ntotal:
             approximate, rows = self._scan.search(query[None, :], depth)
+            if (rows[0] < 0).any():     # a question FAISS cannot rank (zero or not finite)
+                break
             rows, approximate = rows[0], approximate[0]
-            keep = rows >= 0
-            rows, approximate = rows[keep], approximate[keep]
             exact = self.vectors[rows] @ query
             order = np.lexsort((rows, -exact))[:top_k]
-            settled = depth >= self.ntotal or len(rows) < depth \
-                or exact[order[-1]] >= approximate[-1] + 2 * FP16_ERROR * max(1.0, float(np.linalg.norm(query)))
-            if settled:
+            if exact[order[-1]] >= approximate[-1] + 2 * FP16_ERROR * max(1.0, float(np.linalg.norm(query))):
                 return rows[order].astype(np.int64), exact[order].astype(np.float32)
             depth *= 4
+        # Every passage is a candidate: score them all exactly.
+        exact = self.vectors @ query
+        order = np.lexsort((np.arange(self.ntotal), -exact))[:top_k]
+        return order.astype(np.int64), exact[order].astype(np.float32)

@@ -72,3 +72,10 @@ def test_seed_index_top_k_equals_brute_force(seed_searcher, encoder):
         expected = np.argsort(-brute, kind="stable")[:10]
         assert list(rows) == list(expected)
         np.testing.assert_allclose(scores, brute[expected], rtol=1e-5, atol=1e-6)
+
+
+def test_a_question_faiss_cannot_rank_is_scored_exactly():
+    vectors = unit(np.random.default_rng(0).standard_normal((500, 16)))
+    for query in (np.zeros(16, np.float32), np.full(16, np.nan, np.float32)):
+        rows, scores = DenseIndex(vectors).top_k(query, 10)
+        assert len(rows) == 10 and len(set(rows.tolist())) == 10
