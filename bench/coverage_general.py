@@ -7,16 +7,20 @@ Near misses, made so that no threshold was developed on them:
   to report on.
 - The seed guide's near misses in new wordings (tests/data/seed_near_misses_reworded.jsonl):
   even lines to tune on, odd lines to report on. Misspelt near misses
-  (seed_near_misses_typo_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
+  (seed_near_misses_typo_dev.jsonl) and topics of several words with lay phrases the guide
+  answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
   and answerable) report.
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
 report set to report; over the full MedQuAD index), and unrelated questions.
 
-Choice: among thresholds that wrongly flag at most 2% of every answerable tuning set and flag
-at least 90% of the unrelated questions, the one with the highest mean share of tuning near
-misses flagged.
+Choice: among thresholds that wrongly flag at most 3% (the issue's limit) of the answerable
+tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90 split, the
+consumer messages), flag at least 90% of the unrelated questions, and leave the README's own
+example questions covered, the one with the highest mean share of tuning near misses flagged.
+(Pooled, because one question of the 20 lay phrases is already 5%: each set alone at 2%, as
+before, could keep nothing but the strictest thresholds once that set came in.)
 
     python bench/heldout_guides.py && python bench/coverage_general.py --out bench/results/coverage_general.md
 
@@ -44,13 +48,17 @@ from guidesearch.coverage import decide  # noqa: E402
 from guidesearch.evaluate import read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
-GRID = {"min_cosine": (0.3, 0.35, 0.4, 0.45), "term_similarity": (0.55, 0.6, 0.65, 0.7),
-        "term_shift_weight": (0.5, 1.0, 2.0, 3.0),
-        "min_term_weight": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4),
-        "max_absent_share": (0.0005, 0.001, 0.002, 0.005, 0.01),
-        "min_absent_shift": (0.1, 0.15, 0.2, 0.25, 1.0)}
+GRID = {"min_cosine": (0.3, 0.35), "term_similarity": (0.55, 0.6, 0.65),
+        "term_shift_weight": (1.0, 2.0, 3.0, 4.0),
+        "min_term_weight": (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5),
+        "max_absent_share": (0.005, 0.01),
+        "min_absent_shift": (0.1, 0.15, 0.2, 1.0),
+        "phrase_similarity": (0.35, 0.4, 0.45, 0.5, 0.55),
+        "min_phrase_weight": (0.3, 0.4, 0.5, 0.6, 0.8, 10.0)}
 SAMPLE = 300
-MAX_FALSE_FLAGS = 0.02
+MAX_FALSE_FLAGS = 0.03
+# The questions the README shows: a reader's first try must not be told "not covered".
+README_EXAMPLES = ("why do my calves seize up at night?", "why do my calves cramp at night?")
 MIN_UNRELATED = 0.9
 
 
@@ -82,8 +90,11 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     near = read_questions(data / "seed_near_misses_reworded.jsonl")
     original = read_questions(data / "seed_out_of_scope.jsonl")
     long_messages = read_questions(data / "seed_long_messages.jsonl")
+    phrases = read_questions(data / "seed_phrases_dev.jsonl")
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
+            "README examples": ("must", [q for q in answerable(data / "seed_lay_dev.jsonl")
+                                         if q.question in README_EXAMPLES]),
             "seed answerable, new wordings even lines": ("tune", reworded[0::2]),
             "seed answerable, new wordings odd lines": ("report", reworded[1::2]),
             "seed near misses, original": ("tune", [q for q in original if q.group == "near-miss"]),
@@ -91,6 +102,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
             "seed near misses, new wordings even lines": ("tune", near[0::2]),
             "seed near misses, new wordings odd lines": ("report", near[1::2]),
             "seed near misses, misspelt": ("tune", read_questions(data / "seed_near_misses_typo_dev.jsonl")),
+            "seed near misses, topics of several words": ("tune", [q for q in phrases if q.expect_none]),
+            "seed answerable, lay phrases": ("tune", [q for q in phrases if not q.expect_none]),
             "seed near misses, long messages": ("report", [q for q in long_messages if q.expect_none]),
             "seed answerable, long messages": ("report", [q for q in long_messages if not q.expect_none])}
 
@@ -101,13 +114,19 @@ def flagged(evidence: list, settings: Settings) -> float:
 
 def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
     tuning = {name: evidence for name, (use, evidence) in measured.items() if use == "tune"}
-    answerable_sets = [n for n in tuning if "answerable" in n or "consumer" in n]
+    corpora: dict[str, list] = {}          # answerable tuning evidence, pooled per corpus
+    for name in tuning:
+        if "answerable" in name or "consumer" in name:
+            corpora.setdefault(name.split()[0].rstrip(","), []).extend(tuning[name])
+    must = [evidence for name, (use, evidence) in measured.items() if use == "must"]
     misses = [n for n in tuning if "near misses" in n]
     unrelated = [n for n in tuning if "unrelated" in n]
     scored = []
     for values in itertools.product(*GRID.values()):
         settings = base.with_(**dict(zip(GRID, values)))
-        if any(flagged(tuning[n], settings) > MAX_FALSE_FLAGS for n in answerable_sets):
+        if any(flagged(pooled, settings) > MAX_FALSE_FLAGS for pooled in corpora.values()):
+            continue
+        if any(not decide(item, settings).covered for evidence in must for item in evidence):
             continue
         if any(flagged(tuning[n], settings) < MIN_UNRELATED for n in unrelated):
             continue
@@ -141,7 +160,7 @@ def main() -> None:
     chosen, leaders = choose(measured, base)
     # The check before issue 12: an unknown word's gain alone, no absent corpus words.
     before = Settings(min_cosine=0.3, term_similarity=0.65, term_shift_weight=0.0, min_term_weight=0.05,
-                      min_absent_shift=1.0)
+                      min_absent_shift=1.0, min_phrase_weight=10.0)
     lines = [f"Command: python bench/coverage_general.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
              "Share of each set flagged \"not covered\" (near misses and unrelated: higher is better; "
              "answerable: lower is better). Before: "

@@ -34,7 +34,8 @@ from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 BEFORE = {"intent_weight": 0.0, "title_weight": 0.0, "focus_words": 0, "min_cosine": 0.3,
-          "term_similarity": 0.65, "term_shift_weight": 0.0, "min_term_weight": 0.05, "min_absent_shift": 1.0}
+          "term_similarity": 0.65, "term_shift_weight": 0.0, "min_term_weight": 0.05, "min_absent_shift": 1.0,
+          "min_phrase_weight": 10.0}
 RANKING = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
 
 

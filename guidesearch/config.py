@@ -87,13 +87,17 @@ class Settings:
     # term_shift_weight times its shift (1 - cosine of the question with and without it); see
     # guidesearch/coverage.py. Chosen in bench/results/coverage_general.md.
     term_similarity: float = 0.6
-    term_shift_weight: float = 2.0
-    min_term_weight: float = 0.3
+    term_shift_weight: float = 3.0
+    min_term_weight: float = 0.4
+    # The same for a run of unknown words side by side ("epsom salts"), measured as one term
+    # (the shift weighted as above); 10 turns it off.
+    phrase_similarity: float = 0.4
+    min_phrase_weight: float = 0.3
     # Coverage: a corpus word that at most this share of the passages hold, that none of the
     # closest passages holds, and that carries at least min_absent_shift of the question, is a
     # topic the guides miss (bench/results/coverage_general.md).
     max_absent_share: float = 0.01
-    min_absent_shift: float = 0.15
+    min_absent_shift: float = 0.1
     # Questions are cut to this many characters before anything else reads them.
     max_question_chars: int = 2000
     # HTTP API: web pages of these origins may call it from a browser (CORS); none by default.
@@ -121,9 +125,12 @@ class Settings:
         for name in ("intent_weight", "title_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1 (0 turns it off).")
-        for name in ("term_similarity", "min_term_weight", "max_absent_share", "min_absent_shift"):
+        for name in ("term_similarity", "min_term_weight", "max_absent_share", "min_absent_shift",
+                     "phrase_similarity"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1.")
+        if not 0.0 <= self.min_phrase_weight <= 10.0:
+            raise SettingsError(f"min_phrase_weight={self.min_phrase_weight}: use a number from 0 to 10 (10: off).")
         if not 0.0 <= self.term_shift_weight <= 10.0:
             raise SettingsError(f"term_shift_weight={self.term_shift_weight}: use a number from 0 to 10.")
         if self.batch_size < 1 or self.max_file_bytes < 1:

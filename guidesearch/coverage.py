@@ -83,6 +83,9 @@ class Evidence:
     best_cosine: float
     unknown: tuple[UnknownTerm, ...]
     absent: tuple[AbsentTerm, ...] = ()
+    # Runs of unknown words side by side ("epsom salts", "alpha lipoic acid"), each measured as
+    # one term: a topic of several words splits its weight between them.
+    phrases: tuple[UnknownTerm, ...] = ()
     # A long message's questions, each judged alone for unknown words (see Searcher.search).
     asked: tuple["Evidence", ...] = ()
 
@@ -92,6 +95,8 @@ class Evidence:
 # question. 2,000 characters of made-up words took 3.3 s to judge without a cap, 1.7 s with it;
 # no figure of bench/results/coverage_general.md changes.
 MAX_UNKNOWN_WORDS = 8
+# At most this many runs of unknown words are measured as phrases (two texts each).
+MAX_PHRASES = 3
 # At most this many rare absent words are measured (each costs a text for the model).
 MAX_ABSENT_PROBES = 4
 # Nor in questions of more key words: in a long message one word carries little of it, and in
@@ -129,9 +134,12 @@ class CoverageCheck:
 
     def probes(self, question: str) -> tuple[str, ...]:
         """Texts the check needs embedded besides the question: each unknown key word, then the
-        question without it. The search embeds them with the question, in one model call."""
+        question without it; each run of them (unknown_phrases), then the question without it.
+        The search embeds them with the question, in one model call."""
         unknown = self.unknown_words(question)
-        return (*unknown, *(_drop_word(question, word) for word in unknown))
+        phrases = self.unknown_phrases(question, unknown)
+        return (*unknown, *(_drop_word(question, word) for word in unknown),
+                *(" ".join(run) for run in phrases), *(_drop_words(question, run) for run in phrases))
 
     def reads_vectors(self, question: str, probes: tuple[str, ...]) -> bool:
         """Whether the verdict depends on the question's vectors: only with unknown key words
@@ -143,6 +151,20 @@ class CoverageCheck:
         """The key words the corpus lacks, the first MAX_UNKNOWN_WORDS of them."""
         key_words = _key_words(phrase_words(question))
         return list(dict.fromkeys(w for w in key_words if not self._is_known(w)))[:MAX_UNKNOWN_WORDS]
+
+    def unknown_phrases(self, question: str, unknown: Sequence[str]) -> list[tuple[str, ...]]:
+        """The runs of two or more of the unknown words side by side in the question (no
+        stopword or mark between), the first MAX_PHRASES of them."""
+        runs: list[tuple[str, ...]] = []
+        run: list[str] = []
+        for word in [*phrase_words(question), ""]:
+            if word and word in unknown:
+                run.append(word)
+                continue
+            if len(run) >= 2 and tuple(run) not in runs:
+                runs.append(tuple(run))
+            run = []
+        return runs[:MAX_PHRASES]
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
               probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
@@ -167,11 +189,15 @@ class CoverageCheck:
                  probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
         question_words = phrase_words(question)
         unknown = self.unknown_words(question)
+        phrases = [" ".join(run) for run in self.unknown_phrases(question, unknown)]
         if probe_vectors is None and unknown:
             probe_vectors = self.encoder.encode(list(self.probes(question)))
+        words_part = probe_vectors[:2 * len(unknown)] if unknown else None
+        phrases_part = probe_vectors[2 * len(unknown):] if phrases else None
         return Evidence(tuple(question_words), tuple(_key_words(question_words)), best_cosine,
-                        self._measure(query, unknown, passages, probe_vectors),
-                        self._absent(question, passage_texts))
+                        self._measure(query, unknown, passages, words_part),
+                        self._absent(question, passage_texts),
+                        self._measure(query, phrases, passages, phrases_part))
 
     def _absent(self, question: str, passage_texts: Sequence[str]) -> tuple[AbsentTerm, ...]:
         """The rarest corpus words of the question (held by at most max_absent_share of the
@@ -281,11 +307,21 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     unknown = {term.word for term in evidence.unknown
                if term.similarity < settings.term_similarity
                and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
+    for phrase in evidence.phrases:
+        if phrase.similarity < settings.phrase_similarity \
+                and phrase.gain + settings.term_shift_weight * phrase.shift >= settings.min_phrase_weight:
+            unknown.update(phrase.word.split())
     return _phrases(list(evidence.question_words), unknown, {term.word for term in evidence.unknown})
 
 
 def _drop_word(question: str, word: str) -> str:
     return re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE)
+
+
+def _drop_words(question: str, words_: Sequence[str]) -> str:
+    for word in words_:
+        question = _drop_word(question, word)
+    return question
 
 
 def _phrases(question_words: list[str], flagged: set[str], unknown: set[str]) -> tuple[str, ...]:

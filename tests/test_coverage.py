@@ -58,18 +58,36 @@ def test_missing_term_needs_low_similarity_and_to_carry_the_question():
 
 
 def test_gain_and_shift_add_up():
+    settings = Settings(term_shift_weight=2.0, min_term_weight=0.3)
     quinine = UnknownTerm("quinine", 0.47, 0.13, shift=0.10)        # 0.13 + 2 * 0.10 >= 0.3
-    assert not decide(evidence(0.6, ("quinine", "cramps"), quinine), Settings()).covered
-    assert decide(evidence(0.6, ("quinine", "cramps"), quinine), Settings(term_shift_weight=1.0)).covered
+    assert not decide(evidence(0.6, ("quinine", "cramps"), quinine), settings).covered
+    assert decide(evidence(0.6, ("quinine", "cramps"), quinine), settings.with_(term_shift_weight=1.0)).covered
     zaps = UnknownTerm("zaps", 0.40, -0.009, shift=0.10)            # the passages do address it
-    assert decide(evidence(0.6, ("nerve", "zaps"), zaps), Settings()).covered
+    assert decide(evidence(0.6, ("nerve", "zaps"), zaps), settings).covered
+
+
+def test_a_phrase_is_weighed_as_one_term():
+    """Measured over the seed guide: "epsom" and "salts" each move the question little, the
+    two together carry it."""
+    settings = Settings(term_shift_weight=3.0, min_term_weight=0.4, phrase_similarity=0.4, min_phrase_weight=0.3)
+    words = ("does", "soaking", "my", "feet", "", "epsom", "salts", "help", "nerve", "pain", "")
+    alone = (UnknownTerm("soaking", 0.427, 0.008, shift=0.029), UnknownTerm("epsom", 0.295, -0.001, shift=0.127),
+             UnknownTerm("salts", 0.495, 0.01, shift=0.052))
+    single = Evidence(words, tuple(w for w in words if w), 0.535, alone)
+    assert decide(single, settings).covered
+    together = replace(single, phrases=(UnknownTerm("epsom salts", 0.33, 0.02, shift=0.12),))
+    verdict = decide(together, settings)
+    assert not verdict.covered and verdict.missing_terms == ("epsom salts",)
+    assert decide(together, settings.with_(min_phrase_weight=10.0)).covered           # off
+    lay = replace(single, phrases=(UnknownTerm("epsom salts", 0.45, 0.02, shift=0.12),))
+    assert decide(lay, settings).covered            # close to a corpus word: a lay phrase
 
 
 def test_a_long_message_is_also_judged_on_each_of_its_questions():
     """Measured values over the seed guide: in the whole message "potassium" moves it little
     (-0.039 + 2 * 0.154 < 0.3); in its question "Could the low potassium be causing the
     cramps?" it carries it (-0.058 + 2 * 0.204)."""
-    settings = Settings()
+    settings = Settings(term_shift_weight=2.0, min_term_weight=0.3)
     story = ("last", "blood", "test", "potassium", "low", "side", "calf", "cramps")
     message = evidence(0.58, story, UnknownTerm("potassium", 0.50, -0.039, shift=0.154),
                        UnknownTerm("nasty", 0.50, -0.012, shift=0.002))

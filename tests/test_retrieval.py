@@ -77,10 +77,19 @@ def test_near_miss_names_what_the_guides_do_not_mention(seed_searcher):
     assert quinine.missing_terms == ("quinine",)
 
 
+def test_a_topic_of_several_words_is_named_whole(seed_searcher):
+    """Each word of "apple cider vinegar" moves the question little; the three together carry
+    it (tests/data/seed_phrases_dev.jsonl, a tuning set)."""
+    result = seed_searcher.search("is apple cider vinegar good for neuropathy?")
+    assert not result.covered and result.missing_terms == ("apple cider vinegar",)
+    assert seed_searcher.search("can a sports massage help cramps from nerve damage").covered
+
+
 # Since issue 12 a lay word that carries a short question is flagged when no corpus word is
-# close to it: "why do my shins cramp at night?" (shins) and "nerve zaps in my legs" (zaps)
-# were answered before and are not now. That is the price of the near misses in new wordings
-# flagged (0.526 -> 0.684 on the held-out half, bench/results/coverage_general.md).
+# close to it: "why do my shins cramp at night?" (shins), "is there a machine that zaps the
+# nerves" (machine zaps), "can heavy boozing cause leg cramps" and "jelly legs" were answered
+# before and are not now. That is the price of the near misses in new wordings flagged (0.526
+# -> 0.860 on the held-out half, bench/results/coverage_general.md).
 @pytest.mark.parametrize("question", ["tingly toes and leg cramps", "muscle spasms in my calves",
                                       "can too much booze mess up the nerves in your legs?",
                                       "why do my calves seize up at night?", "calf cramps at night"])
@@ -103,7 +112,7 @@ def test_misspelt_medical_words_in_a_long_message_are_repaired(seed_searcher):
 def test_a_question_of_made_up_words_is_judged_on_a_bounded_number_of_them(seed_searcher):
     made_up = " ".join(f"zyx{a}{b}qv" for a in "bdfhjlnprt" for b in "aeiou")     # 50 words
     assert len(seed_searcher.coverage.unknown_words(made_up)) == MAX_UNKNOWN_WORDS
-    assert len(seed_searcher.coverage.probes(made_up)) == 2 * MAX_UNKNOWN_WORDS
+    assert len(seed_searcher.coverage.probes(made_up)) == 2 * MAX_UNKNOWN_WORDS + 2       # and their run as a phrase
     assert not seed_searcher.search(made_up).covered
 
 
@@ -135,8 +144,8 @@ def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     """The seed questions and near misses in new wordings (written after the ranking and the
     check were tuned). Their odd lines are the held-out half: any tuning since uses the even
     lines only. Floors sit just under today's figures on the held-out half (Hit@1 0.889, Hit@3
-    0.933; near misses 0.684 flagged with 0.022 of answerable questions wrongly flagged). Issue
-    12's targets (Hit@1 0.90, Hit@3 0.99, 80% of near misses) are not all reached."""
+    0.933; near misses 0.860 flagged with 0.022 of answerable questions wrongly flagged). Of
+    issue 12's targets here, 80% of near misses is reached; Hit@1 0.90 and Hit@3 0.99 are not."""
     held_out = read_questions(REWORDED)[1::2]
     assert len(held_out) >= 40 and len({q.group for q in held_out}) >= 6
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
@@ -149,13 +158,13 @@ def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
           f"wrongly flagged {wrongly:.3f}; near misses reworded flagged {flagged:.3f}")
     assert figures["Hit@1"] >= 0.85
     assert figures["Hit@3"] >= 0.90
-    assert flagged >= 0.65
+    assert flagged >= 0.80
     assert wrongly <= 0.03
 
 
 def test_long_messages_never_tuned_on_hold_up(seed_searcher):
     """Long messages (a story, then the question), written after the check was designed and
-    never tuned on: 12 of 20 near misses flagged (0.600; 0.350 before their questions were
+    never tuned on: 15 of 20 near misses flagged (0.750; 0.350 before their questions were
     judged alone), none of the 10 answerable ones, and those ranked as well as short ones."""
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
     report = evaluate(read_questions(DATA / "seed_long_messages.jsonl"), ask, seed_searcher.index.chunks)
@@ -164,7 +173,7 @@ def test_long_messages_never_tuned_on_hold_up(seed_searcher):
     print(f"\nlong messages: near misses flagged {flagged:.3f}, answerable wrongly flagged "
           f"{report.flagged_share(report.answerable):.3f}, Hit@3 {figures['Hit@3']:.3f}")
     assert len(report.unanswerable) == 20 and len(report.answerable) == 10
-    assert flagged >= 0.55
+    assert flagged >= 0.70
     assert report.flagged_share(report.answerable) == 0.0
     assert figures["Hit@3"] >= 0.90
 
