@@ -30,7 +30,8 @@ class DenseIndex:
         import faiss
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.ntotal, self.d = self.vectors.shape
-        self._scan = faiss.IndexScalarQuantizer(self.d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        self._scan = faiss.IndexScalarQuantizer(self.d, faiss.ScalarQuantizer.QT_fp16,
+                                                faiss.METRIC_INNER_PRODUCT)
         if self.ntotal:
             self._scan.add(self.vectors)
 
