@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
 from guidesearch.config import Settings
 from guidesearch.coverage import AbsentTerm, Evidence, UnknownTerm, decide, key_words
 from guidesearch.lexical import SpellingIndex
@@ -169,3 +171,14 @@ def test_a_missing_phrase_never_spans_a_stopword_or_a_mark():
 
 def test_contractions_are_no_key_words():
     assert key_words("I've read that I don't drink enough, won't cramps ease?") == ["read", "drink", "cramps", "ease"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("ab'’- .,?!\n_é1") + ["don't", "I've", "Parkinson's", "anti-", "the", "in"]),
+                max_size=30).map("".join))
+def test_phrase_words_are_the_words_in_order_less_contraction_pieces(text):
+    """Every word phrase_words keeps is a word of words(), in the same order."""
+    from guidesearch.coverage import phrase_words
+    from guidesearch.lexical import words
+    kept, all_words = [w for w in phrase_words(text) if w], iter(words(text))
+    assert all(any(w == v for v in all_words) for w in kept)
