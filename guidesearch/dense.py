@@ -30,6 +30,9 @@ class DenseIndex:
         import faiss
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.ntotal, self.d = self.vectors.shape
+        # The bound below is for unit vectors; rows a little longer (float rounding, or a
+        # corpus embedded without normalising) widen it in proportion.
+        self._longest = max(1.0, float(np.linalg.norm(self.vectors, axis=1).max())) if self.ntotal else 1.0
         self._scan = faiss.IndexScalarQuantizer(self.d, faiss.ScalarQuantizer.QT_fp16,
                                                 faiss.METRIC_INNER_PRODUCT)
         if self.ntotal:
@@ -46,7 +49,9 @@ class DenseIndex:
         # One question: a second OpenMP thread doubles FAISS's time. Set on every call: a build
         # in the same process may have changed it.
         faiss.omp_set_num_threads(QUESTION_THREADS)
-        depth = top_k + MARGIN
+        length = float(np.linalg.norm(query))
+        bound = 2 * FP16_ERROR * max(1.0, length) * self._longest
+        depth = top_k + MARGIN if np.isfinite(length) and length > 0 else self.ntotal   # else: exact
         while depth < self.ntotal:
             approximate, rows = self._scan.search(query[None, :], depth)
             if (rows[0] < 0).any():     # a question FAISS cannot rank (zero or not finite)
@@ -54,7 +59,7 @@ class DenseIndex:
             rows, approximate = rows[0], approximate[0]
             exact = self.vectors[rows] @ query
             order = np.lexsort((rows, -exact))[:top_k]
-            if exact[order[-1]] >= approximate[-1] + 2 * FP16_ERROR * max(1.0, float(np.linalg.norm(query))):
+            if exact[order[-1]] >= approximate[-1] + bound:
                 return rows[order].astype(np.int64), exact[order].astype(np.float32)
             depth *= 4
         # Every passage is a candidate: score them all exactly.

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 _LABELLED = re.compile(r"^\s*subject\s*:\s*(?P<subject>.*?)\s*message\s*:\s*(?P<body>.*)$", re.I | re.S)
-# Question marks of other scripts too: Arabic and Persian "؟", full-width "？" (CJK), Greek ";"
-# is left out (it is also the semicolon).
-_QUESTION_MARKS = "?؟？"
+# Question marks of other scripts too: Arabic and Persian "؟", full-width "？" (CJK), the Greek
+# question mark (U+037E, not the semicolon it looks like), "⁇", the small "﹖", the interrobang.
+_QUESTION_MARKS = "?؟？\u037e⁇﹖‽"
 _SENTENCE = re.compile(rf"[^.!{_QUESTION_MARKS}]+(?:[.!{_QUESTION_MARKS}]+|$)")
 # A greeting opens a sentence that may go on ("hello, my mom is 67 ..."): only the greeting
 # (up to a comma close after it) goes. A sign-off takes its whole sentence.

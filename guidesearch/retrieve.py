@@ -151,17 +151,17 @@ class Searcher:
         """The coverage evidence of a long message's questions, each judged alone against its
         own closest passages, in one model call: the first MAX_ASKED of them that can name a
         missing term (a key word the corpus lacks) and are short enough to be a question."""
-        questions, probes, budget = [], [], MAX_UNKNOWN_WORDS     # unknown words and runs measured, over all of them
+        questions, probes, budget = [], [], MAX_UNKNOWN_WORDS     # unknown words measured, over all of them
         for question in map(self.coverage.repair_spelling, focus_questions(message)):
             if len(questions) == MAX_ASKED:
                 break
             if len(key_words(question)) < MIN_ASKED_KEY_WORDS or len(question.split()) > MAX_ASKED_WORDS:
                 continue
-            own = self.coverage.probes(question)        # two texts for each unknown word or run of them
-            if 0 < len(own) // 2 <= budget:
+            unknown = len(self.coverage.unknown_words(question))
+            if 0 < unknown <= budget:
                 questions.append(question)
-                probes.append(own)
-                budget -= len(own) // 2
+                probes.append(self.coverage.probes(question))   # two texts per unknown word, and per run of them
+                budget -= unknown
         if not questions:
             return ()
         vectors = self.encoder.encode([text for question, own in zip(questions, probes) for text in (question, *own)])

@@ -182,3 +182,18 @@ def test_phrase_words_are_the_words_in_order_less_contraction_pieces(text):
     from guidesearch.lexical import words
     kept, all_words = [w for w in phrase_words(text) if w], iter(words(text))
     assert all(any(w == v for v in all_words) for w in kept)
+
+
+def test_a_name_inside_another_named_is_left_out():
+    from guidesearch.coverage import phrase_words
+    question = "Do epsom salts help cramps, and is epsom better than magnesium?"
+    words = tuple(phrase_words(question))
+    epsom = UnknownTerm("epsom", 0.3, 0.1, shift=0.2)           # flagged alone, and inside the phrase
+    salts = UnknownTerm("salts", 0.5, 0.0, shift=0.01)
+    phrase = UnknownTerm("epsom salts", 0.33, 0.02, shift=0.2)
+    evidence = Evidence(words, tuple(key_words(question)), 0.5, (epsom, salts), phrases=(phrase,))
+    assert decide(evidence, Settings()).missing_terms == ("epsom salts",)
+
+
+def test_only_real_contractions_break_a_word():
+    assert key_words("Mrs O'Brien says we‘re fine, can't've") == ["mrs", "brien", "says"]

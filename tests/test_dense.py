@@ -79,3 +79,17 @@ def test_a_question_faiss_cannot_rank_is_scored_exactly():
     for query in (np.zeros(16, np.float32), np.full(16, np.nan, np.float32)):
         rows, scores = DenseIndex(vectors).top_k(query, 10)
         assert len(rows) == 10 and len(set(rows.tolist())) == 10
+
+
+def test_rows_longer_than_one_still_give_the_exact_top_k():
+    """A corpus embedded without normalising: fp16 cannot tell 50.005 from 50.012, and the
+    bound widens with the longest row so that the exact rescoring settles it."""
+    base = unit(np.ones(16))
+    vectors = np.repeat(base[None, :], 52, axis=0) * 50.005
+    vectors[51] = base * 50.012
+    saved, dense.MARGIN = dense.MARGIN, 0
+    try:
+        rows, _ = DenseIndex(vectors.astype(np.float32)).top_k(base, 1)
+    finally:
+        dense.MARGIN = saved
+    assert rows[0] == 51
