@@ -13,15 +13,16 @@ Signals that mean something on their own, calibrated on the development question
     * the word weighs in the question: its shift (how far dropping it moves the question's
       own vector), weighted (term_shift_weight), plus its gain (how much closer the best
       passages come without it). The topic of a short question carries it ("quinine" in
-      "quinine for leg cramps"), and a topic the passages never touch was pulling the question away from them;
-      a word of the story or a filler does neither ("my neighbour swears by ..."), and a lay
-      word the passages do address ("zaps", "seizing") brings them no closer when dropped.
+      "quinine for leg cramps"), and a topic the passages never touch was pulling the question
+      away from them; a word of the story or a filler does neither ("my neighbour swears
+      by ..."), and a lay word the passages do address ("zaps", "seizing") brings them no
+      closer when dropped.
   The gain alone was the rule before issue 12; the weighted sum flags more near misses in new
   wordings at fewer false flags (bench/results/coverage_general.md). A topic of several words
   splits its weight between them ("epsom salts", "alpha lipoic acid"): unknown words side by
   side are also measured as one term, by the same rule with their own thresholds. In a long
-  message one word moves the whole little, so the message's first questions are also judged alone
-  ("Could the low potassium be causing the cramps?" after a story).
+  message one word moves the whole little, so the message's first questions are also judged
+  alone ("Could the low potassium be causing the cramps?" after a story).
 - A rare corpus word the closest passages lack. In a large corpus the topic asked about is
   often named somewhere (a syndrome in another syndrome's guide) without a guide about it: a
   word that few passages hold, that none of the closest passages holds, and that carries much
@@ -270,7 +271,9 @@ def _key_words(question_words: Sequence[str]) -> list[str]:
 # A word (with what follows an apostrophe), or marks: a hyphen or apostrophe inside a word is
 # neither ("anti-seizure drugs" is one phrase).
 _APOSTROPHES = "'’‘"
-_TOKEN = re.compile(rf"\w+(?:[{_APOSTROPHES}]\w+)*|[^\w\s{_APOSTROPHES}-]+|(?<!\w)[{_APOSTROPHES}-]|[{_APOSTROPHES}-](?!\w)")
+_TOKEN = re.compile(rf"\w+(?:[{_APOSTROPHES}]\w+)*"            # a word, with any parts after apostrophes
+                    rf"|[^\w\s{_APOSTROPHES}-]+"                # marks
+                    rf"|(?<!\w)[{_APOSTROPHES}-]|[{_APOSTROPHES}-](?!\w)")   # a loose apostrophe or hyphen
 # What follows the apostrophe of a contraction: "don't", "I've", "we're", "she'll", "I'd", "I'm".
 _CONTRACTIONS = frozenset("t ve re ll d m".split())
 
