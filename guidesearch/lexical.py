@@ -157,13 +157,17 @@ class SpellingIndex:
     turns too many short words into others ("toes" -> "does"). Words of LONG_WORD letters or
     more may differ by two slips ("exersize" -> "exercise", "neuropahty" -> "neuropathy"): long
     medical words are the ones people misspell twice, and two slips rarely turn one long word
-    into another.
+    into another. Before any slip, "f" typed for "ph" is read as the word it sounds like
+    ("hemofilia" -> "hemophilia", not "hemobilia" one changed letter away).
     """
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         self._by_delete: dict[str, list[str]] = {}
         self._long: dict[tuple[str, int], list[str]] = {}      # (first letter, length) -> words
+        self._sounds: dict[str, str] = {}                       # "hemofilia" -> "hemophilia"
         for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS):
+            if "ph" in word:
+                self._sounds.setdefault(word.replace("ph", "f"), word)
             for key in _deletes(word) | {word}:
                 self._by_delete.setdefault(key, []).append(word)
             if len(word) >= LONG_WORD - 2:
@@ -177,6 +181,9 @@ class SpellingIndex:
         """
         if not 4 <= len(word) <= MAX_WORD_CHARS:
             return None
+        sounds_like = self._sounds.get(word.replace("ph", "f")) if "f" in word else None
+        if sounds_like and word not in self._by_delete.get(word, ()):      # not itself a corpus word
+            return sounds_like
         found = {candidate for key in _deletes(word) | {word}
                  for candidate in self._by_delete.get(key, ()) if _one_slip(word, candidate)}
         if not found:

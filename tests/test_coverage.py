@@ -197,3 +197,13 @@ def test_a_name_inside_another_named_is_left_out():
 
 def test_only_real_contractions_break_a_word():
     assert key_words("Mrs O'Brien says we‘re fine, can't've") == ["mrs", "brien", "says"]
+
+
+def test_f_typed_for_ph_is_read_as_the_word_it_sounds_like():
+    """A MedQuAD consumer message's "hemofilia" was repaired to "hemobilia", one changed letter
+    away, rather than to "hemophilia"."""
+    spelling = SpellingIndex(["hemophilia", "hemobilia", "nephropathy", "fatigue"])
+    assert spelling.correct("hemofilia") == "hemophilia"
+    assert spelling.correct("nefropathy") == "nephropathy"
+    assert spelling.correct("hemobilia") == "hemobilia"         # a corpus word stays itself
+    assert spelling.correct("fatigue") == "fatigue"
