@@ -159,16 +159,7 @@ class CoverageCheck:
     def unknown_phrases(self, question: str, unknown: Sequence[str]) -> list[tuple[str, ...]]:
         """The runs of two or more of the unknown words side by side in the question (no
         stopword or mark between), the first MAX_PHRASES of them."""
-        runs: list[tuple[str, ...]] = []
-        run: list[str] = []
-        for word in [*phrase_words(question), ""]:
-            if word and word in unknown:
-                run.append(word)
-                continue
-            if len(run) >= 2 and tuple(run) not in runs:
-                runs.append(tuple(run))
-            run = []
-        return runs[:MAX_PHRASES]
+        return [run for run in _runs(phrase_words(question), set(unknown)) if len(run) >= 2][:MAX_PHRASES]
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
               probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
@@ -278,7 +269,8 @@ _TOKEN = re.compile(rf"\w+(?:[{_APOSTROPHES}]\w+)*"            # a word, with an
 _CONTRACTIONS = frozenset("t ve re ll d m".split())
 
 
-def phrase_words(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def phrase_words(text: str) -> tuple[str, ...]:
     """The words of a text as words() has them, in order, with "" for each stopword, one-letter
     word or mark between them. A possessive joins ("Parkinson's disease"); a contraction is
     no word and breaks ("don't", "I've": not "don" and "ve"); a name keeps its parts
@@ -292,7 +284,7 @@ def phrase_words(text: str) -> list[str]:
         else:
             sequence.append(head if head in kept else "")
             sequence += [tail if tail in kept else "" for tail in tails if tail != "s"]
-    return sequence
+    return tuple(sequence)
 
 
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
@@ -318,7 +310,7 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     unknown = {term.word for term in evidence.unknown
                if term.similarity < settings.term_similarity
                and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
-    named = list(_phrases(list(evidence.question_words), unknown, {term.word for term in evidence.unknown}))
+    named = list(_phrases(evidence.question_words, unknown, {term.word for term in evidence.unknown}))
     named += [phrase.word for phrase in evidence.phrases
               if phrase.similarity < settings.phrase_similarity
               and phrase.gain + settings.term_shift_weight * phrase.shift >= settings.min_phrase_weight]
@@ -337,17 +329,20 @@ def _drop_words(question: str, words_: Sequence[str]) -> str:
     return question
 
 
-def _phrases(question_words: list[str], flagged: set[str], unknown: set[str]) -> tuple[str, ...]:
+def _phrases(question_words: Sequence[str], flagged: set[str], unknown: set[str]) -> tuple[str, ...]:
     """Each flagged word with the unknown words next to it: "pickle" -> "pickle juice"."""
-    phrases: list[str] = []
+    return tuple(" ".join(run) for run in _runs(question_words, unknown) if flagged & set(run))
+
+
+def _runs(question_words: Sequence[str], unknown: set[str]) -> list[tuple[str, ...]]:
+    """The runs of unknown words side by side, each once, in order."""
+    runs: list[tuple[str, ...]] = []
     run: list[str] = []
-    for word in question_words + [""]:
+    for word in [*question_words, ""]:
         if word in unknown:
             run.append(word)
             continue
-        if run and flagged & set(run):
-            phrase = " ".join(run)
-            if phrase not in phrases:
-                phrases.append(phrase)
+        if run and tuple(run) not in runs:
+            runs.append(tuple(run))
         run = []
-    return tuple(phrases)
+    return runs

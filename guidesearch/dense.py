@@ -54,7 +54,7 @@ class DenseIndex:
         depth = top_k + MARGIN if np.isfinite(length) and length > 0 else self.ntotal   # else: exact
         while depth < self.ntotal:
             approximate, rows = self._scan.search(query[None, :], depth)
-            if (rows[0] < 0).any():     # a question FAISS cannot rank (zero or not finite)
+            if (rows[0] < 0).any():     # FAISS could not rank every candidate (a row not finite)
                 break
             rows, approximate = rows[0], approximate[0]
             exact = self.vectors[rows] @ query

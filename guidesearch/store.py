@@ -351,7 +351,7 @@ def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
     if damaged:
         raise IndexCorruptError(f"The index in {folder} is damaged: {damaged}. {REBUILD}")
     chunks = _read_chunks(folder / "chunks.jsonl")
-    dense, vectors = _read_vectors(folder / "vectors.faiss", manifest.dimension)
+    dense = _read_vectors(folder / "vectors.faiss", manifest.dimension)
     lexical = _read_lexical(folder / "bm25")
     vocabulary = _read_vocabulary(folder)
     sizes = {"chunk records": len(chunks), "vectors": dense.ntotal, "BM25 documents": lexical.size,
@@ -359,7 +359,7 @@ def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
     if len(set(sizes.values())) != 1:
         found = ", ".join(f"{count} {name}" for name, count in sizes.items())
         raise IndexCorruptError(f"The index in {folder} disagrees with itself ({found}). {REBUILD}")
-    return StoredIndex(folder, manifest, chunks, dense, lexical, vocabulary, vectors)
+    return StoredIndex(folder, manifest, chunks, dense, lexical, vocabulary, dense.vectors)
 
 
 def incompatibility(manifest: Manifest, model_name: str) -> str:
@@ -393,7 +393,7 @@ def _read_chunks(path: Path) -> list[Chunk]:
     return chunks
 
 
-def _read_vectors(path: Path, dimension: int) -> tuple[DenseIndex, np.ndarray]:
+def _read_vectors(path: Path, dimension: int) -> DenseIndex:
     """The stored flat FAISS index, read into the form questions search (dense.py)."""
     import faiss
     try:
@@ -406,8 +406,7 @@ def _read_vectors(path: Path, dimension: int) -> tuple[DenseIndex, np.ndarray]:
     if flat.d != dimension:
         raise IndexCorruptError(f"{path} holds {flat.d}-dimensional vectors, the manifest says "
                                 f"{dimension}. {REBUILD}")
-    dense = DenseIndex(vectors)
-    return dense, dense.vectors
+    return DenseIndex(vectors)
 
 
 def _read_vocabulary(folder: Path) -> Vocabulary:
