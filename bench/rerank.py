@@ -56,8 +56,8 @@ def reranking(searcher, weight: float):
         return copy
     rank = copy._rank
 
-    def reranked(text, query, dense, mode, top_k):
-        rows, scores = rank(text, query, dense, mode, top_k)
+    def reranked(text, query, dense, mode, top_k, related=()):
+        rows, scores = rank(text, query, dense, mode, top_k, related)
         head = min(RERANK_DEPTH, len(rows))
         scores = scores.copy()
         cosines = searcher.index.vectors[rows[:head]] @ query

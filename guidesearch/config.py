@@ -77,6 +77,10 @@ class Settings:
     # A question of at least this many words is searched by its focus (subject line and the
     # sentences that ask something; guidesearch/focus.py); 0 never (bench/results/focus.md).
     focus_words: int = 25
+    # Hybrid and lexical: a key word the corpus lacks ("workouts", "advil") also searches BM25
+    # for the corpus word closest in meaning ("exercise", "ibuprofen") when at least this
+    # similar; 1 turns it off (chosen in bench/results/expansion.md).
+    expansion_similarity: float = 0.6
     # Coverage: below this dense cosine the best passage does not answer a question that has a
     # word the corpus lacks, or no key word at all (calibrated on development halves with the
     # other thresholds below, see bench/results/coverage_general.md).
@@ -126,7 +130,7 @@ class Settings:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1 (0 turns it off).")
         for name in ("term_similarity", "min_term_weight", "max_absent_share", "min_absent_shift",
-                     "phrase_similarity"):
+                     "phrase_similarity", "expansion_similarity"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1.")
         if not 0.0 <= self.min_phrase_weight <= 10.0:

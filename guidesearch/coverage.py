@@ -101,6 +101,9 @@ MAX_UNKNOWN_WORDS = 8
 # At most this many runs of unknown words are measured as phrases (two texts each): 2,000
 # characters of made-up three-word runs take 2.1 s to judge with them (a plain question 11 ms).
 MAX_PHRASES = 3
+# Closest corpus words remembered (CoverageCheck.closest_words) before the memory starts afresh:
+# each entry holds its word's vector (1.5 KB), and a search needs only its own few.
+MAX_REMEMBERED_WORDS = 1_000
 # At most this many rare absent words are measured (each costs a text for the model).
 MAX_ABSENT_PROBES = 4
 # Nor in questions of more key words: in a long message one word carries little of it, and in
@@ -120,6 +123,9 @@ class CoverageCheck:
         self.encoder = encoder
         self.settings = settings
         self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
+        # (word, its vector's bytes) -> (closest corpus word, cosine): the search's ranking and
+        # the check both read it, and one comparison with a 30,000-word vocabulary costs 2 ms.
+        self._closest: dict[tuple[str, bytes], tuple[str, float]] = {}
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
@@ -160,6 +166,36 @@ class CoverageCheck:
         """The runs of two or more of the unknown words side by side in the question (no
         stopword or mark between), the first MAX_PHRASES of them."""
         return [run for run in _runs(phrase_words(question), set(unknown)) if len(run) >= 2][:MAX_PHRASES]
+
+    def related_words(self, question: str, probe_vectors: np.ndarray) -> tuple[str, ...]:
+        """For the question's unknown key words, the corpus words closest in meaning, those at
+        least settings.expansion_similarity close ("workouts" -> "exercise"): what a search
+        for them should also look for. probe_vectors: those of probes(question)."""
+        unknown = self.unknown_words(question)
+        if not unknown or self.settings.expansion_similarity >= 1.0:
+            return ()
+        closest = self.closest_words(unknown, probe_vectors[:len(unknown)])
+        return tuple(dict.fromkeys(word for word, similarity in closest
+                                   if similarity >= self.settings.expansion_similarity and word not in FUNCTION_WORDS))
+
+    def closest_words(self, unknown: Sequence[str], vectors: np.ndarray) -> list[tuple[str, float]]:
+        """Each word's closest corpus word and its cosine, from the word's unit vector ("", 0
+        with no vocabulary)."""
+        if len(self._closest) > MAX_REMEMBERED_WORDS:
+            self._closest.clear()
+        keys = [(word, vector.tobytes()) for word, vector in zip(unknown, vectors)]
+        # Read into a dict of this call's own: another thread's search may clear the memory.
+        known = {key: self._closest.get(key) for key in keys}
+        todo = [i for i, key in enumerate(keys) if known[key] is None]
+        if todo and len(self.vocabulary.words):
+            rows, similarities = self.vocabulary.closest(vectors[todo])
+            found = [(self.vocabulary.words[row], float(similarity)) for row, similarity in zip(rows, similarities)]
+        else:
+            found = [("", 0.0)] * len(todo)
+        fresh = dict(zip((keys[i] for i in todo), found))
+        self._closest.update(fresh)
+        known.update(fresh)
+        return [known[key] for key in keys]
 
     def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
               probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
@@ -225,7 +261,7 @@ class CoverageCheck:
                  probe_vectors: np.ndarray | None) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
-        similar = (probe_vectors[:len(unknown)] @ self.vocabulary.vectors.T).max(axis=1)
+        similar = [similarity for _, similarity in self.closest_words(unknown, probe_vectors[:len(unknown)])]
         without = probe_vectors[len(unknown):]
         base = float((passages @ query).max())
         gain = (passages @ without.T).max(axis=0) - base

@@ -129,6 +129,12 @@ class Vocabulary:
             vectors[todo] = encoder.encode([found[i] for i in todo], batch_size)
         return cls(tuple(found), vectors)
 
+    def closest(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each unit vector, the row of the corpus word closest in meaning, and its cosine."""
+        similarities = np.atleast_2d(vectors) @ self.vectors.T
+        rows = similarities.argmax(axis=1)
+        return rows, similarities[np.arange(len(rows)), rows]
+
     def save(self, folder: Path) -> None:
         (folder / "vocabulary.json").write_text(json.dumps(self.words), encoding="utf-8")
         np.save(folder / "vocabulary.npy", self.vectors, allow_pickle=False)

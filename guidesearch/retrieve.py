@@ -120,13 +120,18 @@ class Searcher:
         fast = self.fast_encoder is not None and not self.coverage.reads_vectors(searched, probes)
         vectors = (self.fast_encoder if fast else self.encoder).encode([searched, *probes])
         query = vectors[0]
+        # In a short question, a word the corpus lacks also searches BM25 for the corpus word
+        # closest in meaning ("workouts" -> "exercise"; bench/results/expansion.md), read from
+        # the probes' vectors. A long message's story words would bring noise ("found" -> "find").
+        long = is_long(clean.text, self.settings.focus_words)
+        related = self.coverage.related_words(searched, vectors[1:]) if probes and not long else ()
         # One exact search serves the dense ranking, the hybrid's candidates and the
         # coverage check's best cosine.
         total = self.index.dense.ntotal
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
         while True:
             dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
-            rows, scores = self._rank(searched, query, dense, mode, depth)
+            rows, scores = self._rank(searched, query, dense, mode, depth, related)
             hits = self._hits(rows, scores, query, top_k)
             if len(hits) >= top_k or len(rows) < depth or depth >= total:
                 break
@@ -135,7 +140,6 @@ class Searcher:
         # always reads the dense neighbours, whatever the mode.
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         nearest = dense[0][:NEAREST]
-        long = is_long(clean.text, self.settings.focus_words)
         verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
                                       [self._passage_text(row) for row in nearest],
                                       self._questions_evidence(clean.text) if long else ())
@@ -215,10 +219,12 @@ class Searcher:
         return self.encoder.count_tokens([text])[0] <= self.encoder.max_tokens
 
     def _rank(self, text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], mode: Mode,
-              top_k: int) -> tuple[np.ndarray, np.ndarray]:
+              top_k: int, related: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and scores of the top_k chunks; related: corpus words BM25 also looks for
+        (CoverageCheck.related_words), which the intent and title bonuses do not read."""
         if mode == "dense":
             return dense[0][:top_k], dense[1][:top_k]
-        lexical = self.index.lexical.scores(text)           # text: repaired by search()
+        lexical = self.index.lexical.scores(" ".join((text, *related)))    # text: repaired by search()
         if mode == "lexical":
             return _top_k(lexical, top_k)
         candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,

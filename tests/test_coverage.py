@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from guidesearch.config import Settings
-from guidesearch.coverage import AbsentTerm, Evidence, UnknownTerm, decide, key_words
-from guidesearch.lexical import SpellingIndex
+from guidesearch.coverage import AbsentTerm, CoverageCheck, Evidence, UnknownTerm, decide, key_words
+from guidesearch.lexical import LexicalIndex, SpellingIndex, Vocabulary
 
 SPELLING = SpellingIndex(["cramps", "prevent", "neuropathy", "symptoms", "pain", "does", "stretching",
                           "exercise", "gabapentin", "anticonvulsants", "hyperthyroidism"])
@@ -207,3 +208,20 @@ def test_f_typed_for_ph_is_read_as_the_word_it_sounds_like():
     assert spelling.correct("nefropathy") == "nephropathy"
     assert spelling.correct("hemobilia") == "hemobilia"         # a corpus word stays itself
     assert spelling.correct("fatigue") == "fatigue"
+
+
+def test_an_unknown_word_brings_the_corpus_word_closest_in_meaning_when_close_enough():
+    vocabulary = Vocabulary(("cramps", "exercise"), np.eye(2, 4, dtype=np.float32))
+    check = CoverageCheck(vocabulary, LexicalIndex.build(["cramps exercise"]), None, Settings(expansion_similarity=0.6))
+    question = "spasms after workouts"
+    assert check.unknown_words(question) == ["spasms", "workouts"]
+    vectors = np.array([[0.8, 0.6, 0, 0], [0, 0.5, 0, 0.866]], dtype=np.float32)     # its probes' first rows
+    assert check.related_words(question, vectors) == ("cramps",)         # "exercise" only 0.5 close
+    closest = check.closest_words(["spasms", "workouts"], vectors)
+    assert [word for word, _ in closest] == ["cramps", "exercise"]
+    assert [round(similarity, 3) for _, similarity in closest] == [0.8, 0.5]
+    check.vocabulary = None             # remembered: the vocabulary is not read again
+    assert check.closest_words(["spasms"], vectors[:1]) == closest[:1]
+    check.vocabulary = vocabulary
+    check.settings = Settings(expansion_similarity=1.0)
+    assert check.related_words(question, vectors) == ()                  # 1 turns it off

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from guidesearch.build import build_index
@@ -85,6 +87,27 @@ def test_a_topic_of_several_words_is_named_whole(seed_searcher):
     assert seed_searcher.search("can a sports massage help cramps from nerve damage").covered
 
 
+def test_a_lay_word_also_searches_the_corpus_word_closest_in_meaning(seed_searcher):
+    """The guide says "exercise", the reader "workouts": BM25 looks for both. A word no corpus
+    word comes near ("pickle") adds nothing. (tests/data/seed_reworded.jsonl rw-035, a tuning
+    line: the exercise advice in Lifestyle Modifications ranked 5th without it.)"""
+    check = seed_searcher.coverage
+    question = "what kind of workouts are ok if my legs cramp from nerve damage?"
+    probes = check.probes(question)
+    assert check.related_words(question, seed_searcher.encoder.encode(list(probes))) == ("exercise",)
+    pickle = "is pickle juice good for leg cramps?"
+    assert check.related_words(pickle, seed_searcher.encoder.encode(list(check.probes(pickle)))) == ()
+    top = seed_searcher.search(question, top_k=3, evidence=False).hits[0]
+    assert top.chunk.headings[-1] == "Lifestyle Modifications"
+    off = seed_searcher.settings.with_(expansion_similarity=1.0)
+    plain = dataclasses.replace(seed_searcher, settings=off)
+    kept, check.settings = check.settings, off
+    try:
+        assert plain.search(question, top_k=3, evidence=False).hits[0].chunk.headings[-1] != "Lifestyle Modifications"
+    finally:
+        check.settings = kept
+
+
 # Since issue 12 a lay word that carries a short question is flagged when no corpus word is
 # close to it: "why do my shins cramp at night?" (shins), "is there a machine that zaps the
 # nerves" (machine zaps), "can heavy boozing cause leg cramps" and "jelly legs" were answered
@@ -143,9 +166,9 @@ NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
 def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     """The seed questions and near misses in new wordings (written after the ranking and the
     check were tuned). Their odd lines are the held-out half: any tuning since uses the even
-    lines only. Floors sit just under today's figures on the held-out half (Hit@1 0.889, Hit@3
+    lines only. Floors sit just under today's figures on the held-out half (Hit@1 0.911, Hit@3
     0.933; near misses 0.860 flagged with 0.022 of answerable questions wrongly flagged). Of
-    issue 12's targets here, 80% of near misses is reached; Hit@1 0.90 and Hit@3 0.99 are not."""
+    issue 12's targets here, 80% of near misses and Hit@1 0.90 are reached; Hit@3 0.99 is not."""
     held_out = read_questions(REWORDED)[1::2]
     assert len(held_out) >= 40 and len({q.group for q in held_out}) >= 6
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
@@ -156,7 +179,7 @@ def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     flagged = near.flagged_share(near.unanswerable)
     print(f"\nreworded, held-out half: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}, "
           f"wrongly flagged {wrongly:.3f}; near misses reworded flagged {flagged:.3f}")
-    assert figures["Hit@1"] >= 0.85
+    assert figures["Hit@1"] >= 0.88
     assert figures["Hit@3"] >= 0.90
     assert flagged >= 0.80
     assert wrongly <= 0.03
