@@ -2,6 +2,7 @@
 printing (and saving) a report."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 import sys
@@ -47,6 +48,19 @@ def ranking_figures(searcher, questions: list[Question]) -> dict:
     """nDCG@10, Hit@k, MRR@10 ... of the searcher's full search (top 10, no evidence sentences)."""
     return evaluate(questions, lambda text: searcher.search(text, top_k=10, evidence=False),
                     searcher.index.chunks, 10).metrics()
+
+
+def evaluate_with(searcher, questions: list[Question], settings: Settings):
+    """The evaluation (top 10, no evidence sentences) of the searcher under other settings; its
+    coverage check, which reads a copy of its own, gets them too for the time of the run."""
+    copy = dataclasses.replace(searcher, settings=settings)
+    kept = searcher.coverage.settings
+    searcher.coverage.settings = settings
+    try:
+        return evaluate(questions, lambda text: copy.search(text, top_k=10, evidence=False),
+                        searcher.index.chunks, 10)
+    finally:
+        searcher.coverage.settings = kept
 
 
 def metrics_table(rows: dict, column: str, metrics: tuple[str, ...]) -> list[str]:

@@ -1,13 +1,17 @@
 """Query expansion: a key word the corpus lacks also searches BM25 for the corpus word closest
-in meaning ("workouts" -> "exercise", "advil" -> "ibuprofen", "everyday" -> "daily").
+in meaning ("workouts" -> "exercise", "advil" -> "ibuprofen", "everyday" -> "daily"), when it is
+closer than made-up words come by chance and one of the passages nearest the question holds it
+(guidesearch/coverage.py, CoverageCheck.related_words).
 
-Only questions shorter than a long message (Settings.focus_words) are expanded: expanding every
-message was measured too, and lost on the tuning sets (mean nDCG@10 0.8918 at 0.6, against
-0.8935), as a long message's story words bring their own neighbours ("found" -> "find").
+Only questions of fewer than 25 words are expanded: expanding every message was measured too,
+and lost on the tuning sets (mean nDCG@10 0.8918 at 0.6, against 0.8935), as a long message's
+story words bring their own neighbours ("found" -> "find").
 
-The threshold (Settings.expansion_similarity) is chosen on tuning sets only: the highest mean
-nDCG@10 over them, a tie going to the higher threshold (fewer words added). The report sets are
-then measured once, off against the choice.
+The threshold (Settings.expansion_similarity) and how many nearest passages must hold the word
+(retrieve.RELATED_DEPTH) are chosen on tuning sets only: the highest mean nDCG@10 over them, a
+tie going to the higher threshold, then the fewer passages. The report sets are then measured
+once, off against the choice. Last, what made-up words and brand names the corpus lacks would
+bring, over MedQuAD's large vocabulary, where many words are spelt alike.
 
     python bench/expansion.py --out bench/results/expansion.md
 
@@ -16,7 +20,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import random
 import sys
 import tempfile
@@ -26,28 +29,52 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, evaluate_with, medquad_split, seed_searcher  # noqa: E402
+from guidesearch import coverage, retrieve  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.evaluate import read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 THRESHOLDS = (1.0, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45)
+DEPTHS = (3, 10, 30)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
 # Enough MedQuAD tuning questions to see a change, in a minute per threshold.
 MEDQUAD_TUNING_SAMPLE = 600
+# Names the guides lack (brands, slang, made up), in short questions.
+STRANGERS = ("wegovy side effects", "is ozempic safe", "can i take mounjaro with metformin",
+             "zzzxq blorf", "my grandad has sugar diabetes", "lyrica for nerve pain", "is fosamax safe")
 
 
 def figures(searcher, questions, threshold: float) -> dict:
     """Ranking figures of the searcher with this expansion threshold (1: off)."""
-    settings = searcher.settings.with_(expansion_similarity=threshold)
-    copy = dataclasses.replace(searcher, settings=settings)
-    kept = searcher.coverage.settings
-    searcher.coverage.settings = settings       # the check reads its own copy of the settings
-    try:
-        return evaluate(questions, lambda t: copy.search(t, top_k=10, evidence=False),
-                        searcher.index.chunks, 10).metrics()
-    finally:
-        searcher.coverage.settings = kept
+    return evaluate_with(searcher, questions, searcher.settings.with_(expansion_similarity=threshold)).metrics()
+
+
+def strangers(*searchers_and_names) -> list[str]:
+    """Lines: for each searcher, the share of 100 short questions about made-up words that bring
+    any related word, and what each of STRANGERS brings."""
+    lines = ["| corpus | questions | bring a related word | examples |", "|---|---|---|---|"]
+    for searcher, name in zip(searchers_and_names[::2], searchers_and_names[1::2]):
+        brought: list[tuple[str, ...]] = []
+        check = searcher.coverage
+        related = check.related_words
+        check.related_words = lambda *args: brought.append(related(*args)) or brought[-1]
+        try:
+            made_up = [f"what is {word} treatment" for word in coverage._made_up_words(100, seed=1)]     # not those chance is measured on
+            counted = []
+            for question in made_up:
+                brought.clear()
+                searcher.search(question, top_k=10, evidence=False)
+                counted.append(any(brought))
+            examples = []
+            for question in STRANGERS:
+                brought.clear()
+                searcher.search(question, top_k=10, evidence=False)
+                examples.append(f"{question} -> {', '.join(w for found in brought for w in found) or '-'}")
+        finally:
+            del check.related_words
+        lines.append(f"| {name} | 100 made-up words | {sum(counted)} | {'; '.join(examples)} |")
+    return lines
 
 
 def main() -> None:
@@ -61,12 +88,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as base:
         seed = seed_searcher(Path(base))
         reworded = read_questions(data / "seed_reworded.jsonl")
+        short_lay = read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")
         tuning = {
             "seed original 72": (seed, answerable(data / "seed_questions.jsonl")),
             "seed new wordings, even lines 46": (seed, reworded[0::2]),
             "seed lay questions 26": (seed, answerable(data / "seed_lay_dev.jsonl")),
             "seed lay phrases 20": (seed, answerable(data / "seed_phrases_dev.jsonl")),
             "consumer messages dev 36": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
+            "MedQuAD short lay questions, even lines 30": (medquad, short_lay[0::2]),
             f"MedQuAD dev, {MEDQUAD_TUNING_SAMPLE} of the 2,000 tuned on":
                 (medquad, random.Random(1).sample(tuned, MEDQUAD_TUNING_SAMPLE)),
         }
@@ -74,25 +103,34 @@ def main() -> None:
             "seed new wordings, odd lines 45": (seed, reworded[1::2]),
             "seed fresh questions, answerable 25": (seed, answerable(data / "seed_fresh_report.jsonl")),
             "seed long messages, answerable 10": (seed, answerable(data / "seed_long_messages.jsonl")),
+            "MedQuAD short lay questions, odd lines 30": (medquad, short_lay[1::2]),
             "consumer messages 54": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
             "MedQuAD dev, 5,202 held apart": (medquad, held),
         }
         lines = [f"Command: python bench/expansion.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
-                 "## Tuning sets: nDCG@10 by threshold (1.0 = off)", "",
-                 "| threshold | " + " | ".join(tuning) + " | mean |", "|---|" + "---|" * (len(tuning) + 1)]
+                 f"Made-up words come this close to some corpus word by chance (90th percentile of 100): seed "
+                 f"{seed.coverage.chance_similarity:.3f}, MedQuAD {medquad.coverage.chance_similarity:.3f}.", "",
+                 "## Tuning sets: nDCG@10 by threshold (1.0 = off) and nearest passages that must hold the word", "",
+                 "| threshold | passages | " + " | ".join(tuning) + " | mean |", "|---|---|" + "---|" * (len(tuning) + 1)]
         means = {}
         for threshold in THRESHOLDS:
-            row = [figures(searcher, questions, threshold)["nDCG@10"] for searcher, questions in tuning.values()]
-            means[threshold] = sum(row) / len(row)
-            lines.append(f"| {threshold} | " + " | ".join(f"{x:.3f}" for x in row) + f" | {means[threshold]:.4f} |")
-        # Ties (to 4 places) go to the higher threshold: THRESHOLDS runs from high to low.
-        chosen = max(THRESHOLDS, key=lambda t: round(means[t], 4))
-        lines += ["", f"Chosen: {chosen}.", "", "## Report sets (never used for a choice)", "",
+            for depth in DEPTHS[:1] if threshold == 1.0 else DEPTHS:
+                retrieve.RELATED_DEPTH = depth
+                row = [figures(searcher, questions, threshold)["nDCG@10"] for searcher, questions in tuning.values()]
+                means[threshold, depth] = sum(row) / len(row)
+                lines.append(f"| {threshold} | {depth} | " + " | ".join(f"{x:.3f}" for x in row)
+                             + f" | {means[threshold, depth]:.4f} |")
+        # Ties (to 4 places) go to the higher threshold, then the fewer passages: the order of means.
+        chosen, depth = max(means, key=lambda key: round(means[key], 4))
+        retrieve.RELATED_DEPTH = depth
+        lines += ["", f"Chosen: threshold {chosen}, {depth} passages.", "", "## Report sets (never used for a choice)", "",
                   "| questions | threshold | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
         for name, (searcher, questions) in report.items():
             for threshold in (1.0, chosen):
                 got = figures(searcher, questions, threshold)
                 lines.append(f"| {name} | {threshold} | " + " | ".join(f"{got[m]:.3f}" for m in METRICS) + " |")
+        lines += ["", "## What names the guides lack bring (chosen settings)", "",
+                  *strangers(seed, "seed", medquad, "MedQuAD")]
     lines += ["", CREDIT]
     lines[0] = lines[0].replace("{seconds}", f"{time.time() - started:.0f}")
     emit(lines, args.out)

@@ -20,7 +20,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -29,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, evaluate_with, medquad_split, seed_searcher  # noqa: E402
 from coverage_general import medquad_sets  # noqa: E402
 from heldout_guides import WORK  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.evaluate import evaluate, read_questions  # noqa: E402
+from guidesearch.evaluate import read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 BEFORE = {"intent_weight": 0.0, "title_weight": 0.0, "focus_words": 0, "min_cosine": 0.3,
@@ -44,14 +43,7 @@ RANKING = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
 
 def report(searcher, questions, before: bool):
     """The evaluation of the questions with the settings before issue 12, or as shipped."""
-    settings = searcher.settings.with_(**BEFORE) if before else searcher.settings
-    copy = dataclasses.replace(searcher, settings=settings)
-    check_settings = searcher.coverage.settings
-    searcher.coverage.settings = settings        # the check reads its own copy of the settings
-    try:
-        return evaluate(questions, lambda t: copy.search(t, top_k=10, evidence=False), searcher.index.chunks, 10)
-    finally:
-        searcher.coverage.settings = check_settings
+    return evaluate_with(searcher, questions, searcher.settings.with_(**BEFORE) if before else searcher.settings)
 
 
 def main() -> None:

@@ -35,9 +35,10 @@ Thresholds are calibrated in bench/coverage_general.py on development halves onl
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -64,6 +65,7 @@ class UnknownTerm:
     similarity: float       # to the closest corpus word
     gain: float             # cosine to the best passages without the word, minus with it
     shift: float = 0.0      # 1 - cosine of the question with and without the word
+    closest: str = ""       # that corpus word
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,10 @@ MAX_UNKNOWN_WORDS = 8
 # At most this many runs of unknown words are measured as phrases (two texts each): 2,000
 # characters of made-up three-word runs take 2.1 s to judge with them (a plain question 11 ms).
 MAX_PHRASES = 3
-# Closest corpus words remembered (CoverageCheck.closest_words) before the memory starts afresh:
-# each entry holds its word's vector (1.5 KB), and a search needs only its own few.
-MAX_REMEMBERED_WORDS = 1_000
+# How close a word the corpus lacks comes to some corpus word by chance is measured on this many
+# made-up words (CoverageCheck.chance_similarity), and read at this percentile.
+CHANCE_WORDS = 100
+CHANCE_PERCENTILE = 90
 # At most this many rare absent words are measured (each costs a text for the model).
 MAX_ABSENT_PROBES = 4
 # Nor in questions of more key words: in a long message one word carries little of it, and in
@@ -123,9 +126,6 @@ class CoverageCheck:
         self.encoder = encoder
         self.settings = settings
         self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
-        # (word, its vector's bytes) -> (closest corpus word, cosine): the search's ranking and
-        # the check both read it, and one comparison with a 30,000-word vocabulary costs 2 ms.
-        self._closest: dict[tuple[str, bytes], tuple[str, float]] = {}
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
@@ -167,41 +167,53 @@ class CoverageCheck:
         stopword or mark between), the first MAX_PHRASES of them."""
         return [run for run in _runs(phrase_words(question), set(unknown)) if len(run) >= 2][:MAX_PHRASES]
 
-    def related_words(self, question: str, probe_vectors: np.ndarray) -> tuple[str, ...]:
-        """For the question's unknown key words, the corpus words closest in meaning, those at
-        least settings.expansion_similarity close ("workouts" -> "exercise"): what a search
-        for them should also look for. probe_vectors: those of probes(question)."""
-        unknown = self.unknown_words(question)
-        if not unknown or self.settings.expansion_similarity >= 1.0:
+    def related_words(self, question: str, evidence: Evidence, passage_texts: Sequence[str]) -> tuple[str, ...]:
+        """The corpus words closest in meaning to the question's unknown key words, for the
+        search to look for as well ("workouts" -> "exercise"): those at least
+        settings.expansion_similarity close, and closer than a made-up word comes by chance
+        (chance_similarity), that one of the passages nearest the question holds
+        (passage_texts) and that the question does not hold already.
+
+        In a large vocabulary the closest word to a brand or a made-up name is often one spelt
+        alike ("ozempic" -> "ozena" 0.69, "mounjaro" -> "moyamoya" 0.66 over MedQuAD): chance
+        is that close there, and such a word is seldom in the passages the question is near.
+        """
+        least = self.settings.expansion_similarity
+        if least >= 1.0 or not any(term.similarity >= least for term in evidence.unknown):
             return ()
-        closest = self.closest_words(unknown, probe_vectors[:len(unknown)])
-        return tuple(dict.fromkeys(word for word, similarity in closest
-                                   if similarity >= self.settings.expansion_similarity and word not in FUNCTION_WORDS))
+        least = max(least, self.chance_similarity)
+        asked = set(analyse(question))
+        present = frozenset().union(*map(_terms, passage_texts))
+        related: list[str] = []
+        for term in evidence.unknown:
+            found = analyse(term.closest)       # no term for a stopword
+            if (term.similarity >= least and len(found) == 1
+                    and term.closest not in FUNCTION_WORDS     # "several": BM25 would read "sever(e)"
+                    and found[0] in present and found[0] not in asked and term.closest not in related):
+                related.append(term.closest)
+        return tuple(related)
 
-    def closest_words(self, unknown: Sequence[str], vectors: np.ndarray) -> list[tuple[str, float]]:
-        """Each word's closest corpus word and its cosine, from the word's unit vector ("", 0
-        with no vocabulary)."""
-        if len(self._closest) > MAX_REMEMBERED_WORDS:
-            self._closest.clear()
-        keys = [(word, vector.tobytes()) for word, vector in zip(unknown, vectors)]
-        # Read into a dict of this call's own: another thread's search may clear the memory.
-        known = {key: self._closest.get(key) for key in keys}
-        todo = [i for i, key in enumerate(keys) if known[key] is None]
-        if todo and len(self.vocabulary.words):
-            rows, similarities = self.vocabulary.closest(vectors[todo])
-            found = [(self.vocabulary.words[row], float(similarity)) for row, similarity in zip(rows, similarities)]
-        else:
-            found = [("", 0.0)] * len(todo)
-        fresh = dict(zip((keys[i] for i in todo), found))
-        self._closest.update(fresh)
-        known.update(fresh)
-        return [known[key] for key in keys]
+    @cached_property
+    def chance_similarity(self) -> float:
+        """How close a made-up word the corpus lacks comes to some corpus word (the
+        CHANCE_PERCENTILE of CHANCE_WORDS of them): a word's closest corpus word means something
+        only above it. It grows with the vocabulary, as more words are spelt alike: 0.41 over the
+        seed guide's 381 words, 0.77 over MedQuAD's 28,606 ("ozempic" -> "ozena" 0.69)."""
+        made_up = [word for word in _made_up_words(CHANCE_WORDS) if not self._is_known(word)]
+        if not made_up or len(self.vocabulary.words) == 0:
+            return 1.0
+        _, similarities = self.vocabulary.closest(self.encoder.encode(made_up))
+        return float(np.percentile(similarities, CHANCE_PERCENTILE))
 
-    def judge(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
-              probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
-              asked: Sequence[Evidence] = ()) -> Verdict:
+    def judge(self, evidence: Evidence, asked: Sequence[Evidence] = ()) -> Verdict:
         """Covered unless a key term is missing, or the best passage is far off and the
-        question's own words are not all in the corpus.
+        question's own words are not all in the corpus. asked: the evidence of a long message's
+        questions, each alone (Searcher.search)."""
+        return decide(replace(evidence, asked=tuple(asked)), self.settings)
+
+    def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
+                 probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
+        """What the verdict on a question is made from.
 
         Args:
             question: the cleaned question.
@@ -211,13 +223,7 @@ class CoverageCheck:
             probe_vectors: the vectors of probes(question), when already embedded.
             passage_texts: what those passages say (text, title and headings), to find the
                 question's rare words that none of them holds.
-            asked: the evidence of a long message's questions, each alone (Searcher.search).
         """
-        evidence = self.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts)
-        return decide(replace(evidence, asked=tuple(asked)), self.settings)
-
-    def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
-                 probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
         question_words = phrase_words(question)
         unknown = self.unknown_words(question)
         phrases = [" ".join(run) for run in self.unknown_phrases(question, unknown)]
@@ -261,13 +267,20 @@ class CoverageCheck:
                  probe_vectors: np.ndarray | None) -> tuple[UnknownTerm, ...]:
         if not unknown or len(self.vocabulary.words) == 0 or len(passages) == 0:
             return tuple(UnknownTerm(word, 0.0, 0.0) for word in unknown)
-        similar = [similarity for _, similarity in self.closest_words(unknown, probe_vectors[:len(unknown)])]
+        rows, similar = self.vocabulary.closest(probe_vectors[:len(unknown)])
         without = probe_vectors[len(unknown):]
         base = float((passages @ query).max())
         gain = (passages @ without.T).max(axis=0) - base
         shift = 1.0 - without @ query
-        return tuple(UnknownTerm(w, float(s), float(g), float(h))
-                     for w, s, g, h in zip(unknown, similar, gain, shift))
+        return tuple(UnknownTerm(w, float(s), float(g), float(h), self.vocabulary.words[r])
+                     for w, r, s, g, h in zip(unknown, rows, similar, gain, shift))
+
+
+def _made_up_words(count: int, seed: int = 0) -> list[str]:
+    """Pronounceable words of two to four syllables, the same for the same seed ("bizoka")."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(2, 4)))
+            for _ in range(count)]
 
 
 @lru_cache(maxsize=4096)

@@ -130,8 +130,8 @@ class Vocabulary:
         return cls(tuple(found), vectors)
 
     def closest(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each unit vector, the row of the corpus word closest in meaning, and its cosine."""
-        similarities = np.atleast_2d(vectors) @ self.vectors.T
+        """For each unit vector (rows), the row of the corpus word closest in meaning, and its cosine."""
+        similarities = vectors @ self.vectors.T
         rows = similarities.argmax(axis=1)
         return rows, similarities[np.arange(len(rows)), rows]
 

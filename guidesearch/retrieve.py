@@ -34,6 +34,13 @@ NEAREST = 3
 # words among them all: each costs the model two texts (three questions of made-up words after a
 # story took 4 s to judge before these bounds).
 MAX_ASKED = 3
+# A word the corpus lacks also searches BM25 for the corpus word closest in meaning ("workouts"
+# -> "exercise") in questions of fewer words than this: a long message's story words bring their
+# own neighbours ("found" -> "find"), a loss on the tuning sets (bench/results/expansion.md).
+MAX_EXPANDED_WORDS = 25
+# ... when one of the passages this close to the question holds that word (CoverageCheck.related_words;
+# chosen with the threshold in bench/results/expansion.md, where 3 and 10 tie).
+RELATED_DEPTH = 3
 MIN_ASKED_KEY_WORDS = 2
 MAX_ASKED_WORDS = 40
 
@@ -120,29 +127,27 @@ class Searcher:
         fast = self.fast_encoder is not None and not self.coverage.reads_vectors(searched, probes)
         vectors = (self.fast_encoder if fast else self.encoder).encode([searched, *probes])
         query = vectors[0]
-        # In a short question, a word the corpus lacks also searches BM25 for the corpus word
-        # closest in meaning ("workouts" -> "exercise"; bench/results/expansion.md), read from
-        # the probes' vectors. A long message's story words would bring noise ("found" -> "find").
-        long = is_long(clean.text, self.settings.focus_words)
-        related = self.coverage.related_words(searched, vectors[1:]) if probes and not long else ()
-        # One exact search serves the dense ranking, the hybrid's candidates and the
-        # coverage check's best cosine.
+        # One exact search serves the dense ranking, the hybrid's candidates, the coverage
+        # check's best cosine and the passages that vouch for related words.
         total = self.index.dense.ntotal
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
+        dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
+        # Coverage is a property of the question and the corpus, not of the ranking shown: it
+        # always reads the dense neighbours, whatever the mode.
+        best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
+        nearest = dense[0][:NEAREST]
+        measured = self.coverage.evidence(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
+                                          [self._passage_text(row) for row in nearest])
+        related = self._related_words(clean.text, searched, measured, dense[0], mode)
         while True:
-            dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
             rows, scores = self._rank(searched, query, dense, mode, depth, related)
             hits = self._hits(rows, scores, query, top_k)
             if len(hits) >= top_k or len(rows) < depth or depth >= total:
                 break
             depth *= DUPLICATE_DEPTH        # mostly repeats so far: look deeper
-        # Coverage is a property of the question and the corpus, not of the ranking shown: it
-        # always reads the dense neighbours, whatever the mode.
-        best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        nearest = dense[0][:NEAREST]
-        verdict = self.coverage.judge(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
-                                      [self._passage_text(row) for row in nearest],
-                                      self._questions_evidence(clean.text) if long else ())
+            dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
+        long = is_long(clean.text, self.settings.focus_words)
+        verdict = self.coverage.judge(measured, self._questions_evidence(clean.text) if long else ())
         if evidence:
             found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
@@ -150,6 +155,16 @@ class Searcher:
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms)
+
+    def _related_words(self, typed: str, searched: str, evidence: Evidence, dense_rows: np.ndarray,
+                       mode: Mode) -> tuple[str, ...]:
+        """Corpus words BM25 also looks for: in a question of fewer than MAX_EXPANDED_WORDS
+        words, those closest in meaning to its unknown words that one of the RELATED_DEPTH
+        passages nearest to it holds (CoverageCheck.related_words)."""
+        if mode == "dense" or not evidence.unknown or len(typed.split()) >= MAX_EXPANDED_WORDS:
+            return ()
+        return self.coverage.related_words(searched, evidence,
+                                           [self._passage_text(row) for row in dense_rows[:RELATED_DEPTH]])
 
     def _questions_evidence(self, message: str) -> tuple[Evidence, ...]:
         """The coverage evidence of a long message's questions, each judged alone against its

@@ -210,18 +210,32 @@ def test_f_typed_for_ph_is_read_as_the_word_it_sounds_like():
     assert spelling.correct("fatigue") == "fatigue"
 
 
-def test_an_unknown_word_brings_the_corpus_word_closest_in_meaning_when_close_enough():
-    vocabulary = Vocabulary(("cramps", "exercise"), np.eye(2, 4, dtype=np.float32))
-    check = CoverageCheck(vocabulary, LexicalIndex.build(["cramps exercise"]), None, Settings(expansion_similarity=0.6))
-    question = "spasms after workouts"
-    assert check.unknown_words(question) == ["spasms", "workouts"]
-    vectors = np.array([[0.8, 0.6, 0, 0], [0, 0.5, 0, 0.866]], dtype=np.float32)     # its probes' first rows
-    assert check.related_words(question, vectors) == ("cramps",)         # "exercise" only 0.5 close
-    closest = check.closest_words(["spasms", "workouts"], vectors)
-    assert [word for word, _ in closest] == ["cramps", "exercise"]
-    assert [round(similarity, 3) for _, similarity in closest] == [0.8, 0.5]
-    check.vocabulary = None             # remembered: the vocabulary is not read again
-    assert check.closest_words(["spasms"], vectors[:1]) == closest[:1]
-    check.vocabulary = vocabulary
+def test_an_unknown_word_brings_the_corpus_word_closest_in_meaning_when_a_near_passage_holds_it():
+    check = CoverageCheck(Vocabulary(("cramps", "exercise"), np.eye(2, 4, dtype=np.float32)),
+                          LexicalIndex.build(["cramps exercise"]), None, Settings(expansion_similarity=0.6))
+    check.chance_similarity = 0.4       # measured with the model (test_retrieval.py)
+    spasms = UnknownTerm("spasms", 0.8, 0.0, closest="cramps")
+    workouts = UnknownTerm("workouts", 0.5, 0.0, closest="exercise")      # not close enough
+    seen = evidence(0.5, ("spasms", "workouts"), spasms, workouts)
+    near = ["Night cramps wake many people.", "Exercise helps."]
+    assert check.related_words("spasms after workouts", seen, near) == ("cramps",)
+    # A word spelt alike, not meant alike ("ozempic" -> "ozena" over MedQuAD): no passage near
+    # the question holds it.
+    assert check.related_words("spasms after workouts", seen, near[1:]) == ()
+    assert check.related_words("cramps or spasms", seen, near) == ()      # the question holds it already
+    several = evidence(0.5, ("twelve", "cramps"), UnknownTerm("twelve", 0.7, 0.0, closest="several"))
+    assert check.related_words("twelve cramps", several, ["several cramps"]) == ()   # a function word
+    nothing = evidence(0.5, ("spasms",), UnknownTerm("spasms", 0.0, 0.0))           # no vocabulary
+    check.settings = Settings(expansion_similarity=0.0)
+    assert check.related_words("spasms", nothing, near) == ()
     check.settings = Settings(expansion_similarity=1.0)
-    assert check.related_words(question, vectors) == ()                  # 1 turns it off
+    assert check.related_words("spasms after workouts", seen, near) == ()           # 1 turns it off
+    check.settings = Settings(expansion_similarity=0.6)
+    check.chance_similarity = 0.85      # a vocabulary where made-up words come this close
+    assert check.related_words("spasms after workouts", seen, near) == ()
+
+
+def test_no_corpus_word_is_close_to_anything_in_an_empty_vocabulary(fake_encoder):
+    check = CoverageCheck(Vocabulary((), np.zeros((0, fake_encoder.dimension), dtype=np.float32)),
+                          LexicalIndex.build(["nothing"]), fake_encoder, Settings())
+    assert check.chance_similarity == 1.0
