@@ -56,6 +56,8 @@ def main() -> None:
     ninety = open_searcher(settings=Settings.from_env(index_dir=WORK / "index"))
     ranking = {"MedQuAD dev, 5,202 held apart (report)": (medquad, medquad_split()[1]),
                "consumer messages 54 (report)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
+               "MedQuAD short lay questions, odd lines 30 (report)":
+                   (medquad, read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")[1::2]),
                "consumer messages dev 36 (tuning)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl"))}
     near = {name: (ninety, questions) for name, (use, questions) in medquad_sets().items() if "near misses" in name}
     lines = [f"Command: python bench/issue12.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
