@@ -182,15 +182,16 @@ class CoverageCheck:
         if least >= 1.0 or not any(term.similarity >= least for term in evidence.unknown):
             return ()
         least = max(least, self.chance_similarity)
-        asked = set(analyse(question))
+        searched = set(analyse(question))       # BM25 terms, each counted once
         present = frozenset().union(*map(_terms, passage_texts))
         related: list[str] = []
         for term in evidence.unknown:
             found = analyse(term.closest)       # no term for a stopword
             if (term.similarity >= least and len(found) == 1
                     and term.closest not in FUNCTION_WORDS     # "several": BM25 would read "sever(e)"
-                    and found[0] in present and found[0] not in asked and term.closest not in related):
+                    and found[0] in present and found[0] not in searched):
                 related.append(term.closest)
+                searched.add(found[0])
         return tuple(related)
 
     @cached_property

@@ -99,7 +99,10 @@ class Searcher:
         index = load_index(settings.index_dir, encoder.name)
         for asking in filter(None, (encoder, fast_encoder)):
             _check_compatible(settings, index, asking)
-        return cls(settings, encoder, index, CoverageCheck.from_index(index, encoder, settings), fast_encoder)
+        coverage = CoverageCheck.from_index(index, encoder, settings)
+        if settings.expansion_similarity < 1.0:
+            coverage.chance_similarity      # measured now (0.2 s) rather than in someone's search
+        return cls(settings, encoder, index, coverage, fast_encoder)
 
     def search(self, question: str, top_k: int | None = None, mode: Mode | None = None,
                evidence: bool = True) -> SearchResult:
@@ -132,12 +135,7 @@ class Searcher:
         total = self.index.dense.ntotal
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
         dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
-        # Coverage is a property of the question and the corpus, not of the ranking shown: it
-        # always reads the dense neighbours, whatever the mode.
-        best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
-        nearest = dense[0][:NEAREST]
-        measured = self.coverage.evidence(searched, query, best_cosine, self.index.vectors[nearest], vectors[1:],
-                                          [self._passage_text(row) for row in nearest])
+        measured = self._evidence(searched, vectors, dense)
         related = self._related_words(clean.text, searched, measured, dense[0], mode)
         while True:
             rows, scores = self._rank(searched, query, dense, mode, depth, related)
@@ -155,6 +153,15 @@ class Searcher:
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms)
+
+    def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> Evidence:
+        """The coverage evidence of the searched question (vectors: it and its probes). Coverage
+        is a property of the question and the corpus, not of the ranking shown: it always reads
+        the dense neighbours, whatever the mode."""
+        best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
+        nearest = dense[0][:NEAREST]
+        return self.coverage.evidence(searched, vectors[0], best_cosine, self.index.vectors[nearest], vectors[1:],
+                                      [self._passage_text(row) for row in nearest])
 
     def _related_words(self, typed: str, searched: str, evidence: Evidence, dense_rows: np.ndarray,
                        mode: Mode) -> tuple[str, ...]:

@@ -73,7 +73,7 @@ def test_only_questions_whose_verdict_reads_no_vector_take_the_fast_encoder(smal
     build_index(small_settings, FakeEncoder())
     reference, fast = FakeEncoder(), FakeEncoder()
     searcher = Searcher.open(small_settings, reference, fast)
-    searcher.coverage.chance_similarity = 0.5      # measured once per searcher, on 100 made-up words
+    reference.encoded = 0       # opening measured how close made-up words come to corpus words
     searcher.search("nerve damage cramps", evidence=False)          # every key word in the corpus
     assert (reference.encoded, fast.encoded) == (0, 1)
     searcher.search("pickle juice for cramps", evidence=False)      # unknown words: probes too

@@ -329,10 +329,11 @@ def test_identical_sections_are_embedded_once_and_shown_once(settings, fake_enco
     (settings.corpus_dir / "copy.md").write_text("# Copy\n\n## Same\n\nRepeat after me: stretch the calf.\n",
                                                  encoding="utf-8")
     report = build_index(settings, fake_encoder)
+    built = fake_encoder.encoded
     searcher = Searcher.open(settings, fake_encoder)
     assert report.chunks == report.embedded == 3 + 2000 + 1
     # 5 distinct texts (the 2,000 repeats are one), then each vocabulary word once
-    assert fake_encoder.encoded == 5 + len(searcher.index.vocabulary.words)
+    assert built == 5 + len(searcher.index.vocabulary.words)
     result = searcher.search("repeat after me stretch the calf", top_k=3)
     texts = [hit.text for hit in result.hits]
     assert len(texts) == len(set(texts)) == 3

@@ -223,6 +223,8 @@ def test_an_unknown_word_brings_the_corpus_word_closest_in_meaning_when_a_near_p
     # the question holds it.
     assert check.related_words("spasms after workouts", seen, near[1:]) == ()
     assert check.related_words("cramps or spasms", seen, near) == ()      # the question holds it already
+    cramping = UnknownTerm("seizing", 0.7, 0.0, closest="cramping")         # the same BM25 term as "cramps"
+    assert check.related_words("spasms seizing", replace(seen, unknown=(spasms, cramping)), near) == ("cramps",)
     several = evidence(0.5, ("twelve", "cramps"), UnknownTerm("twelve", 0.7, 0.0, closest="several"))
     assert check.related_words("twelve cramps", several, ["several cramps"]) == ()   # a function word
     nothing = evidence(0.5, ("spasms",), UnknownTerm("spasms", 0.0, 0.0))           # no vocabulary
