@@ -17,6 +17,8 @@ from guidesearch.evaluate import Question, evaluate, read_questions  # noqa: E40
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
+# The MedQuAD index bench/medquad.py builds, which most benchmarks read.
+MEDQUAD_INDEX = ROOT / "bench" / "work" / "medquad-index"
 CREDIT = "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."
 
 
@@ -29,6 +31,11 @@ def seed_searcher(base: Path, settings: Settings | None = None):
     settings = (settings or Settings.from_env()).with_(corpus_dir=corpus, index_dir=base / "index")
     build_index(settings, passage_encoder(settings))
     return open_searcher(settings=settings)
+
+
+def medquad_searcher(settings: Settings | None = None):
+    """A searcher over MEDQUAD_INDEX, with these settings (default: the environment's)."""
+    return open_searcher(settings=(settings or Settings.from_env()).with_(index_dir=MEDQUAD_INDEX))
 
 
 def answerable(path: Path) -> list[Question]:

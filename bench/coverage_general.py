@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, MEDQUAD, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
 from coverage import collect  # noqa: E402
 from heldout_guides import WORK, held_out_topics  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -146,7 +146,7 @@ def main() -> None:
     ninety = open_searcher(settings=base.with_(index_dir=WORK / "index"))
     for name, (use, questions) in medquad_sets().items():
         measured[name] = (use, [e for _, e in collect(ninety, questions)])
-    full = open_searcher(settings=base.with_(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    full = medquad_searcher(base)
     for name, use, path in (("consumer dev, answerable", "tune", "consumer_dev.jsonl"),
                             ("consumer report, answerable", "report", "consumer_questions.jsonl")):
         measured[name] = (use, [e for _, e in collect(full, answerable(ROOT / "bench" / "data" / path))])

@@ -21,11 +21,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, emit, medquad_split  # noqa: E402
+from common import CREDIT, emit, medquad_searcher, medquad_split  # noqa: E402
 from guidesearch.backends import QUESTION_THREADS  # noqa: E402
-from guidesearch.config import Settings  # noqa: E402
 from guidesearch.dense import DenseIndex  # noqa: E402
-from guidesearch.retrieve import CANDIDATES, open_searcher  # noqa: E402
+from guidesearch.retrieve import CANDIDATES  # noqa: E402
 
 QUESTIONS = 300
 WARM_UP = 20
@@ -45,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    searcher = medquad_searcher()
     vectors = searcher.index.vectors
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)

@@ -29,11 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, evaluate_with, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, evaluate_with, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
 from guidesearch import coverage, retrieve  # noqa: E402
-from guidesearch.config import Settings  # noqa: E402
 from guidesearch.evaluate import read_questions  # noqa: E402
-from guidesearch.retrieve import open_searcher  # noqa: E402
 
 THRESHOLDS = (1.0, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45)
 DEPTHS = (3, 10, 30)
@@ -83,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     data = ROOT / "tests" / "data"
-    medquad = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    medquad = medquad_searcher()
     tuned, held = medquad_split()
     with tempfile.TemporaryDirectory() as base:
         seed = seed_searcher(Path(base))

@@ -36,7 +36,7 @@ from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranki
 from guidesearch.config import DEFAULT_MODEL, Settings  # noqa: E402
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.embed import passage_encoder, resolve_model_path  # noqa: E402
-from guidesearch.evaluate import SectionIndex, read_questions, relevant_sections  # noqa: E402
+from guidesearch.evaluate import SectionIndex, relevant_sections  # noqa: E402
 from guidesearch.focus import find_focus  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 

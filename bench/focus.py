@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, metrics_table, ranking_figures, seed_searcher  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.retrieve import open_searcher  # noqa: E402
 
 THRESHOLDS = (0, 15, 25, 40)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
@@ -43,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     held = random.Random(2).sample(medquad_split()[1], 1000)
-    searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    searcher = medquad_searcher()
     sets = {"consumer dev 36 (tuning)": (searcher, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
             "consumer 54 (report)": (searcher, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
             "MedQuAD dev 1,000 held apart (report)": (searcher, held)}

@@ -28,10 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
 from intent import CONSUMER, CONSUMER_DEV, METRICS, figures, focused, prepare, row  # noqa: E402
-from guidesearch.config import Settings  # noqa: E402
-from guidesearch.retrieve import open_searcher  # noqa: E402
 
 HEADING_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 INTENT_WEIGHTS = (0.0, 0.02, 0.04, 0.06)
@@ -67,7 +65,7 @@ def main() -> None:
                 "seed new wordings, odd lines (report)": prepare(seed, focused(seed, reworded[1::2]), heads),
                 "seed long messages, answerable (report)": prepare(
                     seed, focused(seed, answerable(DATA / "seed_long_messages.jsonl")), heads)}
-    searcher = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    searcher = medquad_searcher()
     heads = Headings(searcher)
     sets["MedQuAD dev 2,000 (tuning)"] = prepare(searcher, medquad_tuning, heads)
     sets["consumer dev 36 (tuning)"] = prepare(searcher, focused(searcher, answerable(CONSUMER_DEV)), heads)

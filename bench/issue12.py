@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, evaluate_with, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, answerable, emit, evaluate_with, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
 from coverage_general import medquad_sets  # noqa: E402
 from heldout_guides import WORK  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     data = ROOT / "tests" / "data"
-    medquad = open_searcher(settings=Settings.from_env(index_dir=ROOT / "bench" / "work" / "medquad-index"))
+    medquad = medquad_searcher()
     ninety = open_searcher(settings=Settings.from_env(index_dir=WORK / "index"))
     ranking = {"MedQuAD dev, 5,202 held apart (report)": (medquad, medquad_split()[1]),
                "consumer messages 54 (report)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
