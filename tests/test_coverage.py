@@ -9,7 +9,8 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from guidesearch.config import Settings
 from guidesearch.coverage import AbsentTerm, CoverageCheck, Evidence, UnknownTerm, decide, key_words
-from guidesearch.lexical import LexicalIndex, SpellingIndex, Vocabulary
+from guidesearch.lexical import LexicalIndex, SpellingIndex, Vocabulary, analyse
+from guidesearch.text import FUNCTION_WORDS
 
 SPELLING = SpellingIndex(["cramps", "prevent", "neuropathy", "symptoms", "pain", "does", "stretching",
                           "exercise", "gabapentin", "anticonvulsants", "hyperthyroidism"])
@@ -241,3 +242,30 @@ def test_no_corpus_word_is_close_to_anything_in_an_empty_vocabulary(fake_encoder
     check = CoverageCheck(Vocabulary((), np.zeros((0, fake_encoder.dimension), dtype=np.float32)),
                           LexicalIndex.build(["nothing"]), fake_encoder, Settings())
     assert check.chance_similarity == 1.0
+
+
+CORPUS_WORDS = ("cramps", "cramping", "exercise", "exercises", "alcohol", "several", "pain", "daily", "the", "ibuprofen")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(CORPUS_WORDS + ("",)), st.floats(0, 1)), max_size=8),
+       st.lists(st.sampled_from(CORPUS_WORDS), max_size=6), st.lists(st.sampled_from(CORPUS_WORDS), max_size=6),
+       st.floats(0, 1), st.floats(0, 1))
+def test_related_words_are_new_near_held_and_meant(closest, asked, near, threshold, chance):
+    """Whatever the words, their closeness and the settings: a related word is close enough,
+    above chance, held by a near passage, no function word, and its BM25 term is neither asked
+    nor brought twice."""
+    check = CoverageCheck(Vocabulary((), np.zeros((0, 4), dtype=np.float32)), LexicalIndex.build(["cramps"]),
+                          None, Settings(expansion_similarity=threshold))
+    check.chance_similarity = chance
+    unknown = tuple(UnknownTerm(f"w{i}", similarity, 0.0, closest=word) for i, (word, similarity) in enumerate(closest))
+    question = " ".join(asked)
+    related = check.related_words(question, evidence(0.5, tuple(t.word for t in unknown), *unknown), [" ".join(near)])
+    terms = [analyse(word) for word in related]
+    assert all(len(found) == 1 for found in terms) and len({found[0] for found in terms}) == len(related)
+    assert not {found[0] for found in terms} & set(analyse(question))
+    assert {found[0] for found in terms} <= set(analyse(" ".join(near)))
+    assert not set(related) & FUNCTION_WORDS
+    best = {word: max(s for w, s in closest if w == word) for word in related}
+    assert threshold < 1.0 or not related
+    assert all(similarity >= max(threshold, chance) for similarity in best.values())
