@@ -207,6 +207,8 @@ def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
     if result.covered:
+        if result.related_note:        # the guides' words: corpus text, shown as text
+            st.caption(escape_markdown(result.related_note))
         show_hits(result, highlight=True)
         return
     st.warning(escape_markdown(result.message))     # the notice first, the weak passages folded
@@ -227,7 +229,8 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
                     f'guide">read this section in the whole guide</a></small></div>',
                     unsafe_allow_html=True)
         evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence and highlight else None
-        st.markdown(f'<div class="passage">{render_passage(hit.text, result.question, evidence)}</div>',
+        marked = " ".join((result.question, *result.related_terms))     # the words searched are marked
+        st.markdown(f'<div class="passage">{render_passage(hit.text, marked, evidence)}</div>',
                     unsafe_allow_html=True)
         with st.expander("Details"):        # for maintainers: where it comes from, and its scores
             st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "

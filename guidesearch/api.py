@@ -110,7 +110,7 @@ class SearchOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": EXAMPLE_QUESTION, "covered": True, "message": "", "missing_terms": [],
-        "passing_terms": [], "truncated": False, "focus": "", "hits": [_EXAMPLE_HIT]}]})
+        "passing_terms": [], "truncated": False, "focus": "", "related_terms": [], "hits": [_EXAMPLE_HIT]}]})
 
     question: str = Field(description="the question as searched (cleaned, possibly cut)")
     covered: bool = Field(description="false when the guides do not answer it (the hits are weak matches)")
@@ -121,6 +121,8 @@ class SearchOut(BaseModel):
     truncated: bool = Field(description="the question was longer than the model reads, and was cut")
     focus: str = Field(description="for a long message: what was searched (subject line and questions first, "
                                    "greetings and thanks dropped); empty when the question was searched as typed")
+    related_terms: list[str] = Field(description="the guides' words also searched for words of the question the "
+                                                 "guides lack, the closest in meaning (\"advil\" -> \"ibuprofen\")")
     hits: list[HitOut]
 
 

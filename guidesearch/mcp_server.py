@@ -98,6 +98,8 @@ def format_result(result: SearchResult) -> str:
                  "question instead of guessing; the passages below are only the nearest text."]
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
+    if result.related_note:
+        lines.append(f"({result.related_note})")
     if not result.hits:
         lines.append("No passages: the index holds no text.")
     lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)

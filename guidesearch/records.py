@@ -164,12 +164,14 @@ class SearchResult:
     truncated: bool = False     # the question was longer than what is read, and was cut
     focus: str = ""             # a long message as searched (guidesearch/focus.py); "": the question as is
     passing_terms: tuple[str, ...] = ()   # key terms the guides name only in passing, in no close passage
+    # The guides' words also searched for words of the question they lack ("advil" -> "ibuprofen").
+    related_terms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data."""
         return {"question": self.question, "covered": self.covered, "message": self.message,
                 "missing_terms": list(self.missing_terms), "passing_terms": list(self.passing_terms),
-                "truncated": self.truncated, "focus": self.focus,
+                "truncated": self.truncated, "focus": self.focus, "related_terms": list(self.related_terms),
                 "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
 
     def match_of(self, hit: Hit) -> str:
@@ -186,6 +188,14 @@ class SearchResult:
         if hit.rank == 1:
             return STRONG
         return PARTIAL if self.hits[0].cosine - hit.cosine <= PARTIAL_GAP else WEAK
+
+    @property
+    def related_note(self) -> str:
+        """Says which of the guides' words were searched too, or ""."""
+        if not self.related_terms:
+            return ""
+        return f"Also searched for the guides' word{'s' if len(self.related_terms) > 1 else ''} " \
+               f"{_quoted(self.related_terms).replace(' or ', ' and ')}."
 
     @property
     def message(self) -> str:

@@ -147,12 +147,12 @@ class Searcher:
         long = is_long(clean.text, self.settings.focus_words)
         verdict = self.coverage.judge(measured, self._questions_evidence(clean.text) if long else ())
         if evidence:
-            found = find_evidence(searched, query, [hit.text for hit in hits], self.unit_vectors)
+            found = find_evidence(" ".join((searched, *related)), query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
         focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
-                            passing_terms=verdict.passing_terms)
+                            passing_terms=verdict.passing_terms, related_terms=related)
 
     def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> Evidence:
         """The coverage evidence of the searched question (vectors: it and its probes). Coverage

@@ -188,7 +188,8 @@ def test_the_api_is_documented_with_examples(client):
     assert "/rebuild" not in schema["paths"]         # off without a token
     search = schema["components"]["schemas"]["SearchOut"]
     assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
-    assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message", "focus", "hits"}
+    assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message",
+                                         "focus", "related_terms", "hits"}
     assert schema["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] \
         == {"$ref": "#/components/schemas/ErrorOut"}
     assert client.get("/docs").status_code == 200

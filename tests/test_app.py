@@ -41,6 +41,9 @@ def test_with_no_index_the_page_builds_one_then_answers(page_env):
     assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in shown
     assert "<mark>" in shown
     assert any("not medical advice" in plain(c.value) for c in page.caption)
+    page.text_input[0].input("does advil help with cramps from nerve damage").run()
+    assert any(plain(c.value) == 'Also searched for the guides\' word "ibuprofen".' for c in page.caption)
+    assert "<strong>ibuprofen</strong>" in "\n".join(m.value for m in page.markdown)     # marked as a searched word
 
 
 def test_results_count_is_adjustable_and_html_is_escaped(page_env):

@@ -97,8 +97,14 @@ def test_a_lay_word_also_searches_the_corpus_word_closest_in_meaning(seed_search
     measured = check.evidence(question, vectors[0], 0.5, seed_searcher.index.vectors[:3], vectors[1:])
     assert [(term.word, term.closest) for term in measured.unknown] == [("workouts", "exercise")]
     assert check.chance_similarity < 0.5        # 0.41: over the guide's 381 words made-up words come no closer
-    top = seed_searcher.search(question, top_k=3, evidence=False).hits[0]
-    assert top.chunk.headings[-1] == "Lifestyle Modifications"
+    result = seed_searcher.search(question, top_k=3, evidence=False)
+    assert result.hits[0].chunk.headings[-1] == "Lifestyle Modifications"
+    assert result.related_terms == ("exercise",) and result.to_dict()["related_terms"] == ["exercise"]
+    assert result.related_note == 'Also searched for the guides\' word "exercise".'
+    assert seed_searcher.search(question, top_k=3, mode="dense").related_terms == ()     # BM25 is not asked
+    advil = seed_searcher.search("does advil help with cramps from nerve damage", top_k=1)
+    assert advil.related_terms == ("ibuprofen",)
+    assert "ibuprofen" in advil.hits[0].evidence.text      # the best answer is the one naming it
     off = seed_searcher.settings.with_(expansion_similarity=1.0)
     kept, check.settings = check.settings, off
     try:
