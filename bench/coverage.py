@@ -34,9 +34,8 @@ def collect(searcher: Searcher, questions) -> list:
     captured = []
     check = searcher.coverage
 
-    def capture(question, query, best_cosine, passages, probe_vectors=None, passage_texts=(), asked=()):
-        captured.append(dataclasses.replace(
-            check.evidence(question, query, best_cosine, passages, probe_vectors, passage_texts), asked=tuple(asked)))
+    def capture(evidence, asked=()):
+        captured.append(dataclasses.replace(evidence, asked=tuple(asked)))
         return Verdict(True)
 
     check.judge = capture          # on this instance only, for the length of the loop
