@@ -195,7 +195,7 @@ class SearchResult:
         if not self.related_terms:
             return ""
         return f"Also searched for the guides' word{'s' if len(self.related_terms) > 1 else ''} " \
-               f"{_quoted(self.related_terms).replace(' or ', ' and ')}."
+               f"{_quoted(self.related_terms, 'and')}."
 
     @property
     def message(self) -> str:
@@ -219,10 +219,10 @@ SHOWN_TERMS = 3
 TERM_CHARS = 40
 
 
-def _quoted(terms: Sequence[str]) -> str:
+def _quoted(terms: Sequence[str], joined_by: str = "or") -> str:
     shown = [term if len(term) <= TERM_CHARS else term[:TERM_CHARS - 1] + "…" for term in terms[:SHOWN_TERMS]]
-    more = f" or {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
-    return " or ".join(f'"{term}"' for term in shown) + more
+    more = f" {joined_by} {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
+    return f" {joined_by} ".join(f'"{term}"' for term in shown) + more
 
 
 def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:

@@ -135,8 +135,9 @@ class Searcher:
         total = self.index.dense.ntotal
         depth = top_k * DUPLICATE_DEPTH     # room to drop repeats of the same passage text
         dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
-        measured = self._evidence(searched, vectors, dense)
-        related = self._related_words(clean.text, searched, measured, dense[0], mode)
+        near_texts = [self._passage_text(row) for row in dense[0][:max(NEAREST, RELATED_DEPTH)]]
+        measured = self._evidence(searched, vectors, dense, near_texts[:NEAREST])
+        related = self._related_words(clean.text, searched, measured, near_texts[:RELATED_DEPTH], mode)
         while True:
             rows, scores = self._rank(searched, query, dense, mode, depth, related)
             hits = self._hits(rows, scores, query, top_k)
@@ -154,24 +155,24 @@ class Searcher:
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms, related_terms=related)
 
-    def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray]) -> Evidence:
-        """The coverage evidence of the searched question (vectors: it and its probes). Coverage
-        is a property of the question and the corpus, not of the ranking shown: it always reads
-        the dense neighbours, whatever the mode."""
+    def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray],
+                  nearest_texts: list[str]) -> Evidence:
+        """The coverage evidence of the searched question (vectors: it and its probes; the texts
+        of its NEAREST dense neighbours). Coverage is a property of the question and the corpus,
+        not of the ranking shown: it always reads the dense neighbours, whatever the mode."""
         best_cosine = float(dense[1][0]) if len(dense[1]) else -1.0
         nearest = dense[0][:NEAREST]
         return self.coverage.evidence(searched, vectors[0], best_cosine, self.index.vectors[nearest], vectors[1:],
-                                      [self._passage_text(row) for row in nearest])
+                                      nearest_texts)
 
-    def _related_words(self, typed: str, searched: str, evidence: Evidence, dense_rows: np.ndarray,
+    def _related_words(self, typed: str, searched: str, evidence: Evidence, nearest_texts: list[str],
                        mode: Mode) -> tuple[str, ...]:
         """Corpus words BM25 also looks for: in a question of fewer than MAX_EXPANDED_WORDS
-        words, those closest in meaning to its unknown words that one of the RELATED_DEPTH
-        passages nearest to it holds (CoverageCheck.related_words)."""
+        words, those closest in meaning to its unknown words that one of the passages nearest
+        to it (nearest_texts: RELATED_DEPTH of them) holds (CoverageCheck.related_words)."""
         if mode == "dense" or not evidence.unknown or len(typed.split()) >= MAX_EXPANDED_WORDS:
             return ()
-        return self.coverage.related_words(searched, evidence,
-                                           [self._passage_text(row) for row in dense_rows[:RELATED_DEPTH]])
+        return self.coverage.related_words(searched, evidence, nearest_texts)
 
     def _questions_evidence(self, message: str) -> tuple[Evidence, ...]:
         """The coverage evidence of a long message's questions, each judged alone against its
