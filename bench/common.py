@@ -51,6 +51,43 @@ def medquad_split() -> tuple[list[Question], list[Question]]:
     return ([q for q in questions if q.qid in tuned], [q for q in questions if q.qid not in tuned])
 
 
+# Enough MedQuAD tuning questions to see a change, in a minute per setting.
+MEDQUAD_TUNING_SAMPLE = 600
+
+
+def tuning_sets(seed, medquad) -> dict[str, tuple]:
+    """The question sets later ranking choices are made on, each with the searcher that answers
+    it (seed, medquad): name -> (searcher, answerable questions)."""
+    data = ROOT / "tests" / "data"
+    tuned, _ = medquad_split()
+    return {
+        "seed original 72": (seed, answerable(data / "seed_questions.jsonl")),
+        "seed new wordings, even lines 46": (seed, read_questions(data / "seed_reworded.jsonl")[0::2]),
+        "seed lay questions 26": (seed, answerable(data / "seed_lay_dev.jsonl")),
+        "seed lay phrases 20": (seed, answerable(data / "seed_phrases_dev.jsonl")),
+        "consumer messages dev 36": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
+        "MedQuAD short lay questions, even lines 30":
+            (medquad, read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")[0::2]),
+        f"MedQuAD dev, {MEDQUAD_TUNING_SAMPLE} of the 2,000 tuned on":
+            (medquad, random.Random(1).sample(tuned, MEDQUAD_TUNING_SAMPLE)),
+    }
+
+
+def report_sets(seed, medquad) -> dict[str, tuple]:
+    """The question sets no choice is made on, as tuning_sets has them."""
+    data = ROOT / "tests" / "data"
+    _, held = medquad_split()
+    return {
+        "seed new wordings, odd lines 45": (seed, read_questions(data / "seed_reworded.jsonl")[1::2]),
+        "seed fresh questions, answerable 25": (seed, answerable(data / "seed_fresh_report.jsonl")),
+        "seed long messages, answerable 10": (seed, answerable(data / "seed_long_messages.jsonl")),
+        "MedQuAD short lay questions, odd lines 30":
+            (medquad, read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")[1::2]),
+        "consumer messages 54": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
+        "MedQuAD dev, 5,202 held apart": (medquad, held),
+    }
+
+
 def ranking_figures(searcher, questions: list[Question]) -> dict:
     """nDCG@10, Hit@k, MRR@10 ... of the searcher's full search (top 10, no evidence sentences)."""
     return evaluate(questions, lambda text: searcher.search(text, top_k=10, evidence=False),

@@ -20,7 +20,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -29,15 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, evaluate_with, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
+from common import CREDIT, emit, evaluate_with, medquad_searcher, report_sets, seed_searcher, tuning_sets  # noqa: E402
 from guidesearch import coverage, retrieve  # noqa: E402
-from guidesearch.evaluate import read_questions  # noqa: E402
 
 THRESHOLDS = (1.0, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45)
 DEPTHS = (3, 10, 30)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
-# Enough MedQuAD tuning questions to see a change, in a minute per threshold.
-MEDQUAD_TUNING_SAMPLE = 600
 # Names the guides lack (brands, slang, made up), in short questions.
 STRANGERS = ("wegovy side effects", "is ozempic safe", "can i take mounjaro with metformin",
              "zzzxq blorf", "my grandad has sugar diabetes", "lyrica for nerve pain", "is fosamax safe")
@@ -80,31 +76,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
-    data = ROOT / "tests" / "data"
     medquad = medquad_searcher()
-    tuned, held = medquad_split()
     with tempfile.TemporaryDirectory() as base:
         seed = seed_searcher(Path(base))
-        reworded = read_questions(data / "seed_reworded.jsonl")
-        short_lay = read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")
-        tuning = {
-            "seed original 72": (seed, answerable(data / "seed_questions.jsonl")),
-            "seed new wordings, even lines 46": (seed, reworded[0::2]),
-            "seed lay questions 26": (seed, answerable(data / "seed_lay_dev.jsonl")),
-            "seed lay phrases 20": (seed, answerable(data / "seed_phrases_dev.jsonl")),
-            "consumer messages dev 36": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
-            "MedQuAD short lay questions, even lines 30": (medquad, short_lay[0::2]),
-            f"MedQuAD dev, {MEDQUAD_TUNING_SAMPLE} of the 2,000 tuned on":
-                (medquad, random.Random(1).sample(tuned, MEDQUAD_TUNING_SAMPLE)),
-        }
-        report = {
-            "seed new wordings, odd lines 45": (seed, reworded[1::2]),
-            "seed fresh questions, answerable 25": (seed, answerable(data / "seed_fresh_report.jsonl")),
-            "seed long messages, answerable 10": (seed, answerable(data / "seed_long_messages.jsonl")),
-            "MedQuAD short lay questions, odd lines 30": (medquad, short_lay[1::2]),
-            "consumer messages 54": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
-            "MedQuAD dev, 5,202 held apart": (medquad, held),
-        }
+        tuning, report = tuning_sets(seed, medquad), report_sets(seed, medquad)
         lines = [f"Command: python bench/expansion.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
                  f"Made-up words come this close to some corpus word by chance (90th percentile of 100): seed "
                  f"{seed.coverage.chance_similarity:.3f}, MedQuAD {medquad.coverage.chance_similarity:.3f}.", "",

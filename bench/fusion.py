@@ -33,8 +33,8 @@ def rank_all(searcher: Searcher, text: str) -> dict[str, np.ndarray]:
     query = searcher.encoder.encode([text])[0]
     depth = min(CANDIDATES, searcher.index.dense.ntotal)
     dense_rows, _ = searcher.index.dense.top_k(query, depth)
-    found = searcher.hybrid_candidates(query, dense_rows, searcher.lexical_scores(text))
-    rankings = {f"convex w={w}": found.rows[order(fuse(found.cosines, found.lexical, w, found.lexical_best))]
+    found = searcher.hybrid_candidates(query, dense_rows, searcher.lexical_scores(text), searcher.coverage.repair_spelling(text))
+    rankings = {f"convex w={w}": found.rows[order(fuse(found.cosines, found.lexical, w, found.lexical_scale))]
                 for w in WEIGHTS}
     for k in (10, 60):
         rankings[f"RRF k={k}"] = np.array(reciprocal_rank_fusion([dense_rows, found.lexical_rows], k=k))

@@ -52,7 +52,7 @@ class Prepared:
     keys: list                  # section key of each candidate row
     cosines: np.ndarray
     lexical: np.ndarray
-    lexical_best: float
+    lexical_scale: float
     intent: np.ndarray
     title: np.ndarray
     heading: np.ndarray         # cosine of the question to each candidate's section heading
@@ -73,12 +73,12 @@ def prepare(searcher, questions, headings=None) -> list[Prepared]:
         text = searcher.coverage.repair_spelling(question.question)     # as Searcher.search does
         query = searcher.encoder.encode([text])[0]
         dense = searcher.index.dense.top_k(query, CANDIDATES)
-        candidates = searcher.hybrid_candidates(query, dense[0], searcher.lexical_scores(text))
+        candidates = searcher.hybrid_candidates(query, dense[0], searcher.lexical_scores(text), text)
         chunks = [searcher.index.chunks[row] for row in candidates.rows]
         terms = frozenset(analyse(text))
         prepared.append(Prepared(
             relevant_sections(question, sections), [section_key(chunk) for chunk in chunks],
-            candidates.cosines, candidates.lexical, candidates.lexical_best,
+            candidates.cosines, candidates.lexical, candidates.lexical_scale,
             np.array(intent_matches(text, [chunk.headings for chunk in chunks]), dtype=np.float32),
             np.array([title_overlap(terms, chunk.title) for chunk in chunks], dtype=np.float32),
             headings.cosines(candidates.rows, query) if headings else np.zeros(len(chunks), np.float32)))
@@ -89,7 +89,7 @@ def figures(prepared: list[Prepared], dense_weight: float, intent_weight: float,
             heading_weight: float = 0.0) -> dict:
     totals = dict.fromkeys(METRICS, 0.0)
     for item in prepared:
-        scores = fuse(item.cosines, item.lexical, dense_weight, item.lexical_best)
+        scores = fuse(item.cosines, item.lexical, dense_weight, item.lexical_scale)
         scores = scores + intent_weight * item.intent + title_weight * item.title + heading_weight * item.heading
         ranked = list(dict.fromkeys(item.keys[position] for position in order(scores)))[:10]  # one per section
         outcome = Outcome(None, None, item.relevant, ranked)

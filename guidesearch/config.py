@@ -69,6 +69,13 @@ class Settings:
     # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
     # (chosen on the development sets, see bench/results/fusion.md).
     dense_weight: float = 0.8
+    # Hybrid: the BM25 scores are scaled by the best one over the index, or by this share of the
+    # most any passage could score for the question's terms (LexicalIndex.ceiling) when that is
+    # more: a passage that shares only a weak word or two with the question ("how", "from")
+    # then counts as the partial lexical match it is, not a full one. It binds for most short
+    # lay questions and long messages, seldom for questions in the guides' own words; 0 turns
+    # it off (chosen in bench/results/lexical_scale.md).
+    lexical_floor: float = 0.5
     # Hybrid: bonuses added to the fused score of a passage whose heading path answers the kind
     # of thing the question asks (causes, treatment, ...), and in proportion to how much of its
     # guide's title the question names (guidesearch/intent.py; chosen in bench/results/intent.md).
@@ -130,7 +137,7 @@ class Settings:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1 (0 turns it off).")
         for name in ("term_similarity", "min_term_weight", "max_absent_share", "min_absent_shift",
-                     "phrase_similarity", "expansion_similarity"):
+                     "phrase_similarity", "expansion_similarity", "lexical_floor"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1.")
         if not 0.0 <= self.min_phrase_weight <= 10.0:

@@ -11,15 +11,16 @@ import numpy as np
 
 
 def fuse(cosines: np.ndarray, lexical: np.ndarray, dense_weight: float,
-         lexical_best: float | None = None) -> np.ndarray:
-    """Convex combination of the dense cosine and the BM25 score scaled by the best BM25 score.
+         lexical_scale: float | None = None) -> np.ndarray:
+    """Convex combination of the dense cosine and the scaled BM25 score.
 
     Args:
         cosines: dense cosine of each candidate, in [-1, 1].
         lexical: BM25 score of the same candidates (0 when no question term occurs).
         dense_weight: weight of the cosine, from 0 (BM25 only) to 1 (dense only).
-        lexical_best: the best BM25 score over the whole index (default: over the candidates).
-            Scaling by it keeps scores comparable between questions.
+        lexical_scale: what BM25 scores are divided by (default: the best over the candidates);
+            Searcher passes the best over the whole index, or more (Settings.lexical_floor).
+            Scaling keeps scores comparable between questions.
 
     Returns:
         One fused score per candidate. With no positive BM25 score, the lexical part is 0.
@@ -28,7 +29,7 @@ def fuse(cosines: np.ndarray, lexical: np.ndarray, dense_weight: float,
     lexical = np.asarray(lexical, dtype=np.float32)
     if cosines.shape != lexical.shape:
         raise ValueError(f"{cosines.shape[0]} cosines but {lexical.shape[0]} lexical scores")
-    best = float(lexical.max()) if lexical_best is None and lexical.size else float(lexical_best or 0.0)
+    best = float(lexical.max()) if lexical_scale is None and lexical.size else float(lexical_scale or 0.0)
     scaled = lexical / best if best > 0 else np.zeros_like(lexical)
     return dense_weight * cosines + (1.0 - dense_weight) * scaled
 

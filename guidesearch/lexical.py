@@ -7,6 +7,7 @@ which terms the corpus holds.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,6 +90,20 @@ class LexicalIndex:
             return 0.0
         indptr = self._retriever.scores["indptr"]
         return float(indptr[index + 1] - indptr[index]) / self.size
+
+    def ceiling(self, question: str) -> float:
+        """The most any text could score for the question: the sum of its known terms' IDF,
+        which a term's BM25 score approaches as a text repeats it (bm25s's Lucene scoring), each
+        counted as often as scores() counts it: once per time the question holds it."""
+        vocabulary = self._retriever.vocab_dict
+        if not self.size:
+            return 0.0
+        indptr = self._retriever.scores["indptr"]
+        total = 0.0
+        for term in (term for term in analyse(question) if term in vocabulary):
+            holding = float(indptr[vocabulary[term] + 1] - indptr[vocabulary[term]])
+            total += math.log(1.0 + (self.size - holding + 0.5) / (holding + 0.5))
+        return total
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every text for the question (zeros when no term is known)."""

@@ -247,12 +247,13 @@ class Searcher:
         (CoverageCheck.related_words), which the intent and title bonuses do not read."""
         if mode == "dense":
             return dense[0][:top_k], dense[1][:top_k]
-        lexical = self.index.lexical.scores(" ".join((text, *related)))    # text: repaired by search()
+        searched = " ".join((text, *related))      # text: repaired by search()
+        lexical = self.index.lexical.scores(searched)
         if mode == "lexical":
             return _top_k(lexical, top_k)
-        candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical,
+        candidates = self.hybrid_candidates(query, dense[0][:max(CANDIDATES, top_k)], lexical, searched,
                                             max(CANDIDATES, top_k))
-        fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_best)
+        fused = fuse(candidates.cosines, candidates.lexical, self.settings.dense_weight, candidates.lexical_scale)
         fused = fused + self.context_bonus(text, candidates.rows)
         ranked = order(fused)[:top_k]
         return candidates.rows[ranked], fused[ranked]
@@ -271,9 +272,10 @@ class Searcher:
         """BM25 score of every chunk, for the question with its typing slips repaired."""
         return self.index.lexical.scores(self.coverage.repair_spelling(text))
 
-    def hybrid_candidates(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray,
+    def hybrid_candidates(self, query: np.ndarray, dense_rows: np.ndarray, lexical: np.ndarray, searched: str,
                           depth: int = CANDIDATES) -> "Candidates":
-        """What hybrid ranking fuses: the union of each side's best CANDIDATES, with both scores.
+        """What hybrid ranking fuses: the union of each side's best CANDIDATES, with both scores
+        (lexical: the BM25 scores of the text searched).
 
         Rank fusion (RRF) was measured too and lost to dense alone; see bench/results/fusion.md,
         whose benchmark ranks from these same candidates.
@@ -281,7 +283,8 @@ class Searcher:
         lexical_rows, _ = _top_k(lexical, depth)
         rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
         best = float(lexical.max()) if lexical.size else 0.0
-        return Candidates(rows, self.index.vectors[rows] @ query, lexical[rows], best, lexical_rows)
+        scale = max(best, self.settings.lexical_floor * self.index.lexical.ceiling(searched)) if best > 0 else 0.0
+        return Candidates(rows, self.index.vectors[rows] @ query, lexical[rows], scale, lexical_rows)
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,8 @@ class Candidates:
     rows: np.ndarray
     cosines: np.ndarray
     lexical: np.ndarray
-    lexical_best: float             # the best BM25 score over the whole index
+    lexical_scale: float            # BM25 scores are divided by it: the best over the whole index, or
+                                    # settings.lexical_floor of the question's ceiling when more
     lexical_rows: np.ndarray        # BM25's own best rows, best first
 
 

@@ -1,11 +1,16 @@
-"""The fusion formula on its own: ties, empty and constant input (bm25s tests tie order exactly)."""
+"""The fusion formula on its own: ties, empty and constant input (bm25s tests tie order exactly);
+the BM25 ceiling the hybrid scale reads."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from guidesearch.fusion import fuse, order, reciprocal_rank_fusion
+from guidesearch.lexical import LexicalIndex
 
 
 def test_convex_combination_of_cosine_and_scaled_bm25():
@@ -13,8 +18,8 @@ def test_convex_combination_of_cosine_and_scaled_bm25():
     np.testing.assert_allclose(fused, [0.8 * 0.5 + 0.2 * 0.5, 0.8 * 0.2 + 0.2 * 1.0], rtol=1e-6)
 
 
-def test_scaling_uses_the_best_bm25_of_the_whole_index_when_given():
-    fused = fuse(np.array([0.0]), np.array([2.0]), dense_weight=0.5, lexical_best=8.0)
+def test_scaling_uses_the_scale_when_given():
+    fused = fuse(np.array([0.0]), np.array([2.0]), dense_weight=0.5, lexical_scale=8.0)
     np.testing.assert_allclose(fused, [0.5 * 0.25], rtol=1e-6)
 
 
@@ -55,3 +60,25 @@ def test_mismatched_lengths_are_refused():
 
 def test_reciprocal_rank_fusion_sums_over_rankings():
     assert reciprocal_rank_fusion([[1, 2, 3], [2, 3]], k=60) == [2, 3, 1]
+
+
+def test_the_bm25_ceiling_is_the_sum_of_the_question_terms_idf():
+    index = LexicalIndex.build(["cramps at night " + "magnesium " * 200, "night sweats", "leg cramps", "how from"])
+    idf = lambda holding: math.log(1 + (4 - holding + 0.5) / (holding + 0.5))     # bm25s's Lucene IDF
+    assert index.ceiling("magnesium") == pytest.approx(idf(1))
+    # A term as often as the question holds it (BM25 scores it so); words the index lacks add nothing.
+    assert index.ceiling("Magnesium, magnesium at night? zzz") == pytest.approx(2 * idf(1) + idf(2))
+    # A text that repeats a term comes close to it.
+    assert index.scores("magnesium")[0] == pytest.approx(idf(1), rel=0.05)
+    assert index.ceiling("zzz") == index.ceiling("") == 0.0
+
+
+WORDS = st.sampled_from("leg legs cramp cramps night magnesium how from the nerve nerves pain".split())
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.lists(WORDS, max_size=30).map(" ".join), min_size=1, max_size=8),
+       question=st.lists(WORDS, max_size=12).map(" ".join))
+def test_no_text_scores_above_the_ceiling(texts, question):
+    index = LexicalIndex.build(texts)
+    assert (index.scores(question) <= index.ceiling(question) + 1e-5).all()

@@ -114,6 +114,31 @@ def test_a_lay_word_also_searches_the_corpus_word_closest_in_meaning(seed_search
         check.settings = kept
 
 
+def test_a_match_on_weak_words_alone_is_not_a_full_lexical_match(seed_searcher):
+    # Over the one guide "leg" and "cramps" are in every passage and weigh nothing in BM25, so its
+    # best match for this question is the FAQ heading that starts "How long": scaled by the best
+    # score alone that took the full lexical weight (bench/results/lexical_scale.md).
+    question = "how do I keep leg cramps from coming back"
+    lexical = seed_searcher.index.lexical
+    query = seed_searcher.encoder.encode([question])[0]
+    dense_rows = seed_searcher.index.dense.top_k(query, 10)[0]
+    ceiling = lexical.ceiling(question)
+    assert lexical.scores(question).max() < 0.5 * ceiling
+    candidates = seed_searcher.hybrid_candidates(query, dense_rows, lexical.scores(question), question)
+    assert candidates.lexical_scale == pytest.approx(seed_searcher.settings.lexical_floor * ceiling)
+    faq = "How long does it typically take"
+    assert not any(h.chunk.headings[-1].startswith(faq) for h in seed_searcher.search(question, top_k=3).hits)
+    off = dataclasses.replace(seed_searcher, settings=seed_searcher.settings.with_(lexical_floor=0.0))
+    assert off.hybrid_candidates(query, dense_rows, lexical.scores(question), question).lexical_scale \
+        == pytest.approx(lexical.scores(question).max())
+    assert any(h.chunk.headings[-1].startswith(faq) for h in off.search(question, top_k=3).hits)
+    # A passage holding each of the question's words (once: about 0.4 of the ceiling at average
+    # length in bm25s's scoring) still gets nearly the full lexical weight.
+    named = "Transcutaneous Electrical Nerve Stimulation"
+    best = lexical.scores(named).max()
+    assert best / seed_searcher.hybrid_candidates(query, dense_rows, lexical.scores(named), named).lexical_scale > 0.9
+
+
 # Since issue 12 a lay word that carries a short question is flagged when no corpus word is
 # close to it: "why do my shins cramp at night?" (shins), "is there a machine that zaps the
 # nerves" (machine zaps), "can heavy boozing cause leg cramps" and "jelly legs" were answered
