@@ -79,7 +79,7 @@ class Settings:
     # Hybrid: bonuses added to the fused score of a passage whose heading path answers the kind
     # of thing the question asks (causes, treatment, ...), and in proportion to how much of its
     # guide's title the question names (guidesearch/intent.py; chosen in bench/results/intent.md).
-    intent_weight: float = 0.04
+    intent_weight: float = 0.06
     title_weight: float = 0.1
     # A question of at least this many words is searched by its focus (subject line and the
     # sentences that ask something; guidesearch/focus.py); 0 never (bench/results/focus.md).

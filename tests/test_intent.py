@@ -21,6 +21,9 @@ from guidesearch.records import Chunk
     ("What are the genetic changes related to Alport syndrome ?", {"genetic changes"}),
     ("What is (are) Keratitis ?", {"information"}),
     ("what helps leg cramps", {"treatment"}),
+    ("how do I stop getting leg cramps", {"prevention"}),   # stopping them coming, not one under way
+    ("how to stop the cramps", {"treatment"}),
+    ("how can I reduce the chances of cramps", {"prevention"}),
     ("b12 cramps", set()),
 ])
 def test_questions_name_what_they_ask_for(question, asked):
