@@ -8,11 +8,13 @@ gave the full lexical weight to the FAQ whose heading starts "How long", and mos
 section for its "from". With a floor, a match on a few weak words counts as the partial match
 it is.
 
-The ceiling (LexicalIndex.ceiling) is the sum of the question terms' IDF, which a term's score
-approaches as a passage repeats it; a passage holding each term once scores about 0.4 of it at
-average length (tf / (tf + k1), k1 = 1.5). So the floor binds when the best passage holds less
-than about the whole question once: for most short lay questions and long messages, seldom for
-MedQuAD's own wordings (the last table).
+The ceiling (LexicalIndex.ceiling) is the sum of the searched terms' IDF (related words
+included), which a term's score approaches as a passage repeats it; a passage holding each term
+once scores 0.4 of it at average length (tf / (tf + k1), k1 = 1.5), so 0.8 of a floor of 0.5.
+So the floor binds unless the best passage repeats the question's rarer terms or is short: for
+most short lay questions and long messages, seldom for MedQuAD's own wordings (the last table).
+It cannot help when the one weak word is all the question holds that is rare: over the seed
+guide, "how" in "how do I stop getting leg cramps" is most of the ceiling itself.
 
 The share is chosen on tuning sets only (the highest mean nDCG@10 over them; a tie goes to the
 smaller share, the smaller change). The report sets are then measured once, off against the

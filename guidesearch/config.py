@@ -66,15 +66,16 @@ class Settings:
     backend: str = "auto"
     cache_dir: Path = field(default_factory=_default_cache)
     top_k: int = 5
-    # Hybrid: weight of the dense cosine against the min-max normalised BM25 score
-    # (chosen on the development sets, see bench/results/fusion.md).
+    # Hybrid: weight of the dense cosine against the scaled BM25 score (lexical_floor below;
+    # chosen on the development sets, see bench/results/fusion.md).
     dense_weight: float = 0.8
     # Hybrid: the BM25 scores are scaled by the best one over the index, or by this share of the
-    # most any passage could score for the question's terms (LexicalIndex.ceiling) when that is
-    # more: a passage that shares only a weak word or two with the question ("how", "from")
-    # then counts as the partial lexical match it is, not a full one. It binds for most short
-    # lay questions and long messages, seldom for questions in the guides' own words; 0 turns
-    # it off (chosen in bench/results/lexical_scale.md).
+    # most any passage could score for the question's terms, related words included
+    # (LexicalIndex.ceiling) when that is more: a passage that matches one of several rarer
+    # words of the question ("from" over the seed guide) then counts as the partial lexical
+    # match it is, not a full one. When that word is all the question holds that is rare, it is
+    # still the full match. It binds for most short lay questions and long messages, seldom for
+    # questions in the guides' own words; 0 turns it off (bench/results/lexical_scale.md).
     lexical_floor: float = 0.5
     # Hybrid: bonuses added to the fused score of a passage whose heading path answers the kind
     # of thing the question asks (causes, treatment, ...), and in proportion to how much of its

@@ -55,7 +55,7 @@ INTENTS = tuple(Intent(name, _pattern(asks), _pattern(answers)) for name, asks, 
      r"\b(treat\w*|therap\w*|medications?|management|managing|strategies|lifestyle|remed\w*|what to do)\b"),
     ("prevention",
      r"\b(prevent\w*|avoid\w*|(reduce|lower|cut) (the|my|your)? ?(risk|chances?)|protect\w*|keep .* from|"
-     r"stop (getting|having))\b",
+     r"stop getting)\b",
      r"\bprevent\w*\b"),
     ("outlook",
      r"\b(outlook|prognosis|life expectancy|go away|goes away|recover\w*|long[- ]term|surviv\w*|curable|"

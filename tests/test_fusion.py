@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
+from guidesearch.config import Settings
+from guidesearch.errors import SettingsError
 from guidesearch.fusion import fuse, order, reciprocal_rank_fusion
 from guidesearch.lexical import LexicalIndex
 
@@ -82,3 +84,9 @@ WORDS = st.sampled_from("leg legs cramp cramps night magnesium how from the nerv
 def test_no_text_scores_above_the_ceiling(texts, question):
     index = LexicalIndex.build(texts)
     assert (index.scores(question) <= index.ceiling(question) + 1e-5).all()
+
+
+@pytest.mark.parametrize("floor", [-0.1, 1.5])
+def test_a_floor_outside_0_to_1_is_refused_in_one_line(floor):
+    with pytest.raises(SettingsError, match=f"lexical_floor={floor}: use a number from 0 to 1"):
+        Settings(lexical_floor=floor)

@@ -23,6 +23,8 @@ from guidesearch.records import Chunk
     ("what helps leg cramps", {"treatment"}),
     ("how do I stop getting leg cramps", {"prevention"}),   # stopping them coming, not one under way
     ("how to stop the cramps", {"treatment"}),
+    ("how do I stop having a cramp right now", set()),      # "stop having" is as often treatment
+    ("can I stop having dialysis", set()),
     ("how can I reduce the chances of cramps", {"prevention"}),
     ("b12 cramps", set()),
 ])

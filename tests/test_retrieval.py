@@ -132,11 +132,22 @@ def test_a_match_on_weak_words_alone_is_not_a_full_lexical_match(seed_searcher):
     assert off.hybrid_candidates(query, dense_rows, lexical.scores(question), question).lexical_scale \
         == pytest.approx(lexical.scores(question).max())
     assert any(h.chunk.headings[-1].startswith(faq) for h in off.search(question, top_k=3).hits)
-    # A passage holding each of the question's words (once: about 0.4 of the ceiling at average
-    # length in bm25s's scoring) still gets nearly the full lexical weight.
+    # A passage holding each of the question's words once scores 0.4 of the ceiling at average
+    # length in bm25s's scoring (tf / (tf + k1), k1 1.5), so 0.8 of the lexical weight; this
+    # short one more.
     named = "Transcutaneous Electrical Nerve Stimulation"
     best = lexical.scores(named).max()
-    assert best / seed_searcher.hybrid_candidates(query, dense_rows, lexical.scores(named), named).lexical_scale > 0.9
+    assert best / seed_searcher.hybrid_candidates(query, dense_rows, lexical.scores(named), named).lexical_scale > 0.8
+
+
+def test_the_words_searched_for_a_lay_word_count_in_the_bm25_ceiling(seed_searcher, monkeypatch):
+    searched = []
+    candidates = seed_searcher.hybrid_candidates
+    monkeypatch.setattr(seed_searcher, "hybrid_candidates",
+                        lambda *args: searched.append(args[3]) or candidates(*args))
+    result = seed_searcher.search("does advil help with cramps from nerve damage", top_k=3, evidence=False)
+    assert result.related_terms == ("ibuprofen",)
+    assert searched == ["does advil help with cramps from nerve damage ibuprofen"]
 
 
 # Since issue 12 a lay word that carries a short question is flagged when no corpus word is
