@@ -6,6 +6,8 @@ import dataclasses
 import random
 import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +73,28 @@ def tuning_sets(seed, medquad) -> dict[str, tuple]:
         f"MedQuAD dev, {MEDQUAD_TUNING_SAMPLE} of the 2,000 tuned on":
             (medquad, random.Random(1).sample(tuned, MEDQUAD_TUNING_SAMPLE)),
     }
+
+
+@contextmanager
+def study_sets():
+    """The searchers the later ranking choices read (the seed one over a fresh index in a
+    temporary folder, the MedQuAD one) and the question sets over them: yields (seed, medquad,
+    tuning_sets(...), report_sets(...))."""
+    medquad = medquad_searcher()
+    with tempfile.TemporaryDirectory() as base:
+        seed = seed_searcher(Path(base))
+        yield seed, medquad, tuning_sets(seed, medquad), report_sets(seed, medquad)
+
+
+def choice_report(report: dict[str, tuple], measure, values: tuple, column: str, metrics: tuple[str, ...]) -> list[str]:
+    """Markdown lines of a table: each report set (report_sets) measured at each value of a
+    setting, measure(searcher, questions, value) -> figures."""
+    lines = [f"| questions | {column} | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
+    for name, (searcher, questions) in report.items():
+        for value in values:
+            got = measure(searcher, questions, value)
+            lines.append(f"| {name} | {value} | " + " | ".join(f"{got[m]:.3f}" for m in metrics) + " |")
+    return lines
 
 
 def report_sets(seed, medquad) -> dict[str, tuple]:

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, emit, evaluate_with, medquad_searcher, report_sets, seed_searcher, tuning_sets  # noqa: E402
+from common import CREDIT, choice_report, emit, evaluate_with, study_sets  # noqa: E402
 from guidesearch import coverage, retrieve  # noqa: E402
 
 THRESHOLDS = (1.0, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45)
@@ -76,10 +75,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
-    medquad = medquad_searcher()
-    with tempfile.TemporaryDirectory() as base:
-        seed = seed_searcher(Path(base))
-        tuning, report = tuning_sets(seed, medquad), report_sets(seed, medquad)
+    with study_sets() as (seed, medquad, tuning, report):
         lines = [f"Command: python bench/expansion.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
                  f"Made-up words come this close to some corpus word by chance (90th percentile of 100): seed "
                  f"{seed.coverage.chance_similarity:.3f}, MedQuAD {medquad.coverage.chance_similarity:.3f}.", "",
@@ -97,11 +93,7 @@ def main() -> None:
         chosen, depth = max(means, key=lambda key: round(means[key], 4))
         retrieve.RELATED_DEPTH = depth
         lines += ["", f"Chosen: threshold {chosen}, {depth} passages.", "", "## Report sets (never used for a choice)", "",
-                  "| questions | threshold | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-        for name, (searcher, questions) in report.items():
-            for threshold in (1.0, chosen):
-                got = figures(searcher, questions, threshold)
-                lines.append(f"| {name} | {threshold} | " + " | ".join(f"{got[m]:.3f}" for m in METRICS) + " |")
+                  *choice_report(report, figures, (1.0, chosen), "threshold", METRICS)]
         lines += ["", "## What names the guides lack bring (chosen settings)", "",
                   *strangers(seed, "seed", medquad, "MedQuAD")]
     lines += ["", CREDIT]

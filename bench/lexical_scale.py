@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, emit, evaluate_with, medquad_searcher, report_sets, seed_searcher, tuning_sets  # noqa: E402
+from common import CREDIT, choice_report, emit, evaluate_with, study_sets  # noqa: E402
 from guidesearch.focus import find_focus  # noqa: E402
 
 SHARES = (0.0, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)
@@ -77,10 +76,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
-    medquad = medquad_searcher()
-    with tempfile.TemporaryDirectory() as base:
-        seed = seed_searcher(Path(base))
-        tuning, report = tuning_sets(seed, medquad), report_sets(seed, medquad)
+    with study_sets() as (seed, medquad, tuning, report):
         lines = [f"Command: python bench/lexical_scale.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
                  "## Tuning sets: nDCG@10 by floor (share of the question's BM25 ceiling; 0 = off)", "",
                  "| floor | " + " | ".join(tuning) + " | mean |", "|---|" + "---|" * (len(tuning) + 1)]
@@ -91,11 +87,7 @@ def main() -> None:
             lines.append(f"| {share} | " + " | ".join(f"{x:.3f}" for x in row) + f" | {means[share]:.4f} |")
         chosen = max(means, key=lambda share: round(means[share], 4))    # ties: the first, the smaller share
         lines += ["", f"Chosen: {chosen}.", "", "## Report sets (never used for a choice)", "",
-                  "| questions | floor | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-        for name, (searcher, questions) in report.items():
-            for share in (0.0, chosen):
-                got = figures(searcher, questions, share)
-                lines.append(f"| {name} | {share} | " + " | ".join(f"{got[m]:.3f}" for m in METRICS) + " |")
+                  *choice_report(report, figures, (0.0, chosen), "floor", METRICS)]
         lines += ["", f"## How often the floor of {chosen} binds (tuning sets)", "",
                   "| questions | floor binds | median best / ceiling |", "|---|---|---|",
                   *(binding(searcher, questions, chosen, name) for name, (searcher, questions) in tuning.items())]

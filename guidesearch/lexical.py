@@ -85,32 +85,33 @@ class LexicalIndex:
 
     def share(self, term: str) -> float:
         """The share of texts that hold a term (analysed, as terms are): 0 for an unknown one."""
-        index = self._retriever.vocab_dict.get(term)
-        if index is None or not self.size:
-            return 0.0
-        indptr = self._retriever.scores["indptr"]
-        return float(indptr[index + 1] - indptr[index]) / self.size
+        return self._holding(term) / self.size if self.size else 0.0
 
     def ceiling(self, question: str) -> float:
         """The most any text could score for the question: the sum of its known terms' IDF,
         which a term's BM25 score approaches as a text repeats it (bm25s's Lucene scoring), each
         counted as often as scores() counts it: once per time the question holds it."""
-        vocabulary = self._retriever.vocab_dict
-        if not self.size:
-            return 0.0
-        indptr = self._retriever.scores["indptr"]
-        total = 0.0
-        for term in (term for term in analyse(question) if term in vocabulary):
-            holding = float(indptr[vocabulary[term] + 1] - indptr[vocabulary[term]])
-            total += math.log(1.0 + (self.size - holding + 0.5) / (holding + 0.5))
-        return total
+        return sum(math.log(1.0 + (self.size - holding + 0.5) / (holding + 0.5))
+                   for holding in map(self._holding, self._known_terms(question)))
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every text for the question (zeros when no term is known)."""
-        known = [term for term in analyse(question) if term in self._retriever.vocab_dict]
+        known = self._known_terms(question)
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def _known_terms(self, question: str) -> list[str]:
+        """The question's terms the index holds, in order, repeats kept (BM25 counts each)."""
+        return [term for term in analyse(question) if term in self._retriever.vocab_dict]
+
+    def _holding(self, term: str) -> int:
+        """How many texts hold a term: 0 for an unknown one."""
+        index = self._retriever.vocab_dict.get(term)
+        if index is None:
+            return 0
+        indptr = self._retriever.scores["indptr"]
+        return int(indptr[index + 1] - indptr[index])
 
 
 # Longer "words" (a base64 image, a run of letters) are no words a question holds: they stay out
