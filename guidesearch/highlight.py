@@ -118,10 +118,14 @@ def find_evidence(question: str, query: np.ndarray, texts: list[str],
     return found
 
 
-def _candidates(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+def _candidates(text: str, terms: set[str], lead_ins: bool = False) -> list[tuple[int, int, str]]:
     """(block, unit, text) of the MAX_CANDIDATES units sharing most question terms (then the
     first ones), in passage order. Blocks are taken best first and only those paragraphs are
-    split into sentences that may still hold a better unit than those found."""
+    split into sentences that may still hold a better unit than those found.
+
+    A line that introduces what follows ("Various medications can help manage ... cramps:") is
+    no answer in itself, though it often sits closest to the question: it is a candidate only
+    when the passage holds nothing else (lead_ins)."""
     blocks = raw_blocks(text)
     block_shared = [_shared(terms, body) for _, body in blocks]
     found: list[tuple[int, int, int, str]] = []          # (-shared, block, unit, text)
@@ -131,8 +135,10 @@ def _candidates(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
         kind, body = blocks[b]
         units = sentences_of(body) if kind == "para" else (body,)
         found.extend((-_shared(terms, unit) if len(units) > 1 else -block_shared[b], b, u, unit)
-                     for u, unit in enumerate(units))
+                     for u, unit in enumerate(units) if lead_ins or not unit.rstrip().endswith(":"))
         found.sort()
+    if not found and not lead_ins:
+        return _candidates(text, terms, lead_ins=True)
     return sorted((b, u, unit) for _, b, u, unit in found[:MAX_CANDIDATES])
 
 

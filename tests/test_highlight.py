@@ -27,6 +27,20 @@ def test_evidence_is_the_answering_item(questions_encoder):
     assert found.text.startswith("Alcohol Abuse") and blocks[found.block].units[found.unit] == found.text
 
 
+def test_a_line_that_introduces_a_list_is_never_the_evidence_when_the_list_is_there(fake_encoder):
+    # The lead-in holds the question's words word for word, the item only some: a reader still
+    # wants the item, which answers. With nothing else in the passage, the lead-in is all there is.
+    lead_in = "Various medications can help with nerve cramps:"
+    passage = f"{lead_in}\n- Pain relievers like ibuprofen can ease cramps."
+    question = "which medications help with nerve cramps"
+    query = fake_encoder.encode([question])[0]
+    vectors = UnitVectors(fake_encoder)
+    assert float(fake_encoder.encode([lead_in])[0] @ query) > float(fake_encoder.encode([passage.split("- ")[1]])[0] @ query)
+    found, alone = find_evidence(question, query, [passage, lead_in], vectors)
+    assert found.text == "Pain relievers like ibuprofen can ease cramps." and (found.block, found.unit) == (1, 0)
+    assert alone.text == lead_in
+
+
 def test_evidence_of_every_hit_comes_from_one_model_call(fake_encoder):
     passages = [causes_text(), "One sentence only.", "", "First point. Second point about nerves."]
     vectors = UnitVectors(fake_encoder)
