@@ -21,7 +21,6 @@ MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -30,27 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import (CREDIT, MEDQUAD_INDEX, emit, ranking_figures, report_sets, seed_searcher,  # noqa: E402
+from common import (CREDIT, emit, medquad_index_at, ranking_figures, report_sets, seed_searcher,  # noqa: E402
                     tuning_sets)
-from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import passage_encoder  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
 SIZES = (256, 192, 128, 96)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
-MEDQUAD_GUIDES = ROOT.parent / "shared" / "medquad" / "guides"
 
 
 def medquad_at(size: int):
-    """A searcher over MedQuAD chunked at `size` tokens, built (or brought up to date) in
-    bench/work/medquad-<size>."""
-    folder = ROOT / "bench" / "work" / f"medquad-{size}"
-    if not folder.exists():
-        shutil.copytree(MEDQUAD_INDEX, folder, symlinks=True)   # its vectors are reused where text is unchanged
-    settings = Settings.from_env().with_(corpus_dir=MEDQUAD_GUIDES, index_dir=folder, max_tokens=size)
-    report = build_index(settings, passage_encoder(settings))
-    print(f"MedQuAD at {size} tokens: {report.chunks} chunks, {report.embedded} embedded", file=sys.stderr)
+    """A searcher over MedQuAD chunked at `size` tokens (common.medquad_index_at)."""
+    settings = Settings.from_env().with_(index_dir=medquad_index_at(size), max_tokens=size)
     return open_searcher(settings=settings)
 
 
@@ -83,7 +73,7 @@ def main() -> None:
                          + " | ".join(f"{x:.3f}" for x in row) + f" | {means[size]:.4f} |")
         chosen = max(means, key=lambda size: round(means[size], 4))     # ties: the first, the larger size
         lines += ["", f"Chosen: {chosen} tokens.", "", "## Report sets (never used for a choice)", "",
-                  f"| questions | tokens | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
+                  "| questions | tokens | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
         for name in report[SIZES[0]]:
             for size in dict.fromkeys((SIZES[0], chosen)):
                 searcher, questions = report[size][name]

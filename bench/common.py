@@ -40,6 +40,18 @@ def medquad_searcher(settings: Settings | None = None):
     return open_searcher(settings=(settings or Settings.from_env()).with_(index_dir=MEDQUAD_INDEX))
 
 
+def medquad_index_at(max_tokens: int) -> Path:
+    """bench/work/medquad-<max_tokens>: MedQuAD chunked at that many tokens, built (or brought up
+    to date) from a copy of MEDQUAD_INDEX, so that a section short enough to be the same chunk
+    reuses its vector (bench/chunk_size.py; the 256-token one is issue 12's "before")."""
+    folder = ROOT / "bench" / "work" / f"medquad-{max_tokens}"
+    if not folder.exists():
+        shutil.copytree(MEDQUAD_INDEX, folder, symlinks=True)
+    settings = Settings.from_env().with_(corpus_dir=MEDQUAD.parent / "guides", index_dir=folder, max_tokens=max_tokens)
+    build_index(settings, passage_encoder(settings))
+    return folder
+
+
 def answerable(path: Path) -> list[Question]:
     """The questions of a file that the guides answer (no expect: none)."""
     return [question for question in read_questions(path) if not question.expect_none]

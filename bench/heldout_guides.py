@@ -6,10 +6,12 @@ misses built by construction: the kind of section exists (other conditions have 
 A topic is a guide title (case folded): MedQuAD often has the same condition from several NIH
 sites, and leaving out one copy would leave the topic covered.
 
-    python bench/heldout_guides.py      # builds bench/work/medquad-90/{corpus,index}
+    python bench/heldout_guides.py      # builds bench/work/medquad-90/{corpus,index,index-256}
 
 The index is built from a copy of bench/work/medquad-index, so the kept passages' vectors are
-reused (a few minutes rather than twenty). bench/coverage_general.py reads it.
+reused (a few minutes rather than twenty). bench/coverage_general.py reads it. index-256 is the
+same corpus in 256-token chunks, as indexed before bench/results/chunk_size.md: issue 12's
+"before" (bench/issue12.py), built from a copy of bench/work/medquad-256.
 
 MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import MEDQUAD  # noqa: E402
+from common import MEDQUAD, medquad_index_at  # noqa: E402
 from guidesearch.build import build_index  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
 from guidesearch.embed import passage_encoder  # noqa: E402
@@ -46,6 +48,14 @@ def held_out_topics() -> tuple[set[str], dict[str, str]]:
     return set(random.Random(0).sample(topics, round(SHARE * len(topics)))), titles
 
 
+def build(corpus: Path, index: Path, start: Path, **settings):
+    """Build the index of corpus in index, from a copy of the index in start when there is none."""
+    if not index.exists():
+        shutil.copytree(start, index)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=index, **settings)
+    return build_index(settings, passage_encoder(settings), log=lambda m: print(m, flush=True))
+
+
 def main() -> None:
     held, titles = held_out_topics()
     corpus, index = WORK / "corpus", WORK / "index"
@@ -55,10 +65,8 @@ def main() -> None:
         if name not in held:
             (corpus / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(GUIDES / relative, corpus / relative)
-    if not index.exists():
-        shutil.copytree(ROOT / "bench" / "work" / "medquad-index", index)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=index)
-    report = build_index(settings, passage_encoder(settings), log=lambda m: print(m, flush=True))
+    report = build(corpus, index, ROOT / "bench" / "work" / "medquad-index")
+    build(corpus, WORK / "index-256", medquad_index_at(256), max_tokens=256)
     kept = sum(name not in held for name in titles.values())
     print(f"{len(held)} of {len(set(titles.values()))} topics left out; {kept} of {len(titles)} guides kept; "
           f"{report.chunks} chunks, {report.embedded} embedded, {report.reused} reused, {report.seconds:.0f} s")

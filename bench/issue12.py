@@ -2,12 +2,14 @@
 
 "Before" is the shipped code with the issue's settings turned off: no intent or title bonus, the
 whole message searched (focus_words 0), no corpus word searched for a lay word (expansion_similarity
-1), BM25 scaled by its best score alone (lexical_floor 0), and the old "not covered" rule (an
+1), BM25 scaled by its best score alone (lexical_floor 0), sections cut into chunks of 256 tokens
+rather than 128 (its own indexes: bench/chunk_size.py), and the old "not covered" rule (an
 unknown word's gain alone, no absent corpus words, no runs of unknown words weighed as one). What settings cannot turn off is in both columns: one result per
 section, the model reading the repaired question, two-slip spelling repair, words that say when
 ("night") never being key words of the check. Their own before and after:
 bench/results/intent.md (one result per section was measured there first),
-bench/results/spelling.md, bench/results/expansion.md, bench/results/lexical_scale.md.
+bench/results/spelling.md, bench/results/expansion.md, bench/results/lexical_scale.md,
+bench/results/chunk_size.md.
 
 Sets never used for any choice are marked "report"; the rest were tuned on. The seed guide's
 "fresh" questions (tests/data/seed_fresh_report.jsonl) were written after the last choice and
@@ -23,12 +25,14 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, evaluate_with, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
+from common import (CREDIT, answerable, emit, evaluate_with, medquad_index_at, medquad_searcher,  # noqa: E402
+                    medquad_split, seed_searcher)
 from coverage_general import medquad_sets  # noqa: E402
 from heldout_guides import WORK  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -41,9 +45,22 @@ BEFORE = {"intent_weight": 0.0, "title_weight": 0.0, "focus_words": 0, "min_cosi
 RANKING = ("nDCG@10", "Hit@1", "Hit@3", "Hit@10", "MRR@10")
 
 
-def report(searcher, questions, before: bool):
-    """The evaluation of the questions with the settings before issue 12, or as shipped."""
-    return evaluate_with(searcher, questions, searcher.settings.with_(**BEFORE) if before else searcher.settings)
+BEFORE_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One corpus indexed as shipped (after) and in chunks of BEFORE_TOKENS (before)."""
+
+    after: object
+    before: object
+
+
+def report(pair: Pair, questions, before: bool):
+    """The evaluation of the questions with the settings and index before issue 12, or as shipped."""
+    if before:
+        return evaluate_with(pair.before, questions, pair.before.settings.with_(**BEFORE))
+    return evaluate_with(pair.after, questions, pair.after.settings)
 
 
 def main() -> None:
@@ -52,8 +69,11 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     data = ROOT / "tests" / "data"
-    medquad = medquad_searcher()
-    ninety = open_searcher(settings=Settings.from_env(index_dir=WORK / "index"))
+    medquad = Pair(medquad_searcher(), open_searcher(settings=Settings.from_env(
+        index_dir=medquad_index_at(BEFORE_TOKENS), max_tokens=BEFORE_TOKENS)))
+    ninety = Pair(open_searcher(settings=Settings.from_env(index_dir=WORK / "index")),
+                  open_searcher(settings=Settings.from_env(index_dir=WORK / f"index-{BEFORE_TOKENS}",
+                                                           max_tokens=BEFORE_TOKENS)))
     ranking = {"MedQuAD dev, 5,202 held apart (report)": (medquad, medquad_split()[1]),
                "consumer messages 54 (report)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
                "MedQuAD short lay questions, odd lines 30 (report)":
@@ -61,11 +81,15 @@ def main() -> None:
                "consumer messages dev 36 (tuning)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl"))}
     near = {name: (ninety, questions) for name, (use, questions) in medquad_sets().items() if "near misses" in name}
     lines = [f"Command: python bench/issue12.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
-             "Before: " + ", ".join(f"{k} {v}" for k, v in BEFORE.items()) + ". After: the shipped settings.", "",
+             "Before: " + ", ".join(f"{k} {v}" for k, v in BEFORE.items()) + f", {BEFORE_TOKENS}-token chunks. "
+             "After: the shipped settings and index.", "",
              "## Ranking", "", "| questions | | " + " | ".join(RANKING) + " |", "|---|---|" + "---|" * len(RANKING)]
     coverage_rows = []
     with tempfile.TemporaryDirectory() as base:
-        seed = seed_searcher(Path(base))
+        (Path(base) / "after").mkdir()
+        (Path(base) / "before").mkdir()
+        seed = Pair(seed_searcher(Path(base) / "after"),
+                    seed_searcher(Path(base) / "before", Settings.from_env(max_tokens=BEFORE_TOKENS)))
         reworded = read_questions(data / "seed_reworded.jsonl")
         misses = read_questions(data / "seed_near_misses_reworded.jsonl")
         ranking["seed new wordings, odd lines 45 (report)"] = (seed, reworded[1::2])

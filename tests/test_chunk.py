@@ -91,6 +91,18 @@ def test_list_items_and_table_stay_whole_when_a_section_splits(encoder):
     assert sum("\n".join(table) in chunk.text for chunk in chunks) == 1
 
 
+def test_a_list_item_of_several_sentences_is_not_cut_when_it_fits_a_chunk(encoder):
+    # The seed guide's causes, in 128-token chunks: cut between sentences, a chunk opened with
+    # "It can lead to a condition known as alcoholic neuropathy", its item's label left behind.
+    sections, _ = seed_chunks(encoder)
+    causes = next(section for section in sections if section.heading.startswith("Causes"))
+    chunks = chunk_sections([causes], encoder, 128)
+    assert len(chunks) > 1 and max(encoder.count_tokens([c.embed_text for c in chunks])) <= 128
+    items = [line for line in causes.text.split("\n") if line.startswith("- ")]
+    assert all(sum(item in chunk.text for chunk in chunks) == 1 for item in items)
+    assert all(chunk.text.startswith("- ") for chunk in chunks[1:])
+
+
 def test_one_overlong_sentence_is_cut_between_words(encoder):
     section = Section("run-on.md", "T", ("T",), " ".join(["cramp"] * 600))
     chunks = chunk_sections([section], encoder, 100)

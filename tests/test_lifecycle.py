@@ -138,17 +138,19 @@ def test_07_replace_a_guide_by_an_identical_copy_under_a_new_name(day):
 
 
 def test_08_change_a_setting_that_shapes_the_index(day):
-    embedded, reused, _ = day.build("--max-tokens", "128")
+    embedded, reused, _ = day.build("--max-tokens", "96")
     assert embedded > 0 and reused > 0            # long sections are cut again, short ones kept
     stale = day.check()
-    assert stale.returncode == 1 and "tokens per chunk: built with 128, now 256" in stale.stdout
-    day.assert_serves_exactly_the_corpus("--max-tokens", "128")
+    assert stale.returncode == 1 and "tokens per chunk: built with 96, now 128" in stale.stdout
+    day.assert_serves_exactly_the_corpus("--max-tokens", "96")
     back, _, _ = day.build()
-    assert back == 0                               # the 256-token chunks' vectors were kept
+    assert back == 0                               # the 128-token chunks' vectors were kept
     day.assert_serves_exactly_the_corpus()
 
 
 def test_09_a_token_limit_above_the_models_is_the_models(day):
+    embedded, _, _ = day.build("--max-tokens", "256")     # the model's own limit
+    assert embedded > 0
     embedded, _, output = day.build("--max-tokens", "1000")
     assert embedded == 0 and "nothing was rebuilt" in output and "above what" in output
     day.assert_serves_exactly_the_corpus("--max-tokens", "1000")
