@@ -4,7 +4,7 @@ of the most any passage could score for the question's terms (Settings.lexical_f
 Scaled by the best score alone, whatever passage BM25 likes most gets the full lexical weight,
 even when all it shares with the question is a weak word: over the one seed guide, where "leg"
 and "cramps" are in every passage and weigh nothing, "how do I keep leg cramps from coming back"
-gave the full lexical weight to the FAQ whose heading starts "How long", and most of it to a
+gave (over 256-token chunks) the full lexical weight to the FAQ whose heading starts "How long", and most of it to a
 section for its "from". With a floor, a match on a few weak words counts as the partial match
 it is.
 
@@ -13,8 +13,9 @@ included), which a term's score approaches as a passage repeats it; a passage ho
 once scores 0.4 of it at average length (tf / (tf + k1), k1 = 1.5), so 0.8 of a floor of 0.5.
 So the floor binds unless the best passage repeats the question's rarer terms or is short: for
 most short lay questions and long messages, seldom for MedQuAD's own wordings (the last table).
-It cannot help when the one weak word is all the question holds that is rare: over the seed
-guide, "how" in "how do I stop getting leg cramps" is most of the ceiling itself.
+It cannot help when the one weak word is all the question holds that is rare. Over the seed
+guide's 128-token chunks, "how do I stop getting leg cramps" (EXAMPLE) ranks the FAQ that starts
+"How long" first without the floor, Preventing first with it.
 
 The share is chosen on tuning sets only (the highest mean nDCG@10 over them; a tie goes to the
 smaller share, the smaller change). The report sets are then measured once, off against the
@@ -41,7 +42,7 @@ from guidesearch.focus import find_focus  # noqa: E402
 
 SHARES = (0.0, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
-EXAMPLE = "how do I keep leg cramps from coming back"
+EXAMPLE = "how do I stop getting leg cramps"
 
 
 def figures(searcher, questions, share: float) -> dict:
