@@ -101,10 +101,12 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
     if budget < 8:
         raise ChunkError(f"the heading path of the section \"{_short(section.heading)}\" leaves no room "
                          f"for text in {max_tokens}-token chunks (shorten the heading or raise max_tokens)")
+    lines = list(_lines(section.text))
+    line_sizes = _sizes([line.text for line in lines], encoder)       # counted once, whatever the budget
     # Sub-word counts add up across whitespace for most tokenizers; the check below catches
     # the rest by packing again with a smaller budget.
     for _ in range(8):
-        texts = _pack(_units(section.text, encoder, budget), encoder, budget)
+        texts = _pack(*_units(lines, line_sizes, encoder, budget), encoder, budget)
         sizes = encoder.count_tokens([prefix + text for text in texts])
         overflow = max(sizes) - max_tokens
         if overflow <= 0:
@@ -118,22 +120,29 @@ def _short(heading: str, limit: int = 60) -> str:
     return heading if len(heading) <= limit else heading[:limit - 1] + "…"
 
 
-def _units(text: str, encoder: TextEncoder, budget: int) -> list[_Unit]:
+def _units(lines: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder,
+           budget: int) -> tuple[list[_Unit], list[int]]:
     """Lines (a list item, a paragraph) and table blocks kept together; a line longer than the
-    budget in its sentences. A chunk then starts at the start of an item where it can: a chunk
-    that opens halfway through one ("It can lead to ...") has lost what it is about."""
-    lines = list(_lines(text))
-    special = encoder.count_tokens([""])[0]
-    sizes = [n - special for n in encoder.count_tokens([line.text for line in lines])]
+    budget in its sentences; with their sizes. A chunk then starts at the start of an item where
+    it can: a chunk that opens halfway through one ("It can lead to ...") has lost what it is about."""
     units: list[_Unit] = []
+    unit_sizes: list[int] = []
     for line, size in zip(lines, sizes):
         if size <= budget or "\n" in line.text:       # a table block is cut by _pack, not here
             units.append(line)
+            unit_sizes.append(size)
             continue
         pieces = sentence_pieces(line.text)
-        units.append(_Unit(pieces[0][0] + pieces[0][1], "\n"))
-        units.extend(_Unit(sentence, space) for space, sentence in pieces[1:])
-    return units
+        sentences = [_Unit(pieces[0][0] + pieces[0][1], "\n"), *(_Unit(s, space) for space, s in pieces[1:])]
+        units.extend(sentences)
+        unit_sizes.extend(_sizes([sentence.text for sentence in sentences], encoder))
+    return units, unit_sizes
+
+
+def _sizes(texts: Sequence[str], encoder: TextEncoder) -> list[int]:
+    """Tokens of each text, without the special tokens."""
+    special = encoder.count_tokens([""])[0]
+    return [n - special for n in encoder.count_tokens(texts)] if texts else []
 
 
 def _lines(text: str) -> Iterable[_Unit]:
@@ -151,10 +160,8 @@ def _lines(text: str) -> Iterable[_Unit]:
         yield _Unit("\n".join(table), "\n")
 
 
-def _pack(units: Sequence[_Unit], encoder: TextEncoder, budget: int) -> list[str]:
-    """Greedy packing of units into texts of at most `budget` tokens (without special tokens)."""
-    special = encoder.count_tokens([""])[0]
-    sizes = [n - special for n in encoder.count_tokens([unit.text for unit in units])]
+def _pack(units: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder, budget: int) -> list[str]:
+    """Greedy packing of units (of these sizes, _sizes) into texts of at most `budget` tokens."""
     texts: list[str] = []
     current: list[tuple[_Unit, int]] = []
     used = 0

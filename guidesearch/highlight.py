@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from guidesearch.chunk import is_lead_in
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import stem, words
 from guidesearch.records import Evidence
@@ -135,7 +136,7 @@ def _candidates(text: str, terms: set[str], lead_ins: bool = False) -> list[tupl
         kind, body = blocks[b]
         units = sentences_of(body) if kind == "para" else (body,)
         found.extend((-_shared(terms, unit) if len(units) > 1 else -block_shared[b], b, u, unit)
-                     for u, unit in enumerate(units) if lead_ins or not unit.rstrip().endswith(":"))
+                     for u, unit in enumerate(units) if lead_ins or not is_lead_in(unit))
         found.sort()
     if not found and not lead_ins:
         return _candidates(text, terms, lead_ins=True)
