@@ -102,12 +102,12 @@ class Settings:
     # term_shift_weight times its shift (1 - cosine of the question with and without it); see
     # guidesearch/coverage.py. Chosen in bench/results/coverage_general.md.
     term_similarity: float = 0.6
-    term_shift_weight: float = 3.0
-    min_term_weight: float = 0.4
+    term_shift_weight: float = 4.0
+    min_term_weight: float = 0.5
     # The same for a run of unknown words side by side ("epsom salts"), measured as one term
     # (the shift weighted as above); 10 turns it off.
     phrase_similarity: float = 0.4
-    min_phrase_weight: float = 0.3
+    min_phrase_weight: float = 0.4
     # Coverage: a corpus word that at most this share of the passages hold, that none of the
     # closest passages holds, and that carries at least min_absent_shift of the question, is a
     # topic the guides miss (bench/results/coverage_general.md).
