@@ -36,6 +36,11 @@ class Block:
 # them all cost ~300 ms a search (bench/results/speed.md).
 MAX_CANDIDATES = 3
 EVIDENCE_CHARS = 200
+# Candidates are embedded in batches this small: sorted by length, a batch then pads little. In
+# one batch, every candidate of a MedQuAD search is padded to the longest: search() with evidence
+# took p50 72.7 ms against 50.2 ms in batches of 4 (58.0 in batches of 1; 115 questions,
+# alternating, one onnx-int8 thread, 2026-11-27).
+UNIT_BATCH = 4
 
 
 @lru_cache(maxsize=4096)
@@ -87,7 +92,7 @@ class UnitVectors:
         """One row per text; those not seen before are embedded together, in one model call."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        fresh = self.encoder.encode(missing) if missing else None
+        fresh = self.encoder.encode(missing, batch_size=UNIT_BATCH) if missing else None
         with self._lock:
             for text, vector in zip(missing, fresh if fresh is not None else ()):
                 self._vectors[text] = vector
