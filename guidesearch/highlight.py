@@ -89,7 +89,7 @@ class UnitVectors:
         self._lock = threading.Lock()
 
     def of(self, texts: list[str]) -> np.ndarray:
-        """One row per text; those not seen before are embedded together, in one model call."""
+        """One row per text; those not seen before are embedded together, in batches of UNIT_BATCH."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         fresh = self.encoder.encode(missing, batch_size=UNIT_BATCH) if missing else None
@@ -109,7 +109,7 @@ def find_evidence(question: str, query: np.ndarray, texts: list[str],
                   vectors: UnitVectors) -> list[Evidence | None]:
     """For each passage, the sentence or item closest in meaning to the question (query is the
     question's vector, as the search embedded it). The candidates of all passages are embedded
-    in one call; a passage of one unit needs none."""
+    together (UnitVectors); a passage of one unit needs none."""
     terms = set(stem(words(question)))
     candidates = [_candidates(text, terms) for text in texts]
     to_embed = [unit[:EVIDENCE_CHARS] for units in candidates if len(units) > 1 for _, _, unit in units]
