@@ -19,7 +19,7 @@ from guidesearch.intent import ChunkContext
 from guidesearch.lexical import analyse
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
-from guidesearch.store import StoredIndex, load_index, read_manifest
+from guidesearch.store import StoredIndex, load_index, read_manifest, require_build
 
 # Hybrid ranks the union of each side's best candidates; past this depth neither side's
 # ranking adds anything the other one misses (measured on the development sets).
@@ -58,6 +58,7 @@ def open_searcher(index_dir: str | Path | None = None, corpus_dir: str | Path | 
         SettingsError, IndexMissingError, IndexMismatchError, IndexCorruptError, ModelError.
     """
     settings = settings or Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir)
+    require_build(settings.index_dir)      # before the model loads, for nothing
     return Searcher.open(settings, *question_encoders(settings))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from guidesearch.backends import questions_compatible
 from guidesearch.config import Settings
-from guidesearch.errors import GuideSearchError, IndexMissingError
+from guidesearch.errors import GuideSearchError
 from guidesearch.records import Chunk
 from guidesearch.retrieve import Searcher, open_searcher
 from guidesearch.store import REBUILD, current_build, read_manifest
@@ -45,9 +45,6 @@ class LiveSearcher:
     def __init__(self, settings: Settings) -> None:
         """Raises: IndexMissingError and the other errors of open_searcher."""
         self.settings = settings
-        folder = current_build(settings.index_dir)
-        if folder is None:
-            raise IndexMissingError(f"No index in {settings.index_dir}. Build it with: python build_index.py")
         self._searcher = open_searcher(settings=settings)
         self._build = self._searcher.index.folder.name
         self._lock = threading.Lock()

@@ -141,6 +141,18 @@ def current_build(index_dir: Path) -> Path | None:
     return folder
 
 
+def require_build(index_dir: Path) -> Path:
+    """The build folder CURRENT points at.
+
+    Raises:
+        IndexMissingError: nothing has been built (checked before a model is loaded for nothing).
+    """
+    folder = current_build(index_dir)
+    if folder is None:
+        raise IndexMissingError(f"No index in {index_dir}. Build it with: python build_index.py")
+    return folder
+
+
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The manifest of the current build, or None when nothing has been built."""
     folder = current_build(index_dir)
@@ -340,9 +352,7 @@ def load_index(index_dir: Path, model_name: str | None) -> StoredIndex:
         IndexMismatchError: built with another model, stemmer or format.
         IndexCorruptError: a file is truncated, corrupted, or disagrees with the others.
     """
-    folder = current_build(index_dir)
-    if folder is None:
-        raise IndexMissingError(f"No index in {index_dir}. Build it with: python build_index.py")
+    folder = require_build(index_dir)
     manifest = manifest_of(folder)
     problem = incompatibility(manifest, model_name) if model_name is not None else ""
     if problem:

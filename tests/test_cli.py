@@ -107,6 +107,13 @@ def test_bad_input_gives_one_clear_line_and_exit_1(cli_index, args, message):
     assert "Traceback" not in done.stderr
 
 
+def test_search_without_an_index_says_so_in_one_line_before_loading_the_model(tmp_path):
+    # The model used to load first: its progress bar came before the one line that mattered.
+    done = run("-m", "guidesearch", "search", "cramps", "--index", str(tmp_path / "index"))
+    assert done.returncode == 1
+    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+
+
 def test_bad_question_file_line_names_the_line(cli_index, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "question": "ok", "evidence": ["x"]}\n{"id": "2"}\n', encoding="utf-8")
