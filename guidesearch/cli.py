@@ -170,14 +170,14 @@ def main_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     search = commands.add_parser("search", help="answer one question")
     search.add_argument("question")
-    search.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="number of passages (default 5)")
     search.add_argument("--json", action="store_true", help="print JSON")
     search.add_argument("--mode", choices=MODES, help="ranking (default: hybrid)")
     _common(search)
     search.set_defaults(run=cmd_search)
     evaluation = commands.add_parser("evaluate", help="retrieval metrics over a question file")
     evaluation.add_argument("questions", help="JSONL question file")
-    evaluation.add_argument("-k", type=int, default=10, help="passages per question (default 10)")
+    evaluation.add_argument("-k", "--top-k", dest="k", type=int, default=10, help="passages per question (default 10)")
     evaluation.add_argument("--out", help="write one JSON line per question here")
     evaluation.add_argument("--json", action="store_true",
                             help="print the figures as one JSON object (Hit@k, Recall@k, MRR@10, nDCG@10, by style)")
@@ -205,7 +205,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     to do (exit 1); anything else is a bug, shown whole only with --debug (exit 2)."""
     args = parser.parse_args(argv)
     if getattr(args, "k", 1) < 1:
-        parser.error("-k must be at least 1")
+        parser.error("-k (--top-k) must be at least 1")
     try:
         return args.run(args)
     except GuideSearchError as exc:

@@ -56,6 +56,12 @@ def test_search_prints_passages_with_their_section(cli_index):
     assert "[3]" not in done.stdout
 
 
+def test_search_takes_top_k_spelt_out_as_the_api_spells_it(cli_index):
+    done = run("-m", "guidesearch", "search", "what is TENS?", "--top-k", "1", "--index", str(cli_index / "index"))
+    assert done.returncode == 0, done.stderr
+    assert "[1] " in done.stdout and "[2]" not in done.stdout
+
+
 def test_search_json_and_not_covered(cli_index):
     done = run("-m", "guidesearch", "search", "Is pickle juice good for leg cramps?", "--json",
                "--index", str(cli_index / "index"))
