@@ -150,7 +150,7 @@ def test_input_errors_answer_before_anything_heavy_is_imported():
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.split("\n")[:4] == ["1", "1", "2", "[]"], done.stdout + done.stderr
-    assert "The question is empty" in done.stderr and "-k must be at least 1" in done.stderr
+    assert "The question is empty" in done.stderr and "-k (--top-k) must be at least 1" in done.stderr
 
 
 def test_two_processes_starting_together_make_the_onnx_model_once(tmp_path):
