@@ -45,11 +45,18 @@ def medquad_index_at(max_tokens: int) -> Path:
     to date) from a copy of MEDQUAD_INDEX, so that a section short enough to be the same chunk
     reuses its vector (bench/chunk_size.py; the 256-token one is issue 12's "before")."""
     folder = ROOT / "bench" / "work" / f"medquad-{max_tokens}"
-    if not folder.exists():
-        shutil.copytree(MEDQUAD_INDEX, folder, symlinks=True)
-    settings = Settings.from_env().with_(corpus_dir=MEDQUAD.parent / "guides", index_dir=folder, max_tokens=max_tokens)
-    build_index(settings, passage_encoder(settings))
+    build_from_copy(MEDQUAD.parent / "guides", folder, MEDQUAD_INDEX, max_tokens=max_tokens)
     return folder
+
+
+def build_from_copy(corpus: Path, index: Path, start: Path, log=lambda _: None, **settings):
+    """Build (or bring up to date) the index of corpus in index, from a copy of the index in start
+    when there is none yet, so that passages whose text is unchanged reuse its vectors; settings:
+    Settings fields. Returns the BuildReport."""
+    if not index.exists():
+        shutil.copytree(start, index, symlinks=True)
+    settings = Settings.from_env().with_(corpus_dir=corpus, index_dir=index, **settings)
+    return build_index(settings, passage_encoder(settings), log=log)
 
 
 def answerable(path: Path) -> list[Question]:

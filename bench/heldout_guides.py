@@ -26,10 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import MEDQUAD, medquad_index_at  # noqa: E402
-from guidesearch.build import build_index  # noqa: E402
-from guidesearch.config import Settings  # noqa: E402
-from guidesearch.embed import passage_encoder  # noqa: E402
+from common import MEDQUAD, build_from_copy, medquad_index_at  # noqa: E402
 
 GUIDES = MEDQUAD.parent / "guides"
 WORK = ROOT / "bench" / "work" / "medquad-90"
@@ -48,12 +45,8 @@ def held_out_topics() -> tuple[set[str], dict[str, str]]:
     return set(random.Random(0).sample(topics, round(SHARE * len(topics)))), titles
 
 
-def build(corpus: Path, index: Path, start: Path, **settings):
-    """Build the index of corpus in index, from a copy of the index in start when there is none."""
-    if not index.exists():
-        shutil.copytree(start, index)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=index, **settings)
-    return build_index(settings, passage_encoder(settings), log=lambda m: print(m, flush=True))
+def _print(message: str) -> None:
+    print(message, flush=True)
 
 
 def main() -> None:
@@ -65,8 +58,8 @@ def main() -> None:
         if name not in held:
             (corpus / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(GUIDES / relative, corpus / relative)
-    report = build(corpus, index, ROOT / "bench" / "work" / "medquad-index")
-    build(corpus, WORK / "index-256", medquad_index_at(256), max_tokens=256)
+    report = build_from_copy(corpus, index, ROOT / "bench" / "work" / "medquad-index", _print)
+    build_from_copy(corpus, WORK / "index-256", medquad_index_at(256), _print, max_tokens=256)
     kept = sum(name not in held for name in titles.values())
     print(f"{len(held)} of {len(set(titles.values()))} topics left out; {kept} of {len(titles)} guides kept; "
           f"{report.chunks} chunks, {report.embedded} embedded, {report.reused} reused, {report.seconds:.0f} s")
