@@ -10,6 +10,8 @@ from guidesearch.errors import QuestionError
 from guidesearch.text import WORD
 
 _SPACES = re.compile(r"\s+")
+# Control and format characters, line and paragraph separators, lone surrogates.
+_NOT_TEXT = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class CleanQuestion:
 
 
 def clean_question(raw: object, max_chars: int) -> CleanQuestion:
-    """Drop control characters, fold white space, cut to max_chars.
+    """Drop control characters and lone surrogates, fold white space, cut to max_chars.
 
     Raises:
         QuestionError: nothing searchable is left (empty, blank, or punctuation only).
@@ -28,8 +30,9 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
         raw = ""
     if not isinstance(raw, str):
         raise QuestionError(f"A question must be text, not {type(raw).__name__}.")
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
-                   for char in raw[: max_chars * 4])
+    # A lone surrogate (a broken byte in a terminal argument, "\\ud800" in JSON) is no
+    # character at all: the tokenizer refuses the whole text, and it cannot be written as UTF-8.
+    text = "".join(" " if unicodedata.category(char) in _NOT_TEXT else char for char in raw[: max_chars * 4])
     text = _SPACES.sub(" ", text).strip()
     if not text:
         raise QuestionError("The question is empty. Type a question, for example: "

@@ -24,6 +24,12 @@ def test_control_characters_and_spacing_are_cleaned():
     assert clean_question("leg\x00 cramps\x1b[31m\u200b at\r\nnight", 2000).text == "leg cramps [31m at night"
 
 
+def test_lone_surrogates_are_dropped_so_the_text_can_be_tokenized_and_written():
+    clean = clean_question("cramps \ud800 at\udcff night", 2000)
+    assert clean.text == "cramps at night"
+    clean.text.encode("utf-8")
+
+
 def test_long_question_is_cut_at_a_word_boundary():
     clean = clean_question("cramp " * 20_000, 2000)
     assert clean.truncated and len(clean.text) <= 2000 and clean.text.endswith("cramp")

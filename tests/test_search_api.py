@@ -25,7 +25,8 @@ def test_empty_or_punctuation_questions_raise_a_clear_error(seed_searcher, quest
 
 
 @pytest.mark.parametrize("question", ["🦵💥😖", "ночные судороги ног", "足がつる", "<script>alert(1)</script>",
-                                      "leg\x00cramps\x07", "'; DROP TABLE guides; --"])
+                                      "leg\x00cramps\x07", "'; DROP TABLE guides; --",
+                                      "cramps \ud800 at night", "cramps \udcff at night"])    # lone surrogates: JSON, a raw byte in argv
 def test_odd_questions_get_a_normal_answer(seed_searcher, question):
     result = seed_searcher.search(question)
     assert len(result.hits) == seed_searcher.settings.top_k
