@@ -81,6 +81,13 @@ def test_get_and_post_search_agree(client):
     assert len(got.json()["hits"]) == 7 and got.json()["hits"][0]["heading"] == "Medications"
 
 
+def test_a_lone_surrogate_in_the_json_question_is_dropped_not_a_500(client):
+    response = client.post("/search", content=b'{"question": "leg cramps \\ud800 at night", "top_k": 2}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["question"] == "leg cramps at night"
+
+
 def test_a_question_the_guides_do_not_answer_says_so(client):
     body = client.post("/search", json={"question": "Is pickle juice good for leg cramps?"}).json()
     assert body["covered"] is False and "pickle juice" in body["message"]
