@@ -128,6 +128,9 @@ def report_sets(seed, medquad) -> dict[str, tuple]:
             (medquad, read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")[1::2]),
         "consumer messages 54": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
         "MedQuAD dev, 5,202 held apart": (medquad, held),
+        # Written by a session that saw the guides only (not the code), committed before first measured.
+        "seed kinds of question, answerable 36": (seed, answerable(data / "seed_kinds_report.jsonl")),
+        "MedQuAD kinds of question 30": (medquad, answerable(ROOT / "bench" / "data" / "medquad_kinds_report.jsonl")),
     }
 
 

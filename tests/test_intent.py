@@ -8,7 +8,7 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from guidesearch.config import Settings
 from guidesearch.errors import SettingsError
-from guidesearch.intent import ChunkContext, heading_intents, intent_matches, question_intents, title_overlap
+from guidesearch.intent import ChunkContext, build_intents, heading_intents, intent_matches, question_intents, title_overlap
 from guidesearch.lexical import analyse
 from guidesearch.records import Chunk
 
@@ -27,6 +27,13 @@ from guidesearch.records import Chunk
     ("can I stop having dialysis", set()),
     ("how can I reduce the chances of cramps", {"prevention"}),
     ("b12 cramps", set()),
+    # Lay cues (LAY_CUES), as readers ask:
+    ("How do I stop these cramps from happening in the first place?", {"prevention"}),
+    ("what kind of doctor check up finds neuropathy", {"diagnosis"}),
+    ("will my cramps ever get better", {"outlook"}),
+    ("will my kids get it too", {"inheritance"}),
+    ("what's behind the cramping", {"causes"}),
+    ("My MRI was clear and the scan showed nothing. Any advice?", set()),    # a story, not a question of diagnosis
 ])
 def test_questions_name_what_they_ask_for(question, asked):
     assert question_intents(question) == asked
@@ -84,3 +91,11 @@ def test_the_index_wide_context_gives_what_the_functions_give(question, rows):
     terms = frozenset(analyse(question))
     assert context.title_overlap(terms, rows).tolist() == pytest.approx(
         [title_overlap(terms, chunk.title) for chunk in chunks])
+
+
+def test_without_lay_cues_only_the_stems_ask():
+    """bench/intent_cues.py measures the ranking without them; the stems still ask."""
+    plain = {intent.name: intent for intent in build_intents(lay_cues=False)}
+    assert not plain["prevention"].asks.search("stop the cramps from happening in the first place")
+    assert plain["prevention"].asks.search("how do I prevent cramps")
+    assert {intent.name for intent in build_intents()} == set(plain)
