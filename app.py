@@ -146,7 +146,8 @@ def show_header(titles: tuple[str, ...]) -> None:
     st.markdown(escape_markdown(f"Searches {len(titles)} health guide(s): {shown}."))
     examples = example_questions(titles)
     for column, (number, example) in zip(st.columns(len(examples)), enumerate(examples)):
-        column.button(example, key=f"example-{number}", on_click=ask, args=(example,))
+        # A button's label is Markdown: the title in it is corpus text.
+        column.button(escape_markdown(example), key=f"example-{number}", on_click=ask, args=(example,))
 
 
 def question_box() -> str:

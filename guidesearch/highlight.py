@@ -212,6 +212,10 @@ def escape_html(text: str) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character
+# Where GitHub-flavoured Markdown (the page's renderer) finds a link in plain text, backslashes
+# or not: "www.", "://" and an e-mail's "@". An invisible word joiner breaks each.
+_AUTOLINK_START = re.compile(r"(www(?=\.)|:(?=//)|@)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
 
 
 def escape_markdown(text: str) -> str:
@@ -219,7 +223,10 @@ def escape_markdown(text: str) -> str:
 
     Every ASCII punctuation character is backslash-escaped (CommonMark allows it for all of
     them), so "![x](https://host/x.png)" stays text and "$...$" is no formula; line breaks stay
-    line breaks. The one way corpus text and messages reach a Markdown element of the page.
+    line breaks. GFM's links found in plain text ("www.example.com", "http://...", an e-mail
+    address) are read after escapes are undone, so a word joiner (invisible) breaks them.
+    The one way corpus text and messages reach a Markdown element of the page.
     """
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    unlinked = _AUTOLINK_START.sub(lambda found: found.group(0) + _WORD_JOINER, text)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", unlinked)
     return "  \n".join(escaped.split("\n"))

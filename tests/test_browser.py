@@ -10,6 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from conftest import DEFAULT_MODEL, SEED, make_corpus
+from guidesearch.build import build_index
+from guidesearch.config import Settings
 from page_server import QUESTION_LABEL, ask, serve_page, wait_for_answer, wait_until_idle
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -155,3 +158,45 @@ def test_the_answer_page_is_accessible(reader):
     assert len(set(names)) == len(names), names                    # each link says where it goes
     ratios = reader.locator(".passage mark, .match").evaluate_all(CONTRAST)
     assert ratios and min(ratios) >= 4.5, ratios                   # WCAG AA for text
+
+
+HOSTILE_TITLE = ("**Bold** ![pixel](http://127.0.0.1:9/pixel.png) [a link](http://127.0.0.1:9/phish) "
+                 "$x^2$ :red[red] www.example.org mail@example.org")
+HOSTILE_GUIDE = (f"# {HOSTILE_TITLE}\n\n## Visit www.example.org or https://example.org/offer now\n\n"
+                 "Zinc lozenges may shorten a common cold.\n")
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, encoder):
+    """The page over the seed guide and a guide whose title and heading are written to
+    render: an image, links, a formula, bold, bare web and e-mail addresses."""
+    base = tmp_path_factory.mktemp("hostile")
+    corpus = make_corpus(base / "corpus", {"0hostile.md": HOSTILE_GUIDE, SEED.name: SEED.read_text(encoding="utf-8")})
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=base / "index", model_name=DEFAULT_MODEL)
+    build_index(settings, encoder)
+    with serve_page(corpus, settings.index_dir) as address:
+        yield address
+
+
+def assert_nothing_rendered(page) -> None:
+    for selector in ("img", "a[href*='example.org']", "a[href*='127.0.0.1:9']", "a[href^='mailto:']", ".katex",
+                     "strong:has-text('Bold')"):
+        assert page.locator(selector).count() == 0, selector
+
+
+def test_titles_and_headings_never_render_as_links_images_or_formulas(page, hostile_url):
+    """The header naming the guides, the example buttons (Streamlit reads a button label as
+    Markdown) and the guide view's headings: GFM links bare addresses after backslash escapes."""
+    page.set_default_timeout(120 * SECONDS)
+    page.goto(hostile_url)
+    page.get_by_label(QUESTION_LABEL).wait_for()
+    wait_until_idle(page)
+    snapshot(page, "hostile-header")
+    assert_nothing_rendered(page)
+    assert page.get_by_role("button", name="What is **Bold**", exact=False).count() == 1
+    page.goto(hostile_url + "/?guide=0hostile.md&q=zinc")
+    page.get_by_text("Zinc lozenges").wait_for()
+    wait_until_idle(page)
+    snapshot(page, "hostile-guide")
+    assert_nothing_rendered(page)
+    assert page.get_by_role("heading", name="Visit www").count() == 1

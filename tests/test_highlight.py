@@ -79,6 +79,19 @@ def test_corpus_and_question_text_cannot_inject_markup():
     assert "<script" not in question_html
 
 
+@pytest.mark.parametrize("address", ["www.example.org", "WWW.example.org", "http://example.org/x",
+                                     "https://example.org", "someone@example.org", "mailto:someone@example.org"])
+def test_bare_addresses_are_broken_where_gfm_would_link_them(address):
+    """The page's Markdown (GFM) links bare addresses in plain text after escapes are undone;
+    a word joiner (invisible) after "www", ":" or "@" leaves nothing it recognises. The real page:
+    test_browser.py::test_titles_and_headings_never_render_as_links_images_or_formulas."""
+    escaped = escape_markdown(f"See {address} now")
+    plain = escaped.replace("\\", "")
+    assert "\u2060" in plain
+    assert not any(start in plain.lower() for start in ("www.", "://", "@e"))
+    assert plain.replace("\u2060", "") == f"See {address} now"
+
+
 @pytest.mark.parametrize("hostile", ["![x](https://host.example/x.png)", "\\[click](http://host.example)",
                                      "$\\href{http://host.example}{y}$", "<img src=x onerror=alert(1)>",
                                      "[a]: http://host.example", "<http://host.example>"])
@@ -86,6 +99,7 @@ def test_corpus_text_never_becomes_a_link_image_formula_or_tag(hostile):
     from markdown_it import MarkdownIt
     rendered = MarkdownIt("commonmark").render(escape_markdown(f"Heading {hostile} end"))
     assert "<a " not in rendered and "<img" not in rendered
-    assert hostile.replace("<", "&lt;").replace(">", "&gt;") in rendered.replace("&quot;", '"')
+    shown = rendered.replace("&quot;", '"').replace("\u2060", "")     # the word joiners are invisible
+    assert hostile.replace("<", "&lt;").replace(">", "&gt;") in shown
     html_form = render_passage(f"Text {hostile} here.", "question", None)
     assert "<img" not in html_form and "<a " not in html_form and "$" not in html_form
