@@ -93,17 +93,45 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.check:
         return cmd_check(args)
     settings = settings_from(args)
-    encoder = passage_encoder(settings)
-    # SIGTERM (kill, a service manager) ends a build as Ctrl-C does: its staging folder is removed.
+    before = _answering(settings.index_dir)
+    # SIGTERM (kill, a service manager) ends a build as Ctrl-C does: its staging folder is
+    # removed. From the start, so that one while the model loads says so too.
     signal.signal(signal.SIGTERM, _interrupt)
-    report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
-                         wait_seconds=args.wait, log=print)
+    try:
+        encoder = passage_encoder(settings)
+        report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
+                             wait_seconds=args.wait, log=print)
+    except KeyboardInterrupt:
+        print(f"error: interrupted.{_index_left(settings.index_dir, before)}", file=sys.stderr)
+        return 130
+    # The new build answers: a signal now (during the summary, or the second torch takes to shut
+    # down) would report a finished build as interrupted, or a traceback from an atexit hook.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
     print(report.summary())
     return 0
 
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def _answering(index_dir: Path) -> Path | None:
+    """The build folder that answers searches, or None (nothing built, or CURRENT damaged)."""
+    from guidesearch.store import current_build
+    try:
+        return current_build(index_dir)
+    except GuideSearchError:
+        return None
+
+
+def _index_left(index_dir: Path, before: Path | None) -> str:
+    """After an interrupted build: which index answers (before: the build that answered when it
+    started)."""
+    now = _answering(index_dir)
+    if now is not None and now != before:
+        return f" The new build had already been switched in and answers ({now.name})."
+    return " The build was not finished; the previous index still answers." if now else " The build was not finished."
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -214,8 +242,8 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     except BrokenPipeError:     # the reader closed the pipe (| head): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"error: interrupted.{_index_left(args)}", file=sys.stderr)
+    except KeyboardInterrupt:       # a build says which index answers (cmd_build)
+        print("error: interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line, and the way to see more
         if getattr(args, "debug", False):
@@ -223,18 +251,6 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. This is a bug in Guide "
               "Search; run again with --debug to see the traceback, and report it.", file=sys.stderr)
         return 2
-
-
-def _index_left(args: argparse.Namespace) -> str:
-    """After an interrupted build: whether an earlier index still answers."""
-    if args.run is not cmd_build or getattr(args, "check", False):
-        return ""
-    from guidesearch.store import current_build
-    try:
-        return " The build was not finished; the previous index still answers." \
-            if current_build(settings_from(args).index_dir) else " The build was not finished."
-    except GuideSearchError:
-        return " The build was not finished."
 
 
 def _one_line(text: str, limit: int = 300) -> str:

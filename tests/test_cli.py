@@ -280,3 +280,45 @@ def test_a_read_only_index_folder_fails_in_one_line_and_the_index_still_answers(
         assert search.returncode == 0 and "Medications" in search.stdout
     finally:
         subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.fixture
+def build_in_process(small_settings, fake_encoder, monkeypatch):
+    """build_index.py's command run in this process with the fake encoder; the signal handlers
+    it changes are put back afterwards."""
+    import signal
+
+    import guidesearch.embed
+    from guidesearch.cli import OneLineParser, build_parser, run as run_cli
+    monkeypatch.setattr(guidesearch.embed, "passage_encoder", lambda settings: fake_encoder)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    argv = ["--corpus", str(small_settings.corpus_dir), "--index", str(small_settings.index_dir),
+            "--model", fake_encoder.name]
+    yield lambda: run_cli(build_parser(OneLineParser()), argv)
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
+
+
+def test_a_signal_after_the_build_is_switched_in_interrupts_nothing(build_in_process, capsys):
+    """Found killing builds at random moments: a SIGTERM in the second torch takes to shut down
+    after the summary printed a traceback from an atexit hook, and a Ctrl-C there exited 130
+    although the new build answered."""
+    import signal
+    assert build_in_process() == 0
+    assert "Indexed 2 guide(s)" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_an_interrupt_after_the_switch_says_the_new_build_answers(build_in_process, small_settings, monkeypatch,
+                                                                  capsys):
+    import guidesearch.build
+    real_build = guidesearch.build.build_index
+
+    def build_then_interrupted(*args, **kwargs):
+        real_build(*args, **kwargs)
+        raise KeyboardInterrupt         # Ctrl-C while the old builds are being removed
+    monkeypatch.setattr(guidesearch.build, "build_index", build_then_interrupted)
+    assert build_in_process() == 130
+    answering = (small_settings.index_dir / "CURRENT").read_text().strip()
+    assert capsys.readouterr().err == (f"error: interrupted. The new build had already been switched in and "
+                                       f"answers ({answering}).\n")
