@@ -28,7 +28,7 @@ from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
 from guidesearch.records import Chunk, FileStamp
 
 FORMAT_VERSION = 2
-CHUNKER_VERSION = 7     # bump when chunk.py or ingest.py change what chunks they produce
+CHUNKER_VERSION = 8     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = "Rebuild it with: python build_index.py"
 # Vectors of chunks that left the index are kept this many at least (and as many as the index
 # holds), so a guide deleted and then restored, or an edit undone, is not embedded again.

@@ -316,7 +316,19 @@ def test_binary_content_is_not_text():
     assert decode_guide(b"# Title\n\x00\x01binary") is None                 # NUL without a BOM
     assert decode_guide(b"# Title\n" + b"\x01\x02\x03text" * 10) is None     # many control bytes
     assert decode_guide(codecs.BOM_UTF16_LE + b"\x00\xd8") is None           # BOM, then not UTF-16
-    assert decode_guide(b"Tab\tand form feed\x0c are text.\n") == "Tab\tand form feed\x0c are text.\n"
+    assert decode_guide(b"Tab\tand form feed\x0c are text.\n") == "Tab\tand form feed\n are text.\n"
+
+
+def test_terminal_escape_sequences_never_reach_titles_headings_or_passages():
+    """Found by adversarial testing: a guide with a few escape sequences passes the binary check,
+    and the CLI and MCP printed them raw (a cleared screen, a hidden link in a heading)."""
+    data = (b"# Esc guide \x1b[31mRED\x1b[0m\n\n## Section \x1b]8;;http://evil.example/\x07click\x1b]8;;\x07\n\n"
+            b"Vanadium \x1b[2J\x1b[H here.\x7f\n" + b"A sentence about vanadium. " * 40)
+    sections = list(parse_guide(decode_guide(data), "esc.md"))
+    assert sections[0].headings == ("Esc guide [31mRED[0m", "Section ]8;;http://evil.example/click]8;;")
+    for section in sections:
+        for text in (*section.headings, section.text):
+            assert not any(ord(char) < 32 and char not in "\t\n" or 0x7f <= ord(char) <= 0x9f for char in text)
 
 
 def test_a_plain_text_guide_of_one_paragraph_is_one_section_under_its_file_name():

@@ -123,7 +123,10 @@ def body_lines(lines: list[str]) -> Counter[str]:
 
 
 def normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """A guide's text as read: every line break as "\n" (form feed and vertical tab break lines
+    too), other control characters but tab dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    return "".join(char for char in text if char in "\t\n" or not (ord(char) < 32 or 0x7f <= ord(char) <= 0x9f))
 
 
 # --- Properties -------------------------------------------------------------------------------
