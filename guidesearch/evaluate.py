@@ -28,7 +28,8 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
 
-from guidesearch.errors import QuestionFileError
+from guidesearch.errors import QuestionError, QuestionFileError
+from guidesearch.question import clean_question
 from guidesearch.records import Chunk, Hit, SearchResult, ends_with_heading, opens_under_heading
 
 CUTOFFS = (1, 3, 5, 10)
@@ -96,7 +97,7 @@ def read_questions(path: Path) -> list[Question]:
     """
     questions = []
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()     # a byte-order mark (Notepad) is fine
     except (OSError, UnicodeDecodeError) as exc:
         raise QuestionFileError(f"Cannot read the question file {path} ({exc}).") from exc
     for number, line in enumerate(lines, 1):
@@ -113,6 +114,7 @@ def _parse_line(line: str, where: str) -> Question:
         qid, question = str(data["id"]), data["question"]
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty")
+        _searchable(question)
         group = str(data.get("style") or data.get("kind") or "")
         if data.get("expect") == "none":
             return Question(qid, question, expect_none=True, group=group)
@@ -122,10 +124,19 @@ def _parse_line(line: str, where: str) -> Question:
             relevant = tuple(_relevant_entry(entry) for entry in data["relevant"])
             return Question(qid, question, relevant=relevant, group=group)
         raise ValueError('no "evidence", "relevant" or "expect": "none"')
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise QuestionFileError(
             f"{where}: not a question line ({exc}). Each line needs \"id\", \"question\" and one of "
             "\"evidence\": [phrases], \"relevant\": [{\"file\", \"heading\"}] or \"expect\": \"none\".") from exc
+
+
+def _searchable(question: str) -> None:
+    """Raise ValueError for a question search() refuses ("???"): found now, with its line,
+    rather than after the model has loaded and the lines before it were searched."""
+    try:
+        clean_question(question, len(question))
+    except QuestionError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _relevant_entry(entry: dict) -> RelevantSection:

@@ -186,12 +186,22 @@ def test_expect_none_questions_count_flags_not_metrics(tmp_path):
 
 @pytest.mark.parametrize("line", ['{"id": "1", "question": "q"}', "not json", '{"id": "1", "question": "", "evidence": ["x"]}',
                                   '{"question": "q", "evidence": ["x"]}', '{"id": "1", "question": "q", "evidence": [" "]}',
-                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": ""}]}'])
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": ""}]}',
+                                  # found by adversarial testing: a run's end, or a "bug", not the line
+                                  '{"id": "1", "question": "???", "expect": "none"}',
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 1e400}]}',
+                                  "[" * 100_000 + "]" * 100_000])
 def test_bad_lines_name_the_file_and_line(tmp_path, line):
     path = tmp_path / "bad.jsonl"
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(QuestionFileError, match=r"bad.jsonl:1: not a question line"):
         read_questions(path)
+
+
+def test_a_byte_order_mark_before_the_first_line_is_read(tmp_path):
+    path = tmp_path / "notepad.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": "1", "question": "q", "expect": "none"}\n')
+    assert [question.qid for question in read_questions(path)] == ["1"]
 
 
 def test_evaluate_json_prints_one_object_and_nothing_else(tmp_path, small_settings, fake_encoder, monkeypatch, capsys):
