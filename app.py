@@ -207,6 +207,9 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
 def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
+    if not result.hits:         # lexical ranking, and no passage holds a word of the question
+        st.info(escape_markdown(result.message))
+        return
     if result.covered:
         if result.related_note:        # the guides' words: corpus text, shown as text
             st.caption(escape_markdown(result.related_note))

@@ -45,7 +45,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     if result.truncated:
         print("(The question was long and was cut to what the model reads.)")
-    if not result.covered:
+    if result.message:
         print(result.message)
     if result.related_note:
         print(f"({result.related_note})")

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.records import Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
+from guidesearch.records import NO_PASSAGE, Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
 from guidesearch.service import LiveSearcher, Section
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,8 @@ def format_result(result: SearchResult) -> str:
         lines.append("(The question was long and was cut to what the model reads.)")
     if result.related_note:
         lines.append(f"({result.related_note})")
-    if not result.hits:
-        lines.append("No passages: the index holds no text.")
+    if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
+        lines.append(f"No passages. {NO_PASSAGE}")
     lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)
     return "\n\n".join(lines)
 

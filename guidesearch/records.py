@@ -199,20 +199,25 @@ class SearchResult:
 
     @property
     def message(self) -> str:
-        """What to tell the reader when the guides don't answer the question."""
+        """What to tell the reader when the guides don't answer the question, or when the
+        ranking found nothing to show (lexical ranking: no passage holds a word of it)."""
         if self.covered:
-            return ""
+            return "" if self.hits else NO_PASSAGE
         said = []
         if self.missing_terms:
             said.append(f"don't mention {_quoted(self.missing_terms)}")
         if self.passing_terms:
             said.append(f"mention {_quoted(self.passing_terms)} only in passing, in none of the passages "
                         "closest to your question")
+        # Lexical ranking shows nothing when no passage holds a word of the question.
+        below = "the closest passages are below" if self.hits else "no passage holds its words"
         if said:
-            return f"The guides {', and '.join(said)}; the closest passages are below."
-        return "The guides don't cover this; the closest passages are below."
+            return f"The guides {', and '.join(said)}; {below}."
+        return f"The guides don't cover this; {below}."
 
 
+NO_PASSAGE = ("No passage holds a word of your question. Ask in other words, or rank by meaning too "
+              "(hybrid mode).")
 # The message names at most this many terms, each cut to TERM_CHARS (missing_terms holds them
 # all): a long message can bring a dozen, and a made-up "word" can be 2,000 letters long.
 SHOWN_TERMS = 3

@@ -224,3 +224,12 @@ def test_the_guide_view_serves_only_indexed_guides(page_env):
     view.run()
     assert not view.exception and any("no guide named" in plain(w.value) for w in view.warning)
     assert "root:" not in "\n".join(m.value for m in view.markdown)
+
+
+def test_lexical_ranking_with_nothing_to_show_says_so_and_folds_nothing(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.sidebar.selectbox[0].set_value("lexical").run()
+    page.text_input[0].input("qwxyz blorf").run()
+    assert [plain(info.value) for info in page.info] == [
+        'The guides don\'t mention "qwxyz blorf"; no passage holds its words.']
+    assert not page.expander and not page.warning

@@ -123,22 +123,36 @@ def test_far_question_is_not_covered_unless_all_its_words_are_corpus_terms():
     assert decide(evidence(0.07, ("pregabalin",)), settings).covered     # a bare keyword of the guide
 
 
+def one_hit():
+    from guidesearch.records import Chunk, Hit
+    return (Hit(1, 0.2, 0.2, Chunk("c1", "a.md", "A", ("A",), "Some text.")),)
+
+
 def test_the_message_names_what_is_missing_and_what_is_only_in_passing():
     from guidesearch.records import SearchResult
-    missing = SearchResult("q", (), False, ("pickle juice",))
+    missing = SearchResult("q", one_hit(), False, ("pickle juice",))
     assert missing.message == 'The guides don\'t mention "pickle juice"; the closest passages are below.'
-    passing = SearchResult("q", (), False, passing_terms=("wildervanck",))
+    passing = SearchResult("q", one_hit(), False, passing_terms=("wildervanck",))
     assert passing.message == ('The guides mention "wildervanck" only in passing, in none of the passages '
                                'closest to your question; the closest passages are below.')
     both = SearchResult("q", (), False, ("tonic",), passing_terms=("wildervanck",))
     assert both.message.startswith('The guides don\'t mention "tonic", and mention "wildervanck" only in passing')
-    assert SearchResult("q", (), False).message == "The guides don't cover this; the closest passages are below."
+    assert SearchResult("q", one_hit(), False).message == "The guides don't cover this; the closest passages are below."
     assert both.to_dict()["passing_terms"] == ["wildervanck"]
+
+
+def test_with_nothing_to_show_the_message_says_no_passage_holds_its_words():
+    """Lexical ranking finds nothing when no passage holds a word of the question; found by
+    adversarial testing, the message still pointed at passages "below"."""
+    from guidesearch.records import NO_PASSAGE, SearchResult
+    assert SearchResult("q", (), False, ("qwxyz",)).message == 'The guides don\'t mention "qwxyz"; no passage holds its words.'
+    assert SearchResult("q", (), True).message == NO_PASSAGE
+    assert SearchResult("q", one_hit(), True).message == ""
 
 
 def test_the_message_stays_short_however_many_or_long_the_terms():
     from guidesearch.records import SearchResult
-    many = SearchResult("q", (), False, ("quinine", "magnesium", "potassium", "bananas", "statins"))
+    many = SearchResult("q", one_hit(), False, ("quinine", "magnesium", "potassium", "bananas", "statins"))
     assert many.message == ('The guides don\'t mention "quinine" or "magnesium" or "potassium" or 2 more; '
                             'the closest passages are below.')
     assert len(many.to_dict()["missing_terms"]) == 5

@@ -83,3 +83,9 @@ def test_match_labels_follow_rank_gap_and_coverage():
     assert [hit["match"] for hit in covered.to_dict()["hits"]] == ["strong", "partial", "weak"]
     uncovered = SearchResult("q", hits, covered=False)
     assert {uncovered.match_of(hit) for hit in hits} == {"weak"}
+
+
+def test_lexical_ranking_with_no_word_of_the_question_says_there_is_nothing_to_show(seed_searcher):
+    result = seed_searcher.search("qwxyz blorf", mode="lexical")
+    assert result.hits == () and not result.covered
+    assert result.message == 'The guides don\'t mention "qwxyz blorf"; no passage holds its words.'
