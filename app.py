@@ -236,6 +236,8 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
         marked = " ".join((result.question, *result.related_terms))     # the words searched are marked
         st.markdown(f'<div class="passage">{render_passage(hit.text, marked, evidence)}</div>',
                     unsafe_allow_html=True)
+        if hit.also_in:                 # the same words elsewhere, shown once
+            st.caption(escape_markdown(f"Also in: {'; '.join(display_name(place) for place in hit.also_in)}"))
         with st.expander("Details"):        # for maintainers: where it comes from, and its scores
             st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
                                        f"cosine {hit.cosine:.3f} · {match} match: {MATCH_MEANING[match]}"))

@@ -55,6 +55,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(hit.text)
         if hit.evidence and hit.evidence.text != hit.text.strip():
             print(f"  » best answer: {hit.evidence.text}")
+        if hit.also_in:
+            print(f"  (also in: {'; '.join(display_name(place) for place in hit.also_in)})")
     return 0
 
 

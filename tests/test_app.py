@@ -233,3 +233,16 @@ def test_lexical_ranking_with_nothing_to_show_says_so_and_folds_nothing(page_env
     assert [plain(info.value) for info in page.info] == [
         'The guides don\'t mention "qwxyz blorf"; no passage holds its words.']
     assert not page.expander and not page.warning
+
+
+def test_a_passage_two_guides_hold_word_for_word_is_shown_once_naming_the_other(page_env):
+    """Found by adversarial testing: also_in was in the JSON and MCP only."""
+    for name in ("one", "two"):
+        (page_env / "corpus" / f"{name}.md").write_text(
+            f"# Guide {name}\n\n## Notes {name}\n\nChromium picolinate is sold as a supplement for blood sugar "
+            "control, but evidence is weak.\n", encoding="utf-8")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("chromium picolinate for blood sugar").run()
+    shown = "\n".join(m.value for m in page.markdown)
+    assert shown.count("is sold as a supplement") == 1
+    assert any(plain(c.value) in ("Also in: two.md > Notes two", "Also in: one.md > Notes one") for c in page.caption)

@@ -322,3 +322,18 @@ def test_an_interrupt_after_the_switch_says_the_new_build_answers(build_in_proce
     answering = (small_settings.index_dir / "CURRENT").read_text().strip()
     assert capsys.readouterr().err == (f"error: interrupted. The new build had already been switched in and "
                                        f"answers ({answering}).\n")
+
+
+def test_search_text_names_the_other_places_holding_a_passage(small_settings, fake_encoder, monkeypatch, capsys):
+    from guidesearch import cli
+    from guidesearch.build import build_index
+    from guidesearch.retrieve import Searcher
+    for name in ("one", "two"):
+        (small_settings.corpus_dir / f"{name}.md").write_text(
+            f"# Guide {name}\n\n## Notes {name}\n\nChromium picolinate is sold for blood sugar.\n", encoding="utf-8")
+    build_index(small_settings, fake_encoder)
+    monkeypatch.setattr(cli, "open_searcher", lambda settings: Searcher.open(small_settings, fake_encoder))
+    assert cli.main(["search", "Chromium picolinate is sold for blood sugar", "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Chromium picolinate is sold") == 1
+    assert "(also in: two.md > Notes two)" in out or "(also in: one.md > Notes one)" in out
