@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guidesearch.config import BACKENDS, MODES, Settings
-from guidesearch.errors import GuideSearchError, OutputFileError
+from guidesearch.errors import CorpusError, GuideSearchError, OutputFileError
 from guidesearch.records import display_name
 
 
@@ -106,6 +106,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"error: interrupted.{_index_left(settings.index_dir, before)}", file=sys.stderr)
         return 130
+    except CorpusError as exc:      # nothing to build from: say what still answers, as other failures do
+        raise CorpusError(f"{exc}{_index_left(settings.index_dir, before)}") from exc
     # The new build answers: a signal now (during the summary, or the second torch takes to shut
     # down) would report a finished build as interrupted, or a traceback from an atexit hook.
     for number in (signal.SIGINT, signal.SIGTERM):

@@ -337,3 +337,14 @@ def test_search_text_names_the_other_places_holding_a_passage(small_settings, fa
     out = capsys.readouterr().out
     assert out.count("Chromium picolinate is sold") == 1
     assert "(also in: two.md > Notes two)" in out or "(also in: one.md > Notes one)" in out
+
+
+def test_a_build_with_no_guide_left_says_the_previous_index_still_answers(build_in_process, small_settings, capsys):
+    """Found by adversarial testing: other failed builds said so, this one did not."""
+    assert build_in_process() == 0
+    for guide in small_settings.corpus_dir.rglob("*.md"):
+        guide.write_text("", encoding="utf-8")          # every guide emptied: none can be indexed
+    assert build_in_process() == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: No guide in {small_settings.corpus_dir} could be indexed")
+    assert err.endswith("The build was not finished; the previous index still answers.\n") and err.count("\n") == 1
