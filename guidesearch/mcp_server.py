@@ -21,7 +21,7 @@ from typing import Annotated, Iterator
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
@@ -196,9 +196,42 @@ def _fold(text: str) -> str:
 
 # --- the server ------------------------------------------------------------------------------
 
+# How to call each tool, for the one-line message that replaces pydantic's report of bad arguments.
+USAGE = {
+    "search_guides": f'search_guides with "question" (text) and optionally "top_k" (a whole number from 1 '
+                     f'to {TOP_K_MAX})',
+    "read_guide_section": 'read_guide_section with "source" and "heading" (text, as search_guides shows them)',
+}
+
+
+class GuideServer(MCPServer):
+    """The MCP server, with arguments of the wrong type reported in one line that says what to do
+    (the SDK sends pydantic's multi-line report, with a documentation address)."""
+
+    async def call_tool(self, name, arguments, context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError) or name not in USAGE:
+                raise
+            raise ToolError(f"Error executing tool {name}: {bad_arguments(exc.__cause__)}. "
+                            f"Call {USAGE[name]}.") from exc.__cause__
+
+
+def bad_arguments(error: ValidationError) -> str:
+    """Each wrong argument in a few words: 'top_k should be a valid integer, not "abc"'."""
+    said = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "the arguments"
+        message = problem["msg"].replace("Input should be", "should be").replace("Field required", "is missing")
+        given = "" if problem["type"] == "missing" else f", not {problem['input']!r}"[:80]
+        said.append(f"{name} {message}{given}")
+    return "; ".join(said)
+
+
 def build_server(live: LiveSearcher) -> MCPServer:
     """The MCP server with both tools, answering from `live`."""
-    server = MCPServer("guide-search", instructions=INSTRUCTIONS)
+    server = GuideServer("guide-search", instructions=INSTRUCTIONS)
 
     @server.tool(description=SEARCH_DESCRIPTION)
     def search_guides(

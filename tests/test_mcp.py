@@ -13,7 +13,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.mcpserver.exceptions import ToolError
 
 from conftest import ROOT
-from guidesearch.mcp_server import (TOP_K_MAX, _stdout_to_stderr, check_top_k, find_sections, format_hit,
+from guidesearch.mcp_server import (TOP_K_MAX, build_server, _stdout_to_stderr, check_top_k, find_sections, format_hit,
                                     format_result, heading_path, quoted, search_text, section_text)
 from guidesearch.records import Chunk, Evidence, Hit, SearchResult
 from guidesearch.service import LiveSearcher, Section
@@ -168,6 +168,22 @@ def test_model_loading_output_never_reaches_stdout(capfd):
     assert "from python" in err and "from native code" in err
 
 
+@pytest.mark.parametrize("tool, arguments, said", [
+    ("search_guides", {"question": "cramps", "top_k": "abc"}, "top_k should be a valid integer"),
+    ("search_guides", {"question": "cramps", "top_k": 2.5}, "top_k should be a valid integer"),
+    ("search_guides", {"question": None}, "question should be a valid string, not None"),
+    ("search_guides", {}, "question is missing"),
+    ("read_guide_section", {"source": "a.txt"}, "heading is missing"),
+])
+def test_arguments_of_the_wrong_type_are_refused_in_one_line(live, tool, arguments, said):
+    """Found by adversarial testing: the SDK answered with pydantic's multi-line report."""
+    with pytest.raises(ToolError) as caught:
+        anyio.run(build_server(live).call_tool, tool, arguments)
+    message = str(caught.value)
+    assert said in message and f"Call {tool} with" in message
+    assert "\n" not in message and "errors.pydantic.dev" not in message
+
+
 # --- a real stdio session --------------------------------------------------------------------
 
 def test_stdio_session(seed_settings, tmp_path):
@@ -195,6 +211,8 @@ def test_stdio_session(seed_settings, tmp_path):
     assert calls["empty"].is_error and "The question is empty" in _text(calls["empty"])
     assert calls["top_k"].is_error and f"from 1 to {TOP_K_MAX}" in _text(calls["top_k"])
     assert "Traceback" not in _text(calls["empty"]) + _text(calls["top_k"])
+    assert calls["type"].is_error and _text(calls["type"]).count("\n") == 0
+    assert "top_k should be a valid integer" in _text(calls["type"])
     assert not calls["section"].is_error and "Anticonvulsants" in _text(calls["section"])
     assert calls["no_section"].is_error and f"- {SYMPTOMS}" in _text(calls["no_section"])
 
@@ -214,6 +232,7 @@ async def _session(settings, errlog) -> dict:
                                                           "top_k": 3})
             calls["empty"] = await ask("search_guides", {"question": "  "})
             calls["top_k"] = await ask("search_guides", {"question": "leg cramps", "top_k": 50})
+            calls["type"] = await ask("search_guides", {"question": "leg cramps", "top_k": "abc"})
             calls["section"] = await ask("read_guide_section", {"source": SEED_FILE, "heading": "medications"})
             calls["no_section"] = await ask("read_guide_section", {"source": SEED_FILE, "heading": "Pickle Juice"})
     return calls
