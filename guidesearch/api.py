@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
 import threading
 from typing import Annotated, Any, Callable, Literal
 
@@ -35,10 +36,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guidesearch import __version__
 from guidesearch.config import MODES, Mode, Settings
-from guidesearch.errors import BuildLockedError, GuideSearchError, QuestionError
+from guidesearch.errors import BuildLockedError, GuideSearchError, QuestionError, ServeError
 from guidesearch.freshness import check_freshness
 from guidesearch.question import clean_question
 from guidesearch.service import LiveSearcher
+from guidesearch.store import require_build
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +303,9 @@ def _add_error_handlers(app: FastAPI) -> None:
                               for method in getattr(route, "methods", ())} - {"HEAD"})
             allowed = " or ".join(methods) or Headers(exc.headers or {}).get("allow", "another method")
             message = f"{where} is not allowed: use {allowed}."
+        elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 (json.loads fails before decoding it)
+            message = f"The body is not valid JSON (not UTF-8 text). Send a JSON object in UTF-8, like {BODY_EXAMPLE}"
         else:
             message = str(exc.detail)
         return error_response(exc.status_code, message, exc.headers)
@@ -552,11 +557,37 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """
     import uvicorn
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    require_build(settings.index_dir)       # before anything else, for nothing
+    listening = listen(host, port)          # before the model loads: a port in use says so at once
     live = LiveSearcher(settings)
     status = live.status()
+    port = listening.getsockname()[1]       # the one the system chose, for --port 0
     log.info("Answering from %s (%d chunks); API documentation at http://%s:%d/docs",
              status.build, status.chunks, host, port)
     # limit_concurrency: a last bound on open connections; the search pool's 503 comes first.
-    uvicorn.run(create_app(settings, live), host=host, port=port, limit_concurrency=1024,
-                server_header=False, log_level="info")
+    config = uvicorn.Config(create_app(settings, live), host=host, port=port, limit_concurrency=1024,
+                            server_header=False, log_level="info")
+    uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, which uvicorn then serves on.
+
+    Raises:
+        ServeError: the port is in use, or the host is not an address of this machine.
+    """
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        bound = socket.socket(family, kind, protocol)
+    except (OSError, UnicodeError) as exc:
+        raise ServeError(f"Cannot listen on {host}: not a host name or address of this machine ({exc}). "
+                         "Give --host an address such as 127.0.0.1 or 0.0.0.0.") from exc
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as uvicorn does: restart at once
+        bound.bind(address)
+    except OSError as exc:
+        bound.close()
+        raise ServeError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port, "
+                         "or stop the program that uses it.") from exc
+    return bound

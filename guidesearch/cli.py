@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -164,6 +165,16 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:         # nan fails both
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds: use 0 or more")
+    return seconds
+
+
 def _common(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
     parser.add_argument("--index", help="index folder (default: index/, or GUIDESEARCH_INDEX)")
     parser.add_argument("--model", help="sentence-transformers model name or folder (GUIDESEARCH_MODEL)")
@@ -183,7 +194,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     _common(parser, corpus=True)
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if the index matches the corpus and settings, 1 with the reason if not")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                         help="wait this long for another build to finish (default: stop at once)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     parser.set_defaults(run=cmd_build)

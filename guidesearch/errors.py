@@ -55,3 +55,7 @@ class OutputFileError(GuideSearchError):
 
 class QuestionFileError(GuideSearchError):
     """A question file has a line that is not in one of the three accepted formats."""
+
+
+class ServeError(GuideSearchError):
+    """The server cannot listen where it was asked to (a port in use, an unknown host)."""

@@ -133,6 +133,8 @@ def test_malformed_json_and_other_content_types_are_refused(client):
     headers = {"content-type": "application/json"}
     assert_one_line_error(client.post("/search", content=b'{"question": ', headers=headers), 400, "not valid JSON")
     assert_one_line_error(client.post("/search", content=b"\xff\xfe", headers=headers), 400, "not valid JSON")
+    assert_one_line_error(client.post("/search", content=b'{"question": "cr\xffamps"}', headers=headers), 400,
+                          "not valid JSON (not UTF-8 text)")
     assert_one_line_error(client.post("/search", content=b'{"question": "cramps"}',
                                       headers={"content-type": "text/plain"}), 422, "application/json")
 
@@ -380,7 +382,7 @@ def test_the_real_server_answers_over_http(seed_settings, tmp_path):
         server.terminate()
         server.wait(30)
         log.close()
-    assert "Uvicorn running on http://127.0.0.1" in (tmp_path / "server.log").read_text()
+    assert f"API documentation at http://127.0.0.1:{port}/docs" in (tmp_path / "server.log").read_text()
 
 
 def test_serve_without_an_index_fails_in_one_line_before_serving(tmp_path):
@@ -397,3 +399,52 @@ def test_mcp_without_an_index_fails_in_one_line_before_serving(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+
+
+def test_serve_on_a_port_in_use_fails_in_one_line_before_loading_the_model(seed_settings):
+    """Found by adversarial testing: uvicorn's own log line and exit 3, after the model loaded."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "guidesearch", "serve", "--port", str(port),
+                               "--index", str(seed_settings.index_dir), "--corpus", str(seed_settings.corpus_dir)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (f"error: Cannot listen on 127.0.0.1:{port} (Address already in use). "
+                                            "Choose another --port, or stop the program that uses it.")
+    assert "Loading" not in done.stderr
+
+
+def test_serve_on_an_unknown_host_fails_in_one_line(seed_settings):
+    done = subprocess.run([sys.executable, "-m", "guidesearch", "serve", "--host", "999.1.1.1", "--index",
+                           str(seed_settings.index_dir), "--corpus", str(seed_settings.corpus_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("error: Cannot listen on 999.1.1.1: not a host name or address")
+
+
+def test_serve_on_port_0_logs_the_port_the_system_chose(seed_settings, tmp_path):
+    """Found by adversarial testing: it logged http://127.0.0.1:0/docs."""
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "guidesearch", "serve", "--port", "0", "--index",
+                               str(seed_settings.index_dir), "--corpus", str(seed_settings.corpus_dir)],
+                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "API documentation at" not in (tmp_path / "server.log").read_text():
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+            time.sleep(0.5)
+        port = int((tmp_path / "server.log").read_text().split("API documentation at http://127.0.0.1:")[1].split("/")[0])
+        assert port > 0
+        while True:
+            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()

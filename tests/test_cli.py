@@ -172,7 +172,9 @@ def test_bad_setting_in_the_environment_is_one_line(tmp_path):
                                   ["-m", "guidesearch", "search", "cramps", "--mode", "bad"],
                                   ["-m", "guidesearch", "search", "cramps", "-k", "0"],
                                   ["-m", "guidesearch"],
-                                  ["build_index.py", "--wait", "abc"]])
+                                  ["build_index.py", "--wait", "abc"],
+                                  ["build_index.py", "--wait", "nan"],      # was "unexpected ValueError"
+                                  ["build_index.py", "--wait", "-5"]])      # was taken as 0
 def test_bad_arguments_are_one_line_too(args):
     done = run(*args)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
