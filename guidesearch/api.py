@@ -15,6 +15,7 @@ Every error is JSON {"error": "<one line saying what to do>"}; a bug never shows
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import logging
@@ -304,8 +305,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             allowed = " or ".join(methods) or Headers(exc.headers or {}).get("allow", "another method")
             message = f"{where} is not allowed: use {allowed}."
         elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            # FastAPI's words for a body that is not UTF-8 (json.loads fails before decoding it)
-            message = f"The body is not valid JSON (not UTF-8 text). Send a JSON object in UTF-8, like {BODY_EXAMPLE}"
+            # FastAPI's words for a body json.loads fails on other than by syntax
+            message = ("The body could not be read as JSON (not UTF-8 text, nested too deeply, or a number too "
+                       f"long). Send a JSON object in UTF-8, like {BODY_EXAMPLE}")
         else:
             message = str(exc.detail)
         return error_response(exc.status_code, message, exc.headers)
@@ -561,33 +563,69 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     listening = listen(host, port)          # before the model loads: a port in use says so at once
     live = LiveSearcher(settings)
     status = live.status()
-    port = listening.getsockname()[1]       # the one the system chose, for --port 0
+    port = listening[0].getsockname()[1]    # the one the system chose, for --port 0
     log.info("Answering from %s (%d chunks); API documentation at http://%s:%d/docs",
-             status.build, status.chunks, host, port)
+             status.build, status.chunks, url_host(host), port)
     # limit_concurrency: a last bound on open connections; the search pool's 503 comes first.
     config = uvicorn.Config(create_app(settings, live), host=host, port=port, limit_concurrency=1024,
                             server_header=False, log_level="info")
-    uvicorn.Server(config).run(sockets=[listening])
+    try:
+        uvicorn.Server(config).run(sockets=listening)
+    except KeyboardInterrupt:       # Ctrl-C: uvicorn has shut down cleanly, and says so
+        pass
     return 0
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port, which uvicorn then serves on.
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to every address of host (localhost: 127.0.0.1 and ::1), at port, which
+    uvicorn then serves on; port 0: one free port the system chooses, for them all.
 
     Raises:
         ServeError: the port is in use, or the host is not an address of this machine.
     """
     try:
-        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        bound = socket.socket(family, kind, protocol)
+        addresses = list(dict.fromkeys(found[:3] + (found[4],) for found in
+                                       socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
     except (OSError, UnicodeError) as exc:
         raise ServeError(f"Cannot listen on {host}: not a host name or address of this machine ({exc}). "
                          "Give --host an address such as 127.0.0.1 or 0.0.0.0.") from exc
+    bound: list[socket.socket] = []
     try:
-        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as uvicorn does: restart at once
-        bound.bind(address)
+        for family, kind, protocol, address in addresses:
+            listening = socket.socket(family, kind, protocol)
+            bound.append(listening)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as uvicorn does: restart at once
+            if family == socket.AF_INET6:
+                listening.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)   # the IPv4 address has its own
+            if bound[1:]:       # the port the first one got (port 0)
+                address = (address[0], bound[0].getsockname()[1], *address[2:])
+            try:
+                listening.bind(address)
+            except OSError as exc:      # no IPv6 here, say: the other addresses serve
+                if exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or len(addresses) == 1:
+                    raise
+                bound.pop().close()
+                continue
+            # Listening now, not when uvicorn starts: two servers started at once on one port
+            # would both bind (SO_REUSEADDR) and the second fail after loading the model.
+            listening.listen(socket.SOMAXCONN)
+        if not bound:
+            raise OSError(errno.EADDRNOTAVAIL, "no address of it can be used")
     except OSError as exc:
-        bound.close()
-        raise ServeError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Choose another --port, "
-                         "or stop the program that uses it.") from exc
+        for listening in bound:
+            listening.close()
+        raise ServeError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). {_BIND_ADVICE.get(exc.errno, '')}"
+                         .rstrip()) from exc
     return bound
+
+
+_BIND_ADVICE = {
+    errno.EADDRINUSE: "Choose another --port, or stop the program that uses it.",
+    errno.EACCES: "Ports under 1024 need root: choose --port 1024 or more.",
+    errno.EADDRNOTAVAIL: "It is not an address of this machine: give --host 127.0.0.1, or 0.0.0.0 for all.",
+}
+
+
+def url_host(host: str) -> str:
+    """host as written in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host

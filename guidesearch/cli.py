@@ -132,9 +132,11 @@ def _answering(index_dir: Path) -> Path | None:
 
 def _index_left(index_dir: Path, before: Path | None) -> str:
     """After an interrupted build: which index answers (before: the build that answered when it
-    started)."""
+    started). The one answering is this build's only if this process wrote it: another build
+    may have finished while this one waited for the lock."""
+    from guidesearch.store import made_here
     now = _answering(index_dir)
-    if now is not None and now != before:
+    if now is not None and now != before and made_here(now):
         return f" The new build had already been switched in and answers ({now.name})."
     return " The build was not finished; the previous index still answers." if now else " The build was not finished."
 

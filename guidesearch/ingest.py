@@ -35,7 +35,11 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # Control bytes that never occur in text (tab, line feed, form feed and carriage return do).
 _CONTROL_BYTES = bytes(code for code in range(32) if code not in b"\t\n\f\r")
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")     # C0 but tab and line feed, DEL, C1
+# What str.splitlines breaks lines at, as line breaks (gluing words otherwise); the other C0 and
+# C1 controls and DEL
+# dropped; tab kept.
+_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")     # and the unit separator
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # The single-byte encodings of English and Western European guides, tried first.
 _WESTERN_ENCODINGS = ["cp1252", "latin_1"]
 # Only the block structure is needed: inline parsing (emphasis, links) is left off, and the
@@ -253,7 +257,7 @@ def _normalise_newlines(text: str) -> str:
     """Line breaks as "\n"; other control characters (escape sequences that recolour or clear a
     terminal, plant a hidden link, ...) dropped, as the guides' text is untrusted and reaches
     terminals through the CLI and MCP; tab kept."""
-    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n"))
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n")))
 
 
 def parse_guide(text: str, source: str) -> Iterator[Section]:

@@ -194,7 +194,7 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=index_dir))
         os.chmod(staging, 0o777 & ~_umask())       # readable by a page running as another user
         manifest = _write_files(staging, manifest, chunks, vectors, lexical, vocabulary, retired)
-        final = index_dir / f"build-{manifest.built_at.replace(':', '').replace('-', '')}-{os.getpid()}"
+        final = index_dir / f"build-{manifest.built_at.replace(':', '').replace('-', '')}-{os.getpid()}"    # made_here
         os.rename(staging, final)
         staging = None
         _swap_current(index_dir, final)
@@ -205,6 +205,11 @@ def write_build(index_dir: Path, manifest: Manifest, chunks: list[Chunk], vector
             shutil.rmtree(staging, ignore_errors=True)
     remove_old_builds(index_dir, keep={final.name})
     return final
+
+
+def made_here(build: Path) -> bool:
+    """Whether this process wrote the build folder (write_build names it with the process id)."""
+    return build.name.endswith(f"-{os.getpid()}")
 
 
 def _write_files(staging: Path, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray,

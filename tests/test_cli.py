@@ -350,3 +350,23 @@ def test_a_build_with_no_guide_left_says_the_previous_index_still_answers(build_
     err = capsys.readouterr().err
     assert err.startswith(f"error: No guide in {small_settings.corpus_dir} could be indexed")
     assert err.endswith("The build was not finished; the previous index still answers.\n") and err.count("\n") == 1
+
+
+def test_an_interrupt_after_another_builds_switch_says_this_one_did_not_finish(build_in_process, monkeypatch,
+                                                                                capsys):
+    """Found by review: a build queued with --wait behind another, then interrupted, claimed the
+    other build's switch as its own."""
+    import os
+
+    import guidesearch.build
+    import guidesearch.store
+    real_build = guidesearch.build.build_index
+
+    def another_process_built(*args, **kwargs):
+        monkeypatch.setattr(guidesearch.store.os, "getpid", lambda: os.getppid())     # the other build's id
+        real_build(*args, **kwargs)
+        monkeypatch.undo()
+        raise KeyboardInterrupt
+    monkeypatch.setattr(guidesearch.build, "build_index", another_process_built)
+    assert build_in_process() == 130
+    assert capsys.readouterr().err == "error: interrupted. The build was not finished; the previous index still answers.\n"

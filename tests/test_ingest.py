@@ -319,6 +319,13 @@ def test_binary_content_is_not_text():
     assert decode_guide(b"Tab\tand form feed\x0c are text.\n") == "Tab\tand form feed\n are text.\n"
 
 
+def test_control_characters_that_break_lines_still_do():
+    """Found by review: deleting them glued words ("line oneline two")."""
+    filler = "A sentence about cramps. " * 10
+    assert decode_guide(f"Cramps\n\nCauses\nline one\u0085line two\x1ethree\u2028four {filler}\n".encode()) == \
+        f"Cramps\n\nCauses\nline one\nline two\nthree\nfour {filler}\n"
+
+
 def test_terminal_escape_sequences_never_reach_titles_headings_or_passages():
     """Found by adversarial testing: a guide with a few escape sequences passes the binary check,
     and the CLI and MCP printed them raw (a cleared screen, a hidden link in a heading)."""

@@ -123,9 +123,9 @@ def body_lines(lines: list[str]) -> Counter[str]:
 
 
 def normalise(text: str) -> str:
-    """A guide's text as read: every line break as "\n" (form feed and vertical tab break lines
-    too), other control characters but tab dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    """A guide's text as read: every line break str.splitlines knows (and the unit separator) as "\n", other control
+    characters but tab dropped."""
+    text = "\n".join(text.replace("\r\n", "\n").replace("\x1f", "\n").splitlines()) + ("\n" if text[-1:] in "\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029" and text else "")
     return "".join(char for char in text if char in "\t\n" or not (ord(char) < 32 or 0x7f <= ord(char) <= 0x9f))
 
 

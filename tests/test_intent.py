@@ -32,7 +32,13 @@ from guidesearch.records import Chunk
     ("what kind of doctor check up finds neuropathy", {"diagnosis"}),
     ("will my cramps ever get better", {"outlook"}),
     ("will my kids get it too", {"inheritance"}),
-    ("what's behind the cramping", {"causes"}),
+    ("what sets off the cramping", {"causes"}),
+    ("how do I get rid of these cramps", {"treatment"}),            # not a cause: found by review
+    ("What is the physiology of leg cramps?", {"information"}),
+    ("I got a text from my mom about my cramps", set()),
+    ("did I get it from my dad", {"inheritance"}),
+    ("I'm making progress with stretching", set()),
+    ("I had a flu shot last week and now my legs cramp, why do they cramp?", {"causes"}),
     ("My MRI was clear and the scan showed nothing. Any advice?", set()),    # a story, not a question of diagnosis
 ])
 def test_questions_name_what_they_ask_for(question, asked):
