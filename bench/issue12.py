@@ -78,7 +78,10 @@ def main() -> None:
                "consumer messages 54 (report)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
                "MedQuAD short lay questions, odd lines 30 (report)":
                    (medquad, read_questions(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")[1::2]),
-               "consumer messages dev 36 (tuning)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl"))}
+               "consumer messages dev 36 (tuning)": (medquad, answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl")),
+               # written by a session that saw only the guides (bench/results/intent_cues.md)
+               "MedQuAD kinds of question 30 (report)":
+                   (medquad, answerable(ROOT / "bench" / "data" / "medquad_kinds_report.jsonl"))}
     near = {name: (ninety, questions) for name, (use, questions) in medquad_sets().items()}     # and answerable
     lines = [f"Command: python bench/issue12.py {' '.join(sys.argv[1:])}  ({{seconds}} s)", "",
              "Before: " + ", ".join(f"{k} {v}" for k, v in BEFORE.items()) + f", {BEFORE_TOKENS}-token chunks. "
@@ -99,6 +102,7 @@ def main() -> None:
         ranking["seed long messages, answerable 10 (report)"] = (seed, answerable(data / "seed_long_messages.jsonl"))
         fresh = read_questions(data / "seed_fresh_report.jsonl")      # written after every choice
         ranking["seed fresh questions, answerable 25 (report)"] = (seed, answerable(data / "seed_fresh_report.jsonl"))
+        ranking["seed kinds of question, answerable 36 (report)"] = (seed, answerable(data / "seed_kinds_report.jsonl"))
         for name, (searcher, questions) in ranking.items():
             for label, before in (("before", True), ("after", False)):
                 figures = report(searcher, questions, before).metrics()
