@@ -11,6 +11,8 @@ record only. What was shipped is the "shipped" row.
 - known questions: the development questions as a memory; a section gains w x (cosine - t) of
   the closest development question labelled with it. On the tuning sets each question is left
   out of its own memory (leave one out); on the report sets the memory holds them all.
+- dense feedback: the question vector moved towards the mean of its m nearest passages
+  (pseudo-relevance feedback, Rocchio), by beta.
 - BM25 k1 / b, and BM25 over whole sections.
 - dense weight of the fusion.
 
@@ -101,6 +103,18 @@ class CoarseSections:
             coarse = np.where(fine_sections[rows] < 0, cosines, best[fine_sections[rows]])
             return weight * np.maximum(cosines, coarse) + (1 - weight) * cosines
         return patched_cosines(mix)
+
+
+def dense_feedback(values: tuple[int, float]):
+    """Pseudo-relevance feedback (Rocchio) on the dense side: cosines to the question vector plus
+    beta x the mean vector of its m nearest candidates."""
+    m, beta = values
+
+    def mix(searcher, rows, cosines, query):
+        nearest = rows[np.argsort(-cosines)[:m]]
+        moved = query + beta * searcher.index.vectors[nearest].mean(axis=0)
+        return searcher.index.vectors[rows] @ (moved / np.linalg.norm(moved))
+    return patched_cosines(mix)
 
 
 class KnownQuestions:
@@ -202,6 +216,7 @@ def main() -> None:
             "section mean, weight": (SectionMeans(), (0.2, 0.4, 0.6)),
             "256-token sections, weight": (CoarseSections([(seed, seed256), (medquad, medquad256)]), (0.5, 1.0)),
             "known questions, (weight, threshold)": (known, ((0.5, 0.5), (0.5, 0.6), (1.0, 0.7))),
+            "dense feedback (m, beta)": (dense_feedback, ((3, 0.3), (5, 0.6), (10, 0.5))),
             "BM25 (texts, k1, b)": (lambda values: lexical_variant((seed, medquad), values),
                                     (("sections", 1.5, 0.75), ("chunks", 1.2, 0.75), ("chunks", 1.5, 0.5),
                                      ("chunks", 0.9, 0.4))),

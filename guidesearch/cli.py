@@ -145,7 +145,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from guidesearch.freshness import check_freshness
     diff = check_freshness(settings_from(args))
     print(diff.describe())
-    if not diff.fresh and not diff.problem:
+    if not diff.fresh and not diff.problem and not diff.no_guides_left:
         print("Rebuild with: python build_index.py")
     return 0 if diff.fresh else 1
 

@@ -35,6 +35,11 @@ class IndexDiff:
     corpus_missing: bool = False         # the problem is the corpus folder: a rebuild cannot help
 
     @property
+    def no_guides_left(self) -> bool:
+        """Every guide the index holds is gone and none came: a rebuild could only fail."""
+        return bool(self.removed) and not (self.added or self.changed or self.unchanged)
+
+    @property
     def fresh(self) -> bool:
         return not (self.added or self.changed or self.removed or self.settings or self.missing
                     or self.problem)
@@ -53,6 +58,9 @@ class IndexDiff:
                 lines.append(f"{len(names)} guide file(s) {label} since the build: {shown}")
         if not lines:
             lines.append("The index is up to date.")
+        if self.no_guides_left:
+            lines.append("The corpus folder holds no guide now: put guides in it before rebuilding (until then "
+                         "the index answers from the guides it holds).")
         lines += [f"Skipped {display_name(source)}: {reason}" for source, reason in sorted(self.skipped.items())]
         return "\n".join(lines)
 

@@ -352,6 +352,21 @@ def test_a_build_with_no_guide_left_says_the_previous_index_still_answers(build_
     assert err.endswith("The build was not finished; the previous index still answers.\n") and err.count("\n") == 1
 
 
+def test_check_with_every_guide_gone_does_not_advise_a_rebuild_that_would_fail(build_in_process, small_settings,
+                                                                               capsys):
+    from guidesearch import cli
+    assert build_in_process() == 0
+    capsys.readouterr()
+    for guide in small_settings.corpus_dir.rglob("*.md"):
+        guide.unlink()
+    args = ["check", "--corpus", str(small_settings.corpus_dir), "--index", str(small_settings.index_dir),
+            "--model", small_settings.model_name]
+    assert cli.main(args) == 1
+    out = capsys.readouterr().out
+    assert "2 guide file(s) removed since the build" in out and "holds no guide now" in out
+    assert "Rebuild with" not in out
+
+
 def test_an_interrupt_after_another_builds_switch_says_this_one_did_not_finish(build_in_process, monkeypatch,
                                                                                 capsys):
     """Found by review: a build queued with --wait behind another, then interrupted, claimed the
