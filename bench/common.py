@@ -130,6 +130,7 @@ def report_sets(seed, medquad) -> dict[str, tuple]:
         "MedQuAD dev, 5,202 held apart": (medquad, held),
         # Written by a session that saw the guides only (not the code), committed before first measured.
         "seed kinds of question, answerable 36": (seed, answerable(data / "seed_kinds_report.jsonl")),
+        "seed questions in the issue's seven styles 70": (seed, answerable(data / "seed_styles_report.jsonl")),
         "MedQuAD kinds of question 30": (medquad, answerable(ROOT / "bench" / "data" / "medquad_kinds_report.jsonl")),
     }
 

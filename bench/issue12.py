@@ -103,6 +103,8 @@ def main() -> None:
         fresh = read_questions(data / "seed_fresh_report.jsonl")      # written after every choice
         ranking["seed fresh questions, answerable 25 (report)"] = (seed, answerable(data / "seed_fresh_report.jsonl"))
         ranking["seed kinds of question, answerable 36 (report)"] = (seed, answerable(data / "seed_kinds_report.jsonl"))
+        ranking["seed questions in the issue's seven styles, 70 (report)"] = (
+            seed, answerable(data / "seed_styles_report.jsonl"))
         for name, (searcher, questions) in ranking.items():
             for label, before in (("before", True), ("after", False)):
                 figures = report(searcher, questions, before).metrics()
