@@ -237,7 +237,7 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
         st.markdown(f'<div class="passage">{render_passage(hit.text, marked, evidence)}</div>',
                     unsafe_allow_html=True)
         if hit.also_in:                 # the same words elsewhere, shown once
-            st.caption(escape_markdown(f"Also in: {'; '.join(display_name(place) for place in hit.also_in)}"))
+            st.caption(escape_markdown(f"Also in: {hit.other_places}"))
         with st.expander("Details"):        # for maintainers: where it comes from, and its scores
             st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
                                        f"cosine {hit.cosine:.3f} · {match} match: {MATCH_MEANING[match]}"))

@@ -57,7 +57,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         if hit.evidence and hit.evidence.text != hit.text.strip():
             print(f"  » best answer: {hit.evidence.text}")
         if hit.also_in:
-            print(f"  (also in: {'; '.join(display_name(place) for place in hit.also_in)})")
+            print(f"  (also in: {hit.other_places})")
     return 0
 
 

@@ -35,10 +35,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # Control bytes that never occur in text (tab, line feed, form feed and carriage return do).
 _CONTROL_BYTES = bytes(code for code in range(32) if code not in b"\t\n\f\r")
-# What str.splitlines breaks lines at, as line breaks (gluing words otherwise); the other C0 and
-# C1 controls and DEL
-# dropped; tab kept.
-_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")     # and the unit separator
+# Where str.splitlines breaks lines (and the unit separator) become line breaks, so that no two
+# words glue; the other C0 and C1 controls and DEL are dropped; tab stays.
+_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # The single-byte encodings of English and Western European guides, tried first.
 _WESTERN_ENCODINGS = ["cp1252", "latin_1"]

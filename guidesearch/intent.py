@@ -97,8 +97,8 @@ KINDS = [
 # How readers ask some kinds in everyday words, beyond the stems above: written from general
 # usage before they were measured, then kept because the seven tuning sets gained (mean nDCG@10
 # 0.8703 -> 0.8750) and no report set lost, questions written afterwards by someone who saw only
-# the guides included (bench/results/intent_cues.md). Words a story uses as often as a question are left out:
-# scan, MRI, blood test ("my MRI was clear"), shot ("a flu shot last week"), "how do I get"
+# the guides included (bench/results/intent_cues.md). Words a story uses as often as a question
+# are left out: scan, MRI, blood test ("my MRI was clear"), shot ("a flu shot last week"), "how do I get"
 # (relief, rid of it: not a cause), "come back" (from work), "so I don't get" (confused), "what's
 # behind" (my knee), "why should" (I see a doctor), "physiology", "making progress", "a text
 # from my mom": found by review, measured again after.

@@ -114,7 +114,7 @@ def format_hit(hit: Hit, covered: bool = True, match: str = "strong") -> str:
         # A weak match holds no answer: its best sentence is only the closest one.
         lines += ["Best answer:" if covered else "Closest sentence:", quoted(hit.evidence.text)]
     if hit.also_in:
-        lines.append("Also in: " + "; ".join(display_name(place) for place in hit.also_in))
+        lines.append(f"Also in: {hit.other_places}")
     return "\n".join(lines)
 
 

@@ -125,6 +125,11 @@ class Hit:
         return self.chunk.source
 
     @property
+    def other_places(self) -> str:
+        """also_in for one line of output: "b.md > Causes; c.md > Causes" ("" when none)."""
+        return "; ".join(display_name(place) for place in self.also_in)
+
+    @property
     def title(self) -> str:
         return self.chunk.title
 
