@@ -106,7 +106,8 @@ def ensure_index(settings: Settings) -> str:
     elif not diff.fresh:
         st.warning(escape_markdown("The guides or settings have changed since the index was built:\n"
                                    + diff.describe()))
-        if st.button("Rebuild the index"):
+        # With no guide left a rebuild can only fail: the warning says to add guides first.
+        if not diff.no_guides_left and st.button("Rebuild the index"):
             rebuild(settings)
     try:
         build_name = current_build(settings.index_dir).name

@@ -116,6 +116,17 @@ def test_rebuild_button_after_deleting_a_guide_works_with_the_real_model(page_en
     assert "Shin Splints" not in "\n".join(m.value for m in page.markdown)
 
 
+def test_with_every_guide_gone_the_page_answers_and_offers_no_rebuild_that_must_fail(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    (page_env / "corpus" / SEED.name).unlink()
+    page.run()
+    assert any("holds no guide now: put guides in it before rebuilding" in plain(w.value) for w in page.warning)
+    assert not [b for b in page.button if b.label.startswith("Rebuild")]
+    page.text_input[0].input("why do my calves cramp at night?").run()
+    assert not page.exception and not page.error
+    assert "Causes of Neuropathy-Induced Leg Cramps" in "\n".join(m.value for m in page.markdown)
+
+
 def test_corpus_file_names_never_render_as_markdown_on_the_page(page_env):
     from markdown_it import MarkdownIt
     page = AppTest.from_file(APP, default_timeout=300).run()
