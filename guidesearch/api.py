@@ -31,6 +31,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,6 +60,22 @@ RETRY_AFTER_SECONDS = 1
 EXAMPLE_QUESTION = "why do my calves cramp at night?"
 BODY_EXAMPLE = '{"question": "why do my calves cramp at night?", "top_k": 5, "mode": "hybrid"}'
 UNEXPECTED = "unexpected error in Guide Search; see the server log for the details, and report it."
+
+
+class SourceConvertor(Convertor):
+    """A guide's source in a URL path: Starlette's "path" stops at a line break, which a file
+    name may hold (the index keeps such a guide, so /guides/ must reach it too)."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("source", SourceConvertor())
 
 
 # --- The JSON shapes, for validation and the OpenAPI document -------------------------------------
@@ -507,7 +524,7 @@ def _add_index_routes(app: FastAPI, service: Service) -> None:
     async def index() -> dict:
         return await service.pool.run(service.index)
 
-    @app.get("/guides/{source:path}", response_model=GuideOut, responses=_errors(404, 503), tags=["index"],
+    @app.get("/guides/{source:source}", response_model=GuideOut, responses=_errors(404, 503), tags=["index"],
              summary="A guide's sections in reading order, as the index holds them")
     async def guide(source: str) -> dict:
         return await service.pool.run(lambda: service.guide(source))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -191,6 +192,20 @@ def test_guide_sections_come_in_reading_order(client, seed_settings):
                                   "/guides/nope.txt", "/guides/"])
 def test_a_guide_outside_the_index_is_404(client, path):
     assert_one_line_error(client.get(path), 404)
+
+
+def test_a_guide_whose_file_name_holds_a_line_break_is_served_by_its_source(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zebra\nstripes.md").write_text(ZEBRA, encoding="utf-8")
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=DEFAULT_MODEL)
+    build_index(settings, encoder)
+    with TestClient(create_app(settings, LiveSearcher(settings))) as api:
+        source = api.get("/search", params={"q": "zebra stripe therapy"}).json()["hits"][0]["source"]
+        assert source == "zebra\nstripes.md"
+        guide = api.get("/guides/" + quote(source))
+        assert guide.status_code == 200, guide.text
+        assert guide.json()["title"] == "Zebra Stripe Therapy"
 
 
 def test_the_api_is_documented_with_examples(client):
