@@ -9,13 +9,14 @@ import argparse
 import json
 import math
 import os
+import shlex
 import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from guidesearch.config import BACKENDS, MODES, Settings
+from guidesearch.config import BACKENDS, BUILD_COMMAND, MODES, Settings
 from guidesearch.errors import CorpusError, GuideSearchError, OutputFileError
 from guidesearch.records import display_name
 
@@ -26,6 +27,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
                              model_name=args.model, mode=getattr(args, "mode", None), backend=args.backend,
                              max_tokens=getattr(args, "max_tokens", None),
                              max_file_bytes=getattr(args, "max_file_bytes", None))
+
+
+# The flags that say which index a build writes and how (argparse dest -> flag).
+BUILD_FLAGS = {"corpus": "--corpus", "index": "--index", "model": "--model", "backend": "--backend",
+               "max_tokens": "--max-tokens", "max_file_bytes": "--max-file-bytes"}
+
+
+def build_command(args: argparse.Namespace) -> str:
+    """The command that builds the index these arguments name: the build command with the flags
+    given here (the environment's GUIDESEARCH_* variables hold for it as they do here)."""
+    given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()]
+    return " ".join([BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given
+                                      if value is not None)])
 
 
 def open_searcher(settings: Settings):
@@ -146,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     diff = check_freshness(settings_from(args))
     print(diff.describe())
     if not diff.fresh and not diff.problem and not diff.no_guides_left:
-        print("Rebuild with: python build_index.py")
+        print(f"Rebuild with: {build_command(args)}")
     return 0 if diff.fresh else 1
 
 
@@ -254,7 +268,9 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     try:
         return args.run(args)
     except GuideSearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The advice names the build command with this command line's flags: the bare one would
+        # build the default index, and leave this one as it was.
+        print(f"error: {str(exc).replace(BUILD_COMMAND, build_command(args))}", file=sys.stderr)
         return 1
     except BrokenPipeError:     # the reader closed the pipe (| head): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

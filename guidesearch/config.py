@@ -29,6 +29,8 @@ def _default_cache() -> Path:
 
 # Tokens per chunk (Settings.max_tokens): the input length all-MiniLM-L6-v2 was trained on.
 DEFAULT_MAX_TOKENS = 128
+# What builds the index; the CLI repeats after it the flags it was given (cli.build_command).
+BUILD_COMMAND = "python build_index.py"
 _TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
                    ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"),
                    ("backend", "GUIDESEARCH_BACKEND"), ("cache_dir", "GUIDESEARCH_CACHE"))

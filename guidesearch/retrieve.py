@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from guidesearch.backends import questions_compatible
-from guidesearch.config import Mode, Settings
+from guidesearch.config import BUILD_COMMAND, Mode, Settings
 from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
@@ -306,7 +306,7 @@ def _check_compatible(settings: Settings, index: StoredIndex, encoder: TextEncod
         raise IndexMismatchError(
             f"The index in {settings.index_dir} holds {passages} passage vectors, and questions in "
             f"{encoder.precision} were not measured to rank them well. Use GUIDESEARCH_BACKEND=auto, "
-            "or rebuild the index with this backend: python build_index.py")
+            f"or rebuild the index with this backend: {BUILD_COMMAND}")
 
 
 def _longest_fitting(count: int, fits) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from guidesearch.config import Settings
+from guidesearch.config import BUILD_COMMAND, Settings
 from guidesearch.dense import DenseIndex
 from guidesearch.errors import IndexCorruptError, IndexFolderError, IndexMismatchError, IndexMissingError
 from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
@@ -29,7 +29,7 @@ from guidesearch.records import Chunk, FileStamp
 
 FORMAT_VERSION = 2
 CHUNKER_VERSION = 8     # bump when chunk.py or ingest.py change what chunks they produce
-REBUILD = "Rebuild it with: python build_index.py"
+REBUILD = f"Rebuild it with: {BUILD_COMMAND}"
 # Vectors of chunks that left the index are kept this many at least (and as many as the index
 # holds), so a guide deleted and then restored, or an edit undone, is not embedded again.
 MIN_RETIRED = 2000
@@ -149,7 +149,7 @@ def require_build(index_dir: Path) -> Path:
     """
     folder = current_build(index_dir)
     if folder is None:
-        raise IndexMissingError(f"No index in {index_dir}. Build it with: python build_index.py")
+        raise IndexMissingError(f"No index in {index_dir}. Build it with: {BUILD_COMMAND}")
     return folder
 
 

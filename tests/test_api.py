@@ -406,7 +406,8 @@ def test_serve_without_an_index_fails_in_one_line_before_serving(tmp_path):
                            "--index", str(tmp_path / "index"), "--corpus", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
-    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+    assert done.stderr == (f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py "
+                           f"--corpus {tmp_path} --index {tmp_path / 'index'}\n")
 
 
 def test_mcp_without_an_index_fails_in_one_line_before_serving(tmp_path):
@@ -414,7 +415,8 @@ def test_mcp_without_an_index_fails_in_one_line_before_serving(tmp_path):
                            "--corpus", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+    assert done.stderr == (f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py "
+                           f"--corpus {tmp_path} --index {tmp_path / 'index'}\n")
 
 
 def test_serve_on_a_port_in_use_fails_in_one_line_before_loading_the_model(seed_settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,19 @@ def test_check_says_fresh_then_names_what_changed(cli_index):
     assert stale.returncode == 1
     assert "1 guide file(s) added since the build: extra.md" in stale.stdout
     assert "python build_index.py" in stale.stdout
+
+
+def test_the_advised_rebuild_repeats_the_flags_given_so_following_it_makes_the_index_fresh(cli_index, tmp_path):
+    corpus, index = tmp_path / "my corpus", tmp_path / "my index"
+    shutil.copytree(cli_index / "corpus", corpus)
+    shutil.copytree(cli_index / "index", index)
+    flags = ["--corpus", str(corpus), "--index", str(index), "--max-tokens", "100"]
+    stale = run("build_index.py", "--check", *flags)
+    assert stale.returncode == 1
+    advice = stale.stdout.strip().splitlines()[-1]
+    assert advice == f"Rebuild with: python build_index.py --corpus '{corpus}' --index '{index}' --max-tokens 100"
+    assert run(*shlex.split(advice.removeprefix("Rebuild with: python "))).returncode == 0
+    assert run("build_index.py", "--check", *flags).returncode == 0
 
 
 def test_rebuild_without_change_reports_nothing_embedded(cli_index):
@@ -101,7 +115,7 @@ def test_evaluate_reads_all_three_kinds_of_line(cli_index, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["-m", "guidesearch", "search", "   "], "error: The question is empty"),
     (["-m", "guidesearch", "search", "?!"], "error: The question has no words"),
-    (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py"),
+    (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py --index /nonexistent/idx"),
     (["build_index.py", "--corpus", "/nonexistent/corpus", "--index", "/tmp/unused-idx"], "error: The corpus folder /nonexistent/corpus does not exist"),
     (["-m", "guidesearch", "evaluate", "/nonexistent.jsonl"], "error: Cannot read the question file"),
 ])
@@ -117,7 +131,8 @@ def test_search_without_an_index_says_so_in_one_line_before_loading_the_model(tm
     # The model used to load first: its progress bar came before the one line that mattered.
     done = run("-m", "guidesearch", "search", "cramps", "--index", str(tmp_path / "index"))
     assert done.returncode == 1
-    assert done.stderr == f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py\n"
+    assert done.stderr == (f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py "
+                           f"--index {tmp_path / 'index'}\n")
 
 
 def test_bad_question_file_line_names_the_line(cli_index, tmp_path):
