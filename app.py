@@ -83,7 +83,9 @@ def rebuild(settings: Settings) -> None:
         report = build_index(settings, load_passage_encoder(settings), wait_seconds=600)
     st.session_state[REBUILT_KEY] = (
         f"The index is ready: {report.guides} guide(s), {report.chunks} passage(s). Since the last build: "
-        f"{len(report.added)} guide(s) added, {len(report.changed)} changed, {len(report.removed)} removed.")
+        f"{len(report.added)} guide file(s) added, {len(report.changed)} changed, {len(report.removed)} removed"
+        + (f"; {len(report.skipped)} file(s) not indexed (python build_index.py --check says why)."
+           if report.skipped else "."))
     st.rerun()
 
 

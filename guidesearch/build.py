@@ -11,7 +11,7 @@ import os
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
@@ -26,9 +26,9 @@ from guidesearch.config import DEFAULT_MAX_TOKENS, Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError, IndexFolderError
 from guidesearch.freshness import IndexDiff, diff_since
-from guidesearch.ingest import CorpusScan, read_corpus
+from guidesearch.ingest import CorpusScan, list_other_files, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary
-from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name
+from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name, display_names
 from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
                                StoredIndex, load_index, read_manifest, write_build, write_failure)
 
@@ -50,6 +50,7 @@ class BuildReport:
     diff: IndexDiff             # what changed since the previous build (see freshness.diff_index)
     skipped: tuple[SkippedFile, ...]
     rebuilt: bool = True        # False: the index was already up to date and was left as it is
+    not_guides: tuple[str, ...] = ()    # files in the corpus folder that are not guides (never read)
 
     # What changed is what `--check` saw before the build: the one diff (freshness.diff_index).
     @property
@@ -77,12 +78,15 @@ class BuildReport:
                      f"{self.sections} section(s), {self.chunks} chunk(s); nothing was rebuilt.")
         lines = [first,
                  f"Guide files: {len(self.added)} added, {len(self.changed)} changed, "
-                 f"{len(self.removed)} removed, {self.unchanged} unchanged since the last build.",
+                 f"{len(self.removed)} removed, {self.unchanged} unchanged since the last build"
+                 + (f"; {len(self.skipped)} of them not indexed (below)." if self.skipped else "."),
                  f"Chunks: {self.embedded} embedded, {self.reused} reused from earlier builds."]
         lines += [f"Settings: {change}." for change in self.diff.settings]
         if self.embedded == 0:
             lines.append("Nothing new to embed.")
         lines += [f"Skipped {display_name(item.source)}: {item.reason}" for item in self.skipped]
+        if self.not_guides:
+            lines.append(f"Not read, not .txt or .md: {display_names(self.not_guides)}.")
         return "\n".join(lines)
 
 
@@ -142,8 +146,10 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         manifest_before = previous.manifest if previous else _readable_manifest(settings)
         before = diff_since(manifest_before, settings, shape)     # what --check would say now
         if previous is not None and before.fresh:
-            return _unchanged_report(previous, before, time.perf_counter() - started)
-        scan = read_corpus(settings.corpus_dir, settings.max_file_bytes)
+            return replace(_unchanged_report(previous, before, time.perf_counter() - started),
+                           not_guides=tuple(list_other_files(settings.corpus_dir)))
+        indexed = frozenset(manifest_before.files) - frozenset(manifest_before.skipped) if manifest_before else frozenset()
+        scan = read_corpus(settings.corpus_dir, settings.max_file_bytes, indexed)
         log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
         chunks, scan = _chunk_with_cache(scan, encoder, shape.max_tokens, previous)
         if not scan.guides:
@@ -158,7 +164,7 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         manifest = _manifest(shape, encoder, scan, chunks, started, started_ns)
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
-                       reused, manifest.build_seconds, before, scan.skipped)
+                       reused, manifest.build_seconds, before, scan.skipped, not_guides=scan.not_guides)
 
 
 def _reasons(skipped: tuple[SkippedFile, ...], shown: int = 3) -> str:
@@ -208,7 +214,7 @@ def _chunk_with_cache(scan: CorpusScan, encoder: TextEncoder, max_tokens: int,
             skipped.append(SkippedFile(guide.source, f"cannot be chunked ({type(exc).__name__}: {exc}); "
                                                      "this is a bug in Guide Search, please report it",
                                        guide.stamp))
-    return chunks, CorpusScan(tuple(guides), tuple(sorted(skipped, key=lambda s: s.source)))
+    return chunks, CorpusScan(tuple(guides), tuple(sorted(skipped, key=lambda s: s.source)), scan.not_guides)
 
 
 def _old_chunks(previous: StoredIndex | None, max_tokens: int) -> dict[str, list[Chunk]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.ingest import corpus_root, list_guide_files, read_file
-from guidesearch.records import UNREADABLE, FileStamp, display_name
+from guidesearch.records import UNREADABLE, FileStamp, display_name, display_names
 from guidesearch.backends import passage_backend
 from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of
 
@@ -53,9 +53,7 @@ class IndexDiff:
         lines = [f"A setting that shapes the index changed: {change}." for change in self.settings]
         for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
             if names:
-                shown = ", ".join(map(display_name, names[:5])) + (
-                    f" and {len(names) - 5} more" if len(names) > 5 else "")
-                lines.append(f"{len(names)} guide file(s) {label} since the build: {shown}")
+                lines.append(f"{len(names)} guide file(s) {label} since the build: {display_names(names)}")
         if not lines:
             lines.append("The index is up to date.")
         if self.no_guides_left:

@@ -54,16 +54,20 @@ class CorpusScan:
 
     guides: tuple[Guide, ...]
     skipped: tuple[SkippedFile, ...]
+    not_guides: tuple[str, ...] = ()   # other files in the folder (a .pdf, a .docx): never read
 
     @property
     def sections(self) -> list[Section]:
         return [section for guide in self.guides for section in guide.sections]
 
 
-def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
+def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: frozenset[str] = frozenset()) -> CorpusScan:
     """Read every guide under corpus_dir, recursively.
 
     A file that cannot be read is skipped with a one-line reason; it never stops the others.
+    Of files with the same content one is indexed: the one in `indexed` (the sources the index
+    holds now), so that a copy added later does not take over the links to the original; else
+    the first by name.
 
     Raises:
         CorpusError: the folder is missing or holds no guide file at all.
@@ -72,28 +76,33 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int) -> CorpusScan:
     if not corpus_dir.is_dir():
         raise CorpusError(f"The corpus folder {corpus_dir} does not exist. Create it and put guides "
                           "(.txt or .md) in it, or point GUIDESEARCH_CORPUS / --corpus at your guides.")
-    guides: list[Guide] = []
-    skipped: list[SkippedFile] = []
-    seen: dict[str, str] = {}
+    read: list[Guide | SkippedFile] = []
     root = corpus_root(corpus_dir)
     for path in list_guide_files(corpus_dir):
         source = path.relative_to(corpus_dir).as_posix()
         try:
-            outcome = read_guide(path, source, max_file_bytes, root)
+            read.append(read_guide(path, source, max_file_bytes, root))
         except Exception as exc:  # noqa: BLE001 -- no single guide can fail the build
-            outcome = SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc}); "
-                                          "this is a bug in Guide Search, please report it",
-                                  read_file(path, max_file_bytes, root).stamp)
+            read.append(SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc}); "
+                                             "this is a bug in Guide Search, please report it",
+                                    read_file(path, max_file_bytes, root).stamp))
+    kept: dict[str, str] = {}       # content hash -> the source indexed for it
+    for outcome in read:
+        if isinstance(outcome, Guide) and (outcome.sha256 not in kept or
+                                           (outcome.source in indexed and kept[outcome.sha256] not in indexed)):
+            kept[outcome.sha256] = outcome.source
+    guides: list[Guide] = []
+    skipped: list[SkippedFile] = []
+    for outcome in read:
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
-        elif outcome.sha256 in seen:
-            skipped.append(SkippedFile(source, f"same content as {seen[outcome.sha256]}", outcome.stamp))
+        elif kept[outcome.sha256] != outcome.source:
+            skipped.append(SkippedFile(outcome.source, f"same content as {kept[outcome.sha256]}", outcome.stamp))
         else:
-            seen[outcome.sha256] = source
             guides.append(outcome)
     if not guides and not skipped:
         raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
-    return CorpusScan(tuple(guides), tuple(skipped))
+    return CorpusScan(tuple(guides), tuple(skipped), tuple(list_other_files(corpus_dir)))
 
 
 def corpus_root(corpus_dir: Path) -> Path:
@@ -106,20 +115,30 @@ def list_guide_files(corpus_dir: Path) -> list[Path]:
 
     Folders reached through symbolic links are not entered, so a link loop cannot trap the walk.
     """
-    found = []
+    return sorted(path for path in _visible_files(corpus_dir) if is_guide_name(path.name))
+
+
+def list_other_files(corpus_dir: Path) -> list[str]:
+    """Files under corpus_dir that are not guides by their name (a .pdf, a .docx), as sources:
+    a build names them, since a maintainer who put one there expects it to be searched."""
+    return sorted(path.relative_to(corpus_dir).as_posix() for path in _visible_files(corpus_dir)
+                  if not is_guide_name(path.name) and not _is_leftover(path.name))
+
+
+def _visible_files(corpus_dir: Path) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(corpus_dir, followlinks=False):
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in names:
-            if is_guide_name(name):
-                found.append(Path(folder) / name)
-    return sorted(found)
+        yield from (Path(folder) / name for name in names)
 
 
 def is_guide_name(name: str) -> bool:
     """A guide file by its name: .txt or .md, not hidden, not an editor's backup or swap file."""
-    if name.startswith(".") or name.endswith("~") or name.startswith("#"):
-        return False
-    return name.lower().endswith(GUIDE_SUFFIXES)
+    return not _is_leftover(name) and name.lower().endswith(GUIDE_SUFFIXES)
+
+
+def _is_leftover(name: str) -> bool:
+    """Hidden, or an editor's backup or swap file."""
+    return name.startswith(".") or name.endswith("~") or name.startswith("#")
 
 
 @dataclass(frozen=True)

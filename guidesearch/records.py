@@ -38,6 +38,12 @@ def display_name(source: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
+def display_names(sources: Sequence[str], shown: int = 5) -> str:
+    """The first few file names (display_name) in one line, and how many more there are."""
+    text = ", ".join(map(display_name, sources[:shown]))
+    return text + (f" and {len(sources) - shown} more" if len(sources) > shown else "")
+
+
 @dataclass(frozen=True)
 class FileStamp:
     """What was seen of one corpus file: size and time to notice a change cheaply, the hash of

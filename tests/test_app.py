@@ -62,7 +62,7 @@ def test_changed_corpus_offers_a_rebuild(page_env):
     page.run()
     assert any("changed since the index was built" in plain(w.value) for w in page.warning)
     page.button[0].click().run()
-    assert any("The index is ready: 2 guide(s)" in plain(s.value) and "1 guide(s) added" in plain(s.value) for s in page.success)
+    assert any("The index is ready: 2 guide(s)" in plain(s.value) and "1 guide file(s) added" in plain(s.value) for s in page.success)
     page.text_input[0].input("shin splints from running on hard ground").run()
     assert "Shin Splints" in "\n".join(m.value for m in page.markdown)
 

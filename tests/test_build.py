@@ -400,3 +400,24 @@ def test_a_guide_that_trips_a_bug_is_skipped_and_the_others_indexed(settings, fa
     assert report.guides == 1 and report.skipped[0].source == "cramps.md"
     assert "RuntimeError: parser bug" in report.skipped[0].reason
     assert check_freshness(settings).fresh
+
+
+def test_a_copy_added_later_is_skipped_and_the_guide_already_indexed_keeps_its_place(settings, fake_encoder):
+    original = sorted(SMALL_GUIDES)[-1]
+    build_index(settings, fake_encoder)
+    # The copy's name sorts first: by name alone it would take over the original's passages.
+    (settings.corpus_dir / "aaa-copy.md").write_bytes((settings.corpus_dir / original).read_bytes())
+    report = build_index(settings, fake_encoder)
+    assert {s.source: s.reason for s in report.skipped} == {"aaa-copy.md": f"same content as {original}"}
+    assert "aaa-copy.md" not in {c.source for c in load_index(settings.index_dir, fake_encoder.name).chunks}
+    assert "Guide files: 1 added, 0 changed, 0 removed, 2 unchanged since the last build; 1 of them not " \
+           "indexed (below)." in report.summary()
+    assert check_freshness(settings).fresh
+
+
+def test_files_that_are_not_guides_are_named_by_the_build(settings, fake_encoder):
+    (settings.corpus_dir / "notes.docx").write_bytes(b"PK\x03\x04")
+    (settings.corpus_dir / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (settings.corpus_dir / ".DS_Store").write_bytes(b"\x00")
+    assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
+    assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
