@@ -75,11 +75,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# Labels that match nothing are listed up to this many (a whole file of them is one mistake).
+MAX_WARNINGS = 10
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from guidesearch.evaluate import evaluate, outcome_line, read_questions
+    from guidesearch.evaluate import evaluate, label_problems, outcome_line, read_questions
     questions = read_questions(Path(args.questions))
     out = _open_out(args.out) if args.out else None      # before the long run, not after it
     searcher = open_searcher(settings_from(args))
+    problems = label_problems(questions, searcher.index.chunks)
+    for problem in problems[:MAX_WARNINGS]:
+        print(f"warning: {display_name(problem)}; it counts as not found.", file=sys.stderr)
+    if len(problems) > MAX_WARNINGS:
+        print(f"warning: and {len(problems) - MAX_WARNINGS} more labels that match nothing in the index.",
+              file=sys.stderr)
     depth = max(args.k, 10)
     report = evaluate(questions, lambda q: searcher.search(q, top_k=depth, evidence=False), searcher.index.chunks, args.k)
     if args.json:

@@ -175,12 +175,32 @@ class SectionIndex:
         keys = (key for key, text in self._folded if any(phrase in text for phrase in folded))
         return list(dict.fromkeys(keys))
 
+    def holds(self, source: str) -> bool:
+        return source in self._order
+
     def named(self, item: RelevantSection) -> list[SectionKey]:
         """Sections of the index that a "relevant" entry names; for a heading whose text the
         chunker moved into its first subsection (a lone lead-in), that subsection."""
         keys = [(item.file, headings) for headings in self._order.get(item.file, ())]
         return [key for key in keys if item.matches(key)] or \
             [key for key in keys if opens_under_heading(key[1], item.heading)][:1]
+
+
+def label_problems(questions: Sequence[Question], chunks: Iterable[Chunk]) -> list[str]:
+    """What in the questions' labels matches nothing in the index, one line each: a misspelt
+    heading or phrase would otherwise read as a retrieval failure (a question whose labels name
+    nothing scores 0 whatever the ranking)."""
+    sections = SectionIndex(chunks)
+    problems = []
+    for question in questions:
+        problems += [f'{question.qid}: no passage holds the evidence phrase "{phrase}"'
+                     for phrase in question.evidence if not sections.with_evidence([phrase])]
+        for item in question.relevant:
+            if not sections.holds(item.file):
+                problems.append(f"{question.qid}: the index holds no guide {item.file}")
+            elif not sections.named(item):
+                problems.append(f'{question.qid}: {item.file} has no section "{item.heading}"')
+    return problems
 
 
 def relevant_sections(question: Question, sections: SectionIndex) -> dict[SectionKey, int]:

@@ -110,6 +110,17 @@ def test_evaluate_reads_all_three_kinds_of_line(cli_index, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "2 answerable question(s)" in done.stdout and "Recall@1 1.000" in done.stdout
     assert "1 question(s) the corpus does not answer; flagged not covered: 1.000" in done.stdout
+    assert "warning" not in done.stderr
+
+
+def test_evaluate_warns_of_a_label_that_matches_nothing_rather_than_score_it_silently(cli_index, tmp_path):
+    questions = tmp_path / "typo.jsonl"
+    questions.write_text(json.dumps({"id": "m", "question": "which drugs help", "relevant": [
+        {"file": "does-neuropathy-cause-leg-cramps.txt", "heading": "Medication"}]}) + "\n", encoding="utf-8")
+    done = run("-m", "guidesearch", "evaluate", str(questions), "--index", str(cli_index / "index"))
+    assert done.returncode == 0, done.stderr
+    assert 'warning: m: does-neuropathy-cause-leg-cramps.txt has no section "Medication"; it counts as not ' \
+           "found." in done.stderr.splitlines()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -10,8 +10,8 @@ import pytest
 from guidesearch import cli
 from guidesearch.build import build_index
 from guidesearch.errors import QuestionFileError
-from guidesearch.evaluate import (METRIC_NAMES, RelevantSection, evaluate, fold, outcome_line,
-                                  read_questions)
+from guidesearch.evaluate import (METRIC_NAMES, RelevantSection, evaluate, fold, label_problems,
+                                  outcome_line, read_questions)
 from guidesearch.records import Chunk, Hit, SearchResult
 from guidesearch.retrieve import Searcher
 
@@ -109,6 +109,18 @@ def test_a_listed_section_missing_from_the_index_still_counts(tmp_path):
     outcome = one(tmp_path, {"relevant": [{"file": "a.md", "heading": "Causes"},
                                           {"file": "gone.md", "heading": "Causes"}]}, [0, 1, 2, 3])
     assert outcome.hit_at(1) == 1.0 and outcome.recall_at(10) == 0.5
+
+
+def test_labels_that_match_nothing_in_the_index_are_named(tmp_path):
+    questions = read_questions(write(tmp_path, [
+        {"id": "typo", "question": "q?", "relevant": [{"file": "a.md", "heading": "Treatments"}]},
+        {"id": "gone", "question": "q?", "relevant": [{"file": "gone.md", "heading": "Causes"}]},
+        {"id": "phrase", "question": "q?", "evidence": ["stretch the calf", "strech the calf"]},
+        {"id": "fine", "question": "q?", "relevant": [{"file": "b.md", "heading": "T > Causes"}]},
+        {"id": "none", "question": "q?", "expect": "none"}]))
+    assert label_problems(questions, CHUNKS) == [
+        'typo: a.md has no section "Treatments"', "gone: the index holds no guide gone.md",
+        'phrase: no passage holds the evidence phrase "strech the calf"']
 
 
 NESTED = [chunk("g/liver.md", "Diabetic > Treatment", "Insulin.", title="Liver"),
