@@ -41,7 +41,7 @@ from guidesearch.config import MODES, Mode, Settings
 from guidesearch.errors import BuildLockedError, GuideSearchError, QuestionError, ServeError
 from guidesearch.freshness import check_freshness
 from guidesearch.question import clean_question
-from guidesearch.service import LiveSearcher
+from guidesearch.service import LiveSearcher, log_to_stderr
 from guidesearch.store import require_build
 
 log = logging.getLogger(__name__)
@@ -575,7 +575,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
         IndexMissingError and the other errors of LiveSearcher, before anything is served.
     """
     import uvicorn
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    log_to_stderr("%(levelname)s:     %(name)s: %(message)s")
     require_build(settings.index_dir)       # before anything else, for nothing
     listening = listen(host, port)          # before the model loads: a port in use says so at once
     live = LiveSearcher(settings)

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import NO_PASSAGE, Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
-from guidesearch.service import LiveSearcher, Section
+from guidesearch.service import LiveSearcher, Section, log_to_stderr
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ def serve_stdio(settings: Settings) -> None:
     Raises:
         IndexMissingError and the other errors of LiveSearcher: before anything is served.
     """
-    _log_to_stderr()
+    log_to_stderr("%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _stdout_to_stderr():
         live = LiveSearcher(settings)
         live.searcher().search("leg cramps at night", top_k=1)    # warm up: the first call is fast
@@ -268,13 +268,6 @@ def serve_stdio(settings: Settings) -> None:
     log.info("Guide Search MCP server: index %s, build %s, %d chunks; serving on stdio",
              settings.index_dir, status.build, status.chunks)
     build_server(live).run("stdio")
-
-
-def _log_to_stderr() -> None:
-    """Log to stderr (never stdout, the protocol channel); set before MCPServer's own setup,
-    which then leaves it alone."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@ cannot be loaded (damaged, another model) leaves the old one answering, and stat
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -138,3 +140,12 @@ def sections_by_source(chunks: list[Chunk]) -> dict[str, list[Section]]:
         parts.setdefault(chunk.source, {}).setdefault(chunk.headings, []).append(chunk.text)
     return {source: [Section(headings, "\n".join(texts)) for headings, texts in sections.items()]
             for source, sections in parts.items()}
+
+
+def log_to_stderr(line_format: str) -> None:
+    """The servers' logging: INFO and above on stderr (never stdout, MCP's protocol channel),
+    set before the libraries' own setup, which then leaves it alone. faiss logs at INFO each CPU
+    build it could not load ("Could not load library with AVX512-SPR support ... No module"),
+    which reads as an error at every start: only its warnings are kept."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=line_format)
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
