@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import os
 import sys
 from urllib.parse import urlencode
@@ -11,7 +12,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from guidesearch.build import build_index
-from guidesearch.config import MODES, Settings
+from guidesearch.config import BUILD_COMMAND, MODES, Settings
 from guidesearch.embed import TextEncoder, passage_encoder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
 from guidesearch.highlight import escape_html, escape_markdown, render_passage
@@ -21,6 +22,7 @@ from guidesearch.service import Section, sections_by_source
 from guidesearch.freshness import check_freshness
 from guidesearch.store import current_build, read_manifest
 
+log = logging.getLogger("guidesearch.page")
 DEBUG = "--debug" in sys.argv[1:] or os.environ.get("GUIDESEARCH_DEBUG") == "1"
 EXAMPLE = "why do my calves cramp at night?"
 QUESTION_KEY = "question"       # the question box's state
@@ -84,7 +86,7 @@ def rebuild(settings: Settings) -> None:
     st.session_state[REBUILT_KEY] = (
         f"The index is ready: {report.guides} guide(s), {report.chunks} passage(s). Since the last build: "
         f"{len(report.added)} guide file(s) added, {len(report.changed)} changed, {len(report.removed)} removed"
-        + (f"; {len(report.skipped)} file(s) not indexed (python build_index.py --check says why)."
+        + (f"; {len(report.skipped)} file(s) not indexed ({BUILD_COMMAND} --check says why)."
            if report.skipped else "."))
     st.rerun()
 
@@ -93,8 +95,11 @@ def ensure_index(settings: Settings) -> str:
     """Build when there is none; say when it is out of date or damaged, with a button that rebuilds.
 
     Settings that differ from the index's are not rebuilt on their own: a maintainer may have
-    built with flags the page does not know, so the page asks first.
+    built with flags the page does not know, so the page asks first. With page_rebuild off, the
+    page is a reader's only (reader_index).
     """
+    if not settings.page_rebuild:
+        return reader_index(settings)
     diff = check_freshness(settings)
     if diff.missing:
         rebuild(settings)
@@ -121,6 +126,29 @@ def ensure_index(settings: Settings) -> str:
         rebuild(settings)
         build_name = current_build(settings.index_dir).name
         load_searcher(settings, build_name)
+    return build_name
+
+
+def reader_index(settings: Settings) -> str:
+    """The build that answers, on a page open to the public: it never builds, and tells a reader
+    what they need to know in plain words, never file names or settings (those go to the log)."""
+    diff = check_freshness(settings)
+    if diff.missing:
+        st.error(f"Search is not available yet: the guides have not been indexed. (If you run this site: "
+                 f"{BUILD_COMMAND})")
+        st.stop()
+    if diff.problem:
+        log.warning("The index or the corpus has a problem: %s", diff.problem)
+    elif not diff.fresh:
+        st.caption("The guides were updated after the search index was built: answers may not include the "
+                   "latest changes yet.")
+    try:
+        build_name = current_build(settings.index_dir).name
+        load_searcher(settings, build_name)
+    except IndexCorruptError as exc:
+        log.error("The index cannot be read: %s", exc)
+        st.error("Search is not available right now: the search index cannot be read. Please try again later.")
+        st.stop()
     return build_name
 
 

@@ -46,6 +46,15 @@ def _whole_number(variable: str, value: str) -> int:
         raise SettingsError(f"{variable}={value!r} is not a whole number: set it to one, or unset it.") from None
 
 
+def _switch(variable: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("1", "on", "yes", "true"):
+        return True
+    if word in ("0", "off", "no", "false"):
+        return False
+    raise SettingsError(f"{variable}={value!r} is neither on nor off: set it to 1 or 0, or unset it.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that shapes the index and the answers.
@@ -122,6 +131,10 @@ class Settings:
     # HTTP API: POST /rebuild needs this bearer token, and is off without one. Kept out of
     # repr so that it never lands in a log or an error message.
     admin_token: str | None = field(default=None, repr=False)
+    # The page: builds a missing index, and shows maintainers what changed in the guides with a
+    # button that rebuilds. Off (GUIDESEARCH_PAGE_REBUILD=0) for a page open to the public:
+    # readers then see neither file names nor a button that makes the server build.
+    page_rebuild: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -189,6 +202,8 @@ class Settings:
         if os.environ.get("GUIDESEARCH_CORS_ORIGINS"):
             values["cors_origins"] = tuple(origin.strip() for origin in
                                            os.environ["GUIDESEARCH_CORS_ORIGINS"].split(",") if origin.strip())
+        if os.environ.get("GUIDESEARCH_PAGE_REBUILD"):
+            values["page_rebuild"] = _switch("GUIDESEARCH_PAGE_REBUILD", os.environ["GUIDESEARCH_PAGE_REBUILD"])
         if os.environ.get("GUIDESEARCH_ADMIN_TOKEN"):
             values["admin_token"] = os.environ["GUIDESEARCH_ADMIN_TOKEN"]
         values.update({key: value for key, value in overrides.items() if value is not None})

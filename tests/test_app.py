@@ -127,6 +127,44 @@ def test_with_every_guide_gone_the_page_answers_and_offers_no_rebuild_that_must_
     assert "Causes of Neuropathy-Induced Leg Cramps" in "\n".join(m.value for m in page.markdown)
 
 
+def test_a_page_open_to_the_public_never_builds_and_never_shows_file_names(page_env, monkeypatch):
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "0")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert [plain(e.value) for e in page.error] == [
+        "Search is not available yet: the guides have not been indexed. (If you run this site: python "
+        "build_index.py)"]
+    assert not (page_env / "index" / "CURRENT").exists() and not page.button
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "1")
+    AppTest.from_file(APP, default_timeout=300).run()      # the maintainer's page builds it
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "off")
+    (page_env / "corpus" / "secret-draft.md").write_text("# Draft\n\n## Part\n\nNot ready.\n")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    shown = " ".join(plain(e.value) for e in [*page.warning, *page.error, *page.caption, *page.markdown])
+    assert "secret-draft" not in shown and not [b for b in page.button if "Rebuild" in b.label]
+    assert any("updated after the search index was built" in plain(c.value) for c in page.caption)
+    page.text_input[0].input("why do my calves cramp at night?").run()
+    assert not page.exception and not page.error
+    assert "Causes of Neuropathy-Induced Leg Cramps" in "\n".join(m.value for m in page.markdown)
+
+
+def test_a_page_switch_that_is_neither_on_nor_off_is_one_line_with_the_fix(page_env, monkeypatch):
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "maybe")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert [plain(e.value) for e in page.error] == [
+        "GUIDESEARCH_PAGE_REBUILD='maybe' is neither on nor off: set it to 1 or 0, or unset it."]
+    assert not page.exception
+
+
+def test_a_damaged_index_on_a_public_page_is_one_plain_sentence(page_env, monkeypatch):
+    AppTest.from_file(APP, default_timeout=300).run()
+    (page_env / "index" / "CURRENT").write_text("build-nothing\n", encoding="utf-8")
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "0")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert [plain(e.value) for e in page.error] == [
+        "Search is not available right now: the search index cannot be read. Please try again later."]
+    assert not page.button and not page.exception
+
+
 def test_corpus_file_names_never_render_as_markdown_on_the_page(page_env):
     from markdown_it import MarkdownIt
     page = AppTest.from_file(APP, default_timeout=300).run()
