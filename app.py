@@ -247,6 +247,9 @@ def show_result(result: SearchResult) -> None:
         show_hits(result, highlight=True)
         return
     st.warning(escape_markdown(result.message))     # the notice first, the weak passages folded
+    if result.partly_covered:                       # ... unless they answer the message's other questions
+        show_hits(result, highlight=True)
+        return
     with st.expander("The closest passages (they may not answer your question)"):
         show_hits(result, highlight=False)
 

@@ -130,7 +130,8 @@ class SearchOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": EXAMPLE_QUESTION, "covered": True, "message": "", "missing_terms": [],
-        "passing_terms": [], "truncated": False, "focus": "", "related_terms": [], "hits": [_EXAMPLE_HIT]}]})
+        "passing_terms": [], "truncated": False, "focus": "", "related_terms": [], "answered": [],
+        "hits": [_EXAMPLE_HIT]}]})
 
     question: str = Field(description="the question as searched (cleaned, possibly cut)")
     covered: bool = Field(description="false when the guides do not answer it (the hits are weak matches)")
@@ -143,6 +144,8 @@ class SearchOut(BaseModel):
                                    "greetings and thanks dropped); empty when the question was searched as typed")
     related_terms: list[str] = Field(description="the guides' words also searched for words of the question the "
                                                  "guides lack, the closest in meaning (\"advil\" -> \"ibuprofen\")")
+    answered: list[str] = Field(description="when covered is false for a message asking several questions: the "
+                                            "ones the guides do answer, which the hits are for (message says so)")
     hits: list[HitOut]
 
 

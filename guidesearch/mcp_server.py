@@ -93,6 +93,10 @@ def format_result(result: SearchResult) -> str:
     if result.covered:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
+    elif result.partly_covered:
+        lines = [f"Partly covered: {result.message} Tell the user the guides don't answer the part about "
+                 "those terms, instead of guessing; answer the rest from the passages below, best first, "
+                 "quoting them and naming the guide and section."]
     else:
         lines = [f"Not covered: {result.message} Tell the user the guides don't answer this "
                  "question instead of guessing; the passages below are only the nearest text."]
@@ -102,7 +106,7 @@ def format_result(result: SearchResult) -> str:
         lines.append(f"({result.related_note})")
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
-    lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)
+    lines.extend(format_hit(hit, result.covered or result.partly_covered, result.match_of(hit)) for hit in result.hits)
     return "\n\n".join(lines)
 
 

@@ -177,12 +177,20 @@ class SearchResult:
     passing_terms: tuple[str, ...] = ()   # key terms the guides name only in passing, in no close passage
     # The guides' words also searched for words of the question they lack ("advil" -> "ibuprofen").
     related_terms: tuple[str, ...] = ()
+    # Not covered as a whole, but these questions of the message are: another of its questions
+    # names what the guides lack, and the passages are for the rest (CoverageCheck.answered).
+    answered: tuple[str, ...] = ()
+
+    @property
+    def partly_covered(self) -> bool:
+        return not self.covered and bool(self.answered)
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data."""
         return {"question": self.question, "covered": self.covered, "message": self.message,
                 "missing_terms": list(self.missing_terms), "passing_terms": list(self.passing_terms),
                 "truncated": self.truncated, "focus": self.focus, "related_terms": list(self.related_terms),
+                "answered": list(self.answered),
                 "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
 
     def match_of(self, hit: Hit) -> str:
@@ -192,9 +200,10 @@ class SearchResult:
         alone hardly tells a relevant passage from a close neighbour; the rank and the gap to
         the best hit do (bench/labels.py, on development questions): the best hit of a covered
         result answers the question most of the time, hits within PARTIAL_GAP of its cosine
-        some of the time, the rest rarely. Every hit of an uncovered result is weak.
+        some of the time, the rest rarely. Every hit of an uncovered result is weak (of a partly
+        covered one, they are ranked for the questions the guides answer).
         """
-        if not self.covered or not self.hits:
+        if not (self.covered or self.partly_covered) or not self.hits:
             return WEAK
         if hit.rank == 1:
             return STRONG
@@ -222,6 +231,8 @@ class SearchResult:
                         "closest to your question")
         # Lexical ranking shows nothing when no passage holds a word of the question.
         below = "the closest passages are below" if self.hits else "no passage holds its words"
+        if self.partly_covered and self.hits:
+            below = f"the passages below are for the rest of your message: {_quoted(self.answered, 'and', QUESTION_CHARS)}"
         if said:
             return f"The guides {', and '.join(said)}; {below}."
         return f"The guides don't cover this; {below}."
@@ -233,10 +244,11 @@ NO_PASSAGE = ("No passage holds a word of your question. Ask in other words, or 
 # all): a long message can bring a dozen, and a made-up "word" can be 2,000 letters long.
 SHOWN_TERMS = 3
 TERM_CHARS = 40
+QUESTION_CHARS = 120        # a question the guides answer, named in the message of a partly covered one
 
 
-def _quoted(terms: Sequence[str], joined_by: str = "or") -> str:
-    shown = [term if len(term) <= TERM_CHARS else term[:TERM_CHARS - 1] + "…" for term in terms[:SHOWN_TERMS]]
+def _quoted(terms: Sequence[str], joined_by: str = "or", chars: int = TERM_CHARS) -> str:
+    shown = [term if len(term) <= chars else term[:chars - 1] + "…" for term in terms[:SHOWN_TERMS]]
     more = f" {joined_by} {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
     return f" {joined_by} ".join(f'"{term}"' for term in shown) + more
 

@@ -9,13 +9,13 @@ import numpy as np
 
 from guidesearch.backends import questions_compatible
 from guidesearch.config import BUILD_COMMAND, Mode, Settings
-from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, key_words
+from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, Verdict, drop_words, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
 from guidesearch.focus import find_focus, is_long, questions as focus_questions
 from guidesearch.fusion import fuse, order
 from guidesearch.highlight import UnitVectors, find_evidence
-from guidesearch.intent import ChunkContext
+from guidesearch.intent import ChunkContext, question_intents
 from guidesearch.lexical import analyse
 from guidesearch.question import clean_question
 from guidesearch.records import Hit, SearchResult
@@ -154,7 +154,8 @@ class Searcher:
         focused = focus != clean.text       # then the question stays as typed, and focus says what was searched
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
-                            passing_terms=verdict.passing_terms, related_terms=related)
+                            passing_terms=verdict.passing_terms, related_terms=related,
+                            answered=self._answered(clean.text, verdict))
 
     def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray],
                   nearest_texts: list[str]) -> Evidence:
@@ -201,6 +202,39 @@ class Searcher:
             measured.append(self.coverage.evidence(question, query, float(cosines[0]), self.index.vectors[rows],
                                                    probe_vectors))
         return tuple(measured)
+
+    def _answered(self, message: str, verdict: Verdict) -> tuple[str, ...]:
+        """The questions of a message asking several that the guides answer, when the message
+        is not covered only for the terms some of them name ("Could low potassium cause the
+        cramps? And is there anything I can do before bed to stop them?"): the message without
+        those terms is covered, as any question is judged. Named are the questions that hold
+        none of them and ask something of their own: two key words, or one and a kind of thing
+        asked (intent.py: "stop them" asks for treatment); a follow-up on the missing topic
+        ("Does it work?") does not. Without this a reader is told the guides have nothing for
+        a question they answer."""
+        if verdict.covered or not verdict.missing_terms or verdict.passing_terms:
+            return ()
+        asked = focus_questions(message)
+        missing = {word for term in verdict.missing_terms for word in term.split()}
+        answered = tuple(question for question in asked if self._asks_alone(question, missing))
+        if len(asked) < 2 or not answered:
+            return ()
+        rest = drop_words(self.coverage.repair_spelling(message), sorted(missing))
+        return answered if self._judge_alone(rest).covered else ()
+
+    def _asks_alone(self, question: str, missing: set[str]) -> bool:
+        keys = key_words(self.coverage.repair_spelling(question))
+        return bool(keys) and not missing & {key.lower() for key in keys} and \
+            (len(keys) >= MIN_ASKED_KEY_WORDS or bool(question_intents(question)))
+
+    def _judge_alone(self, question: str) -> Verdict:
+        """The coverage verdict on a text as if it were asked on its own."""
+        text, _ = self._fit_model(find_focus(question, self.settings.focus_words))
+        vectors = self.encoder.encode([text, *self.coverage.probes(text)])
+        rows, cosines = self.index.dense.top_k(vectors[0], NEAREST)
+        evidence = self.coverage.evidence(text, vectors[0], float(cosines[0]), self.index.vectors[rows],
+                                          vectors[1:], [self._passage_text(row) for row in rows])
+        return self.coverage.judge(evidence)
 
     def _passage_text(self, row: int) -> str:
         chunk = self.index.chunks[row]

@@ -75,6 +75,15 @@ def test_search_json_is_exactly_the_search_results_to_dict(client, live):
     assert client.get("/search", params={"q": QUESTION, "k": 3, "mode": "dense"}).json() == expected
 
 
+def test_a_partly_covered_message_says_which_questions_the_hits_are_for(client, live):
+    message = "Could tonic water stop my night cramps? What about leg cramps in general?"
+    body = client.get("/search", params={"q": message}).json()
+    assert body == live.searcher().search(message).to_dict()
+    assert (body["covered"], body["answered"]) == (False, ["What about leg cramps in general?"])
+    assert body["message"].endswith('the passages below are for the rest of your message: "What about leg '
+                                    'cramps in general?".') and body["hits"][0]["match"] == "strong"
+
+
 def test_get_and_post_search_agree(client):
     got = client.get("/search", params={"q": "gabapentin", "k": 7, "mode": "dense"})
     posted = client.post("/search", json={"question": "gabapentin", "top_k": 7, "mode": "dense"})
@@ -215,7 +224,7 @@ def test_the_api_is_documented_with_examples(client):
     search = schema["components"]["schemas"]["SearchOut"]
     assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
     assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message",
-                                         "focus", "related_terms", "hits"}
+                                         "focus", "related_terms", "answered", "hits"}
     assert schema["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] \
         == {"$ref": "#/components/schemas/ErrorOut"}
     assert client.get("/docs").status_code == 200

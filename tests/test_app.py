@@ -247,6 +247,17 @@ def test_not_covered_shows_the_notice_first_and_folds_the_passages_unmarked(page
     assert heads and all("Weak match" in head for head in heads)
 
 
+def test_a_partly_covered_message_shows_its_passages_unfolded_under_the_notice(page_env):
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("Could tonic water stop my night cramps? What about leg cramps in general?").run()
+    assert [plain(w.value) for w in page.warning] == [
+        'The guides don\'t mention "tonic water"; the passages below are for the rest of your message: "What '
+        'about leg cramps in general?".']
+    assert not [e for e in page.expander if "closest passages" in e.label]
+    heads = [m.value for m in page.markdown if m.value.startswith('<div class="hit-head">')]
+    assert heads and "Strong match" in heads[0]
+
+
 def test_a_result_links_to_its_section_in_the_whole_guide(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
     page.text_input[0].input("why do my calves cramp at night?").run()

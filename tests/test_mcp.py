@@ -50,6 +50,14 @@ def test_not_covered_question_says_so_first(live):
     assert "Closest sentence:" in text and "Best answer" not in text
 
 
+def test_a_partly_covered_message_says_what_to_tell_and_what_to_answer(live):
+    text = search_text(live, "Could tonic water stop my night cramps? What about leg cramps in general?")
+    first = text.splitlines()[0]
+    assert first.startswith('Partly covered: The guides don\'t mention "tonic water"; the passages below are for '
+                            'the rest of your message: "What about leg cramps in general?".')
+    assert "[strong match]" in text and "Best answer:" in text
+
+
 @pytest.mark.parametrize("top_k", [0, -1, TOP_K_MAX + 1])
 def test_top_k_out_of_range_says_what_to_do(top_k):
     with pytest.raises(ToolError, match=f"from 1 to {TOP_K_MAX}.*Call search_guides again"):

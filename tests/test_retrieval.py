@@ -295,6 +295,32 @@ STATINS = ("Why do my legs cramp so badly at night when I lie down after a long 
            "the diabetic neuropathy my doctor diagnosed? Can statins cause neuropathy or leg cramps?")
 
 
+POTASSIUM = ("Hi, I'm 58 and I've had type 2 diabetes for about ten years. Lately my feet tingle and at night my "
+             "calves knot up so hard I have to get out of bed and walk around. My doctor did a blood test last "
+             "month and said my potassium was a bit low. Could the low potassium be causing the cramps? And is "
+             "there anything I can do before bed to stop them? Thanks so much for any help.")
+
+
+@pytest.mark.parametrize("message, answered", [
+    # Found by a usability pass: "potassium" folded every passage, though the second question is answered.
+    (POTASSIUM, ("And is there anything I can do before bed to stop them?",)),
+    ("Could the low potassium be causing the cramps? And is there anything I can do before bed to stop them?",
+     ("And is there anything I can do before bed to stop them?",)),
+    ("Could tonic water stop my night cramps? What about leg cramps in general?",
+     ("What about leg cramps in general?",)),
+    (STATINS, ("Why do my legs cramp so badly at night when I lie down after a long day on my feet, and is it the "
+               "diabetic neuropathy my doctor diagnosed?",)),
+    ("Can pickle juice help? Does it work?", ()),                   # a follow-up on the missing topic
+    ("Does pickle juice help cramps? Does it help?", ()),
+    ("is magnesium good? how much magnesium should I take at bedtime?", ()),    # both about it
+    ("does pickle juice work for cramps? what about mustard?", ()),
+    ("Can pickle juice stop leg cramps?", ())])                       # one question
+def test_a_message_is_partly_covered_when_another_of_its_questions_is_answered(seed_searcher, message, answered):
+    result = seed_searcher.search(message)
+    assert not result.covered and result.answered == answered
+    assert (result.match_of(result.hits[0]) == "strong") == bool(answered)
+
+
 @pytest.mark.parametrize("message", [STATINS, STATINS + " Thanks.", "I am 64. " + STATINS, STATINS + " I am 64."])
 def test_a_long_message_is_judged_by_its_questions_however_it_is_ordered(seed_searcher, message):
     """Whether the focus reorders the message or not (every sentence asks; thanks at the end;
