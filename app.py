@@ -238,6 +238,8 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
 def show_result(result: SearchResult) -> None:
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
+    if result.spelling_note:        # a wrong repair ("message" -> "massage") can be seen
+        st.caption(escape_markdown(result.spelling_note))
     if not result.hits:         # lexical ranking, and no passage holds a word of the question
         st.info(escape_markdown(result.message))
         return

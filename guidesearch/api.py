@@ -125,13 +125,18 @@ _EXAMPLE_HIT = {
     "match": "strong"}
 
 
+class SpellingOut(BaseModel):
+    typed: str = Field(description="a word of the question as typed", examples=["neuropaty"])
+    searched: str = Field(description="the guides' word searched instead", examples=["neuropathy"])
+
+
 class SearchOut(BaseModel):
     """The answer to a question: exactly what `python -m guidesearch search --json` prints."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": EXAMPLE_QUESTION, "covered": True, "message": "", "missing_terms": [],
         "passing_terms": [], "truncated": False, "focus": "", "related_terms": [], "answered": [],
-        "hits": [_EXAMPLE_HIT]}]})
+        "spelling": [], "hits": [_EXAMPLE_HIT]}]})
 
     question: str = Field(description="the question as searched (cleaned, possibly cut)")
     covered: bool = Field(description="false when the guides do not answer it (the hits are weak matches)")
@@ -146,6 +151,8 @@ class SearchOut(BaseModel):
                                                  "guides lack, the closest in meaning (\"advil\" -> \"ibuprofen\")")
     answered: list[str] = Field(description="when covered is false for a message asking several questions: the "
                                             "ones the guides do answer, which the hits are for (message says so)")
+    spelling: list[SpellingOut] = Field(description="typing slips repaired before searching: each word as typed "
+                                                    "and the guides' word searched instead")
     hits: list[HitOut]
 
 

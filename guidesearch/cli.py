@@ -62,8 +62,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("(The question was long and was cut to what the model reads.)")
     if result.message:
         print(result.message)
-    if result.related_note:
-        print(f"({result.related_note})")
+    for note in filter(None, (result.spelling_note, result.related_note)):
+        print(f"({note})")
     for hit in result.hits:
         print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}, "
               f"{result.match_of(hit)} match)")

@@ -135,12 +135,17 @@ class CoverageCheck:
         """The question with words the corpus lacks replaced by the corpus word a slip or two
         away ("prevnt" -> "prevent"): BM25 cannot match a misspelt word at all, and the model
         reads it as pieces that no longer mean the word. Searcher.search repairs once, first."""
-        def repair(match: re.Match) -> str:
-            word = match.group(0)
-            if stem([word.lower()])[0] in self.corpus_terms:
-                return word
-            return self.spelling.correct(word.lower()) or word
-        return WORD.sub(repair, question)
+        return WORD.sub(lambda match: self._repaired(match.group(0)), question)
+
+    def spelling_repairs(self, question: str) -> tuple[tuple[str, str], ...]:
+        """The words repair_spelling changes, each once: (as typed, as searched)."""
+        pairs = ((word, self._repaired(word)) for word in WORD.findall(question))
+        return tuple(dict.fromkeys((typed, repaired) for typed, repaired in pairs if repaired != typed))
+
+    def _repaired(self, word: str) -> str:
+        if stem([word.lower()])[0] in self.corpus_terms:
+            return word
+        return self.spelling.correct(word.lower()) or word
 
     def probes(self, question: str) -> tuple[str, ...]:
         """Texts the check needs embedded besides the question: each unknown key word, then the

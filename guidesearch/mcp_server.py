@@ -102,8 +102,7 @@ def format_result(result: SearchResult) -> str:
                  "question instead of guessing; the passages below are only the nearest text."]
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
-    if result.related_note:
-        lines.append(f"({result.related_note})")
+    lines += [f"({note})" for note in (result.spelling_note, result.related_note) if note]
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
     lines.extend(format_hit(hit, result.covered or result.partly_covered, result.match_of(hit)) for hit in result.hits)

@@ -180,6 +180,9 @@ class SearchResult:
     # Not covered as a whole, but these questions of the message are: another of its questions
     # names what the guides lack, and the passages are for the rest (CoverageCheck.answered).
     answered: tuple[str, ...] = ()
+    # Typing slips repaired before searching, (as typed, as searched): shown, so a wrong repair
+    # ("text message" -> "text massage") can be seen.
+    spelling: tuple[tuple[str, str], ...] = ()
 
     @property
     def partly_covered(self) -> bool:
@@ -191,6 +194,7 @@ class SearchResult:
                 "missing_terms": list(self.missing_terms), "passing_terms": list(self.passing_terms),
                 "truncated": self.truncated, "focus": self.focus, "related_terms": list(self.related_terms),
                 "answered": list(self.answered),
+                "spelling": [{"typed": typed, "searched": searched} for typed, searched in self.spelling],
                 "hits": [{**hit.to_dict(), "match": self.match_of(hit)} for hit in self.hits]}
 
     def match_of(self, hit: Hit) -> str:
@@ -208,6 +212,15 @@ class SearchResult:
         if hit.rank == 1:
             return STRONG
         return PARTIAL if self.hits[0].cosine - hit.cosine <= PARTIAL_GAP else WEAK
+
+    @property
+    def spelling_note(self) -> str:
+        """Says which words were searched as which corpus words, or ""."""
+        if not self.spelling:
+            return ""
+        return "Searched " + ", ".join(f'"{_cut(typed)}" as "{_cut(searched)}"'
+                                       for typed, searched in self.spelling[:SHOWN_TERMS]) + \
+            (f" and {len(self.spelling) - SHOWN_TERMS} more" if len(self.spelling) > SHOWN_TERMS else "") + "."
 
     @property
     def related_note(self) -> str:
@@ -247,8 +260,12 @@ TERM_CHARS = 40
 QUESTION_CHARS = 120        # a question the guides answer, named in the message of a partly covered one
 
 
+def _cut(term: str, chars: int = TERM_CHARS) -> str:
+    return term if len(term) <= chars else term[:chars - 1] + "…"
+
+
 def _quoted(terms: Sequence[str], joined_by: str = "or", chars: int = TERM_CHARS) -> str:
-    shown = [term if len(term) <= chars else term[:chars - 1] + "…" for term in terms[:SHOWN_TERMS]]
+    shown = [_cut(term, chars) for term in terms[:SHOWN_TERMS]]
     more = f" {joined_by} {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
     return f" {joined_by} ".join(f'"{term}"' for term in shown) + more
 

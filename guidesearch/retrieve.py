@@ -155,7 +155,8 @@ class Searcher:
         return SearchResult(clean.text if focused else text, hits, verdict.covered, verdict.missing_terms,
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms, related_terms=related,
-                            answered=self._answered(clean.text, verdict))
+                            answered=self._answered(clean.text, verdict),
+                            spelling=self.coverage.spelling_repairs(text))
 
     def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray],
                   nearest_texts: list[str]) -> Evidence:

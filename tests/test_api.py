@@ -224,7 +224,7 @@ def test_the_api_is_documented_with_examples(client):
     search = schema["components"]["schemas"]["SearchOut"]
     assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
     assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message",
-                                         "focus", "related_terms", "answered", "hits"}
+                                         "focus", "related_terms", "answered", "spelling", "hits"}
     assert schema["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] \
         == {"$ref": "#/components/schemas/ErrorOut"}
     assert client.get("/docs").status_code == 200

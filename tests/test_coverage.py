@@ -152,6 +152,15 @@ def test_a_partly_covered_message_names_what_is_missing_and_what_the_passages_ar
     assert SearchResult("q", one_hit(), False, ("potassium",)).match_of(one_hit()[0]) == "weak"
 
 
+def test_spelling_repairs_are_said_so_a_wrong_one_can_be_seen():
+    from guidesearch.records import SearchResult
+    result = SearchResult("q", one_hit(), True, spelling=(("neuropaty", "neuropathy"), ("message", "massage")))
+    assert result.spelling_note == 'Searched "neuropaty" as "neuropathy", "message" as "massage".'
+    assert result.to_dict()["spelling"] == [{"typed": "neuropaty", "searched": "neuropathy"},
+                                            {"typed": "message", "searched": "massage"}]
+    assert SearchResult("q", one_hit(), True).spelling_note == ""
+
+
 def test_with_nothing_to_show_the_message_says_no_passage_holds_its_words():
     """Lexical ranking finds nothing when no passage holds a word of the question; found by
     adversarial testing, the message still pointed at passages "below"."""

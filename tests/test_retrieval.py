@@ -175,6 +175,13 @@ def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, quest
     assert result.covered, result.missing_terms
 
 
+def test_every_spelling_repair_is_reported_once_with_the_word_as_typed(seed_searcher):
+    assert seed_searcher.search("can neuropaty cause leg crmaps, neuropaty?").spelling == (
+        ("neuropaty", "neuropathy"), ("crmaps", "cramps"))
+    assert seed_searcher.search("can a text message cause cramps").spelling == (("message", "massage"),)
+    assert seed_searcher.search("why do my calves cramp at night?").spelling == ()
+
+
 def test_misspelt_medical_words_in_a_long_message_are_repaired(seed_searcher):
     message = ("Hello, my mom has diabetic neuropaty and her doctor put her on gabapentine, but the cramps "
                "in her legs at night are still bad and keep her awake. What other medicatons could help "
