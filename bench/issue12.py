@@ -25,7 +25,7 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +97,12 @@ def main() -> None:
         misses = read_questions(data / "seed_near_misses_reworded.jsonl")
         ranking["seed new wordings, odd lines 45 (report)"] = (seed, reworded[1::2])
         ranking["seed new wordings, all 91 (even lines tuned on)"] = (seed, reworded)
+        # The same questions judged blind into graded sections (a session that saw the guide and
+        # the questions only): is a first-place miss a wrong answer or a second good one?
+        judged = read_questions(data / "seed_reworded_judged.jsonl")[1::2]
+        ranking["seed new wordings judged blind, odd lines 45, any grade (report)"] = (seed, judged)
+        ranking["seed new wordings judged blind, odd lines 45, grade 2 only (report)"] = (
+            seed, [replace(q, relevant=tuple(r for r in q.relevant if r.grade == 2)) for q in judged])
         ranking["seed original 72 (tuning)"] = (seed, read_questions(data / "seed_questions.jsonl"))
         long_messages = read_questions(data / "seed_long_messages.jsonl")
         ranking["seed long messages, answerable 10 (report)"] = (seed, answerable(data / "seed_long_messages.jsonl"))
