@@ -147,7 +147,8 @@ class Settings:
         if self.backend not in BACKENDS:
             raise SettingsError(f"Unknown backend {self.backend!r}: use one of {', '.join(BACKENDS)}.")
         if self.max_tokens is not None and not 16 <= self.max_tokens <= 8192:
-            raise SettingsError(f"max_tokens={self.max_tokens} is out of range: use 16 to 8192.")
+            raise SettingsError(f"Tokens per chunk {self.max_tokens} (--max-tokens, GUIDESEARCH_MAX_TOKENS) is out of "
+                                "range: use 16 to 8192.")
         if self.top_k < 1:
             raise SettingsError(f"top_k={self.top_k}: ask for at least one result.")
         if not 0.0 <= self.dense_weight <= 1.0:
@@ -163,8 +164,11 @@ class Settings:
             raise SettingsError(f"min_phrase_weight={self.min_phrase_weight}: use a number from 0 to 10 (10: off).")
         if not 0.0 <= self.term_shift_weight <= 10.0:
             raise SettingsError(f"term_shift_weight={self.term_shift_weight}: use a number from 0 to 10.")
-        if self.batch_size < 1 or self.max_file_bytes < 1:
-            raise SettingsError("batch_size and max_file_bytes must be positive.")
+        if self.max_file_bytes < 1:
+            raise SettingsError(f"The file size limit {self.max_file_bytes} (--max-file-bytes, GUIDESEARCH_MAX_FILE_BYTES) "
+                                "must be at least 1 byte.")
+        if self.batch_size < 1:
+            raise SettingsError(f"batch_size={self.batch_size}: embed at least one passage at a time.")
         self._check_server_settings()
 
     def _check_server_settings(self) -> None:

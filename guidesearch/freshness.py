@@ -13,7 +13,7 @@ from pathlib import Path
 
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.ingest import corpus_root, list_guide_files, read_file
+from guidesearch.ingest import corpus_folder_problem, corpus_root, list_guide_files, read_file
 from guidesearch.records import UNREADABLE, FileStamp, display_name, display_names
 from guidesearch.backends import passage_backend
 from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of
@@ -137,10 +137,9 @@ def check_freshness(settings: Settings) -> IndexDiff:
     Cheap enough to run on every question: files whose size and time match the manifest are
     not read. Never raises for a damaged index: the difference then says what is wrong.
     """
-    if not Path(settings.corpus_dir).is_dir():
-        return IndexDiff(corpus_missing=True, problem=(
-            f"The corpus folder {settings.corpus_dir} does not exist. Create it and put guides in it, "
-            "or point GUIDESEARCH_CORPUS / --corpus at them."))
+    problem = corpus_folder_problem(Path(settings.corpus_dir))
+    if problem:
+        return IndexDiff(corpus_missing=True, problem=problem)
     try:
         folder = current_build(settings.index_dir)
         manifest = manifest_of(folder) if folder is not None else None

@@ -73,9 +73,9 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: frozenset[str] =
         CorpusError: the folder is missing or holds no guide file at all.
     """
     corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"The corpus folder {corpus_dir} does not exist. Create it and put guides "
-                          "(.txt or .md) in it, or point GUIDESEARCH_CORPUS / --corpus at your guides.")
+    problem = corpus_folder_problem(corpus_dir)
+    if problem:
+        raise CorpusError(problem)
     read: list[Guide | SkippedFile] = []
     root = corpus_root(corpus_dir)
     for path in list_guide_files(corpus_dir):
@@ -103,6 +103,17 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: frozenset[str] =
     if not guides and not skipped:
         raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
     return CorpusScan(tuple(guides), tuple(skipped), tuple(list_other_files(corpus_dir)))
+
+
+def corpus_folder_problem(corpus_dir: Path) -> str:
+    """Why corpus_dir cannot be read as the corpus folder, in words with the fix; "" when it can."""
+    if Path(corpus_dir).is_dir():
+        return ""
+    if Path(corpus_dir).exists():
+        return (f"The corpus folder {corpus_dir} is a file, not a folder: point --corpus / GUIDESEARCH_CORPUS "
+                "at the folder that holds the guides.")
+    return (f"The corpus folder {corpus_dir} does not exist. Create it and put guides (.txt or .md) in it, "
+            "or point --corpus / GUIDESEARCH_CORPUS at your guides.")
 
 
 def corpus_root(corpus_dir: Path) -> Path:
@@ -169,7 +180,7 @@ def read_file(path: Path, max_file_bytes: int, corpus_root: Path | None = None) 
         return FileRead(seen, None, "not a regular file (a device, pipe or socket)")
     if info.st_size > max_file_bytes:
         return FileRead(seen, None, f"{info.st_size:,} bytes is above the size limit of {max_file_bytes:,} "
-                                    "bytes (raise max_file_bytes to index it)")
+                                    "bytes (raise it with --max-file-bytes or GUIDESEARCH_MAX_FILE_BYTES to index it)")
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
@@ -180,7 +191,7 @@ def read_file(path: Path, max_file_bytes: int, corpus_root: Path | None = None) 
     stamp = FileStamp(hashlib.sha256(data).hexdigest(), len(data), info.st_mtime_ns)
     if len(data) > max_file_bytes:   # grew while being read
         return FileRead(stamp, None, f"more than the size limit of {max_file_bytes:,} bytes "
-                                     "(raise max_file_bytes to index it)")
+                                     "(raise it with --max-file-bytes or GUIDESEARCH_MAX_FILE_BYTES to index it)")
     return FileRead(stamp, data)
 
 

@@ -128,6 +128,12 @@ def test_evaluate_warns_of_a_label_that_matches_nothing_rather_than_score_it_sil
     (["-m", "guidesearch", "search", "?!"], "error: The question has no words"),
     (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py --index /nonexistent/idx"),
     (["build_index.py", "--corpus", "/nonexistent/corpus", "--index", "/tmp/unused-idx"], "error: The corpus folder /nonexistent/corpus does not exist"),
+    (["build_index.py", "--corpus", str(SEED), "--index", "/tmp/unused-idx"],
+     f"error: The corpus folder {SEED} is a file, not a folder: point --corpus"),
+    (["build_index.py", "--max-file-bytes", "-1", "--check"],
+     "error: The file size limit -1 (--max-file-bytes, GUIDESEARCH_MAX_FILE_BYTES) must be at least 1 byte."),
+    (["build_index.py", "--max-tokens", "5", "--check"],
+     "error: Tokens per chunk 5 (--max-tokens, GUIDESEARCH_MAX_TOKENS) is out of range: use 16 to 8192."),
     (["-m", "guidesearch", "evaluate", "/nonexistent.jsonl"], "error: Cannot read the question file"),
 ])
 def test_bad_input_gives_one_clear_line_and_exit_1(cli_index, args, message):

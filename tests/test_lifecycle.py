@@ -177,7 +177,7 @@ def test_12_raising_the_size_limit_indexes_a_guide_skipped_as_too_large(day):
     (day.corpus / "big.md").write_text(f"# Walking Plan\n\n{paragraphs}\n", encoding="utf-8")
     assert (day.corpus / "big.md").stat().st_size > 10_000 > SEED.stat().st_size
     embedded, _, output = day.build("--max-file-bytes", "10000")
-    assert embedded == 0 and "Skipped big.md" in output and "raise max_file_bytes" in output
+    assert embedded == 0 and "Skipped big.md" in output and "raise it with --max-file-bytes" in output
     day.assert_serves_exactly_the_corpus("--max-file-bytes", "10000")
     stale = day.check("--max-file-bytes", "100000")
     assert stale.returncode == 1 and "file size limit" in stale.stdout
