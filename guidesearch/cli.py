@@ -55,6 +55,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     clean_question(args.question, settings.max_question_chars)   # a bad question fails before the model loads
     searcher = open_searcher(settings)
     result = searcher.search(args.question, top_k=args.k)
+    stale = _stale_note(args, settings)
+    if stale:
+        print(stale, file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -73,6 +76,23 @@ def cmd_search(args: argparse.Namespace) -> int:
         if hit.also_in:
             print(f"  (also in: {hit.other_places})")
     return 0
+
+
+def _stale_note(args: argparse.Namespace, settings: Settings) -> str:
+    """A line saying the answers come from an index older than the guides, or "". Only for the
+    corpus the index was built from as far as this command knows: with --index and no corpus
+    named (search has no --corpus), the default corpus may be another one."""
+    from guidesearch.freshness import check_freshness
+    if args.index is not None and not os.environ.get("GUIDESEARCH_CORPUS"):
+        return ""
+    diff = check_freshness(settings)
+    if diff.fresh or diff.missing or diff.problem:
+        return ""
+    changes = [f"{len(names)} {label}" for label, names in
+               (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)) if names]
+    what = f"the guides changed ({', '.join(changes)} guide file(s))" if changes else "a setting that shapes it changed"
+    advice = "" if diff.no_guides_left else f" Rebuild with: {build_command(args)}"
+    return f"note: {what} after this index was built, so these answers may be out of date.{advice}"
 
 
 # Labels that match nothing are listed up to this many (a whole file of them is one mistake).

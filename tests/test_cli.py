@@ -57,6 +57,22 @@ def test_the_advised_rebuild_repeats_the_flags_given_so_following_it_makes_the_i
     assert run("build_index.py", "--check", *flags).returncode == 0
 
 
+def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(cli_index, tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(cli_index / "corpus", corpus)
+    shutil.copytree(cli_index / "index", index)
+    env = {"GUIDESEARCH_CORPUS": str(corpus), "GUIDESEARCH_INDEX": str(index)}
+    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", env=env).stderr
+    (corpus / "bananas.md").write_text("# Bananas\n\n## Use\n\nEat bananas for cramps.\n", encoding="utf-8")
+    done = run("-m", "guidesearch", "search", "bananas for cramps", "-k", "1", "--json", env=env)
+    assert done.returncode == 0 and json.loads(done.stdout)["missing_terms"] == ["bananas"]
+    assert done.stderr.splitlines()[-1] == ("note: the guides changed (1 added guide file(s)) after this index was "
+                                            "built, so these answers may be out of date. Rebuild with: python "
+                                            "build_index.py")
+    # --index alone names no corpus: the default one may not be the one this index was built from.
+    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--index", str(index)).stderr
+
+
 def test_rebuild_without_change_reports_nothing_embedded(cli_index):
     done = run("build_index.py", "--corpus", str(cli_index / "corpus"), "--index", str(cli_index / "index"))
     assert done.returncode == 0
