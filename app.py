@@ -26,6 +26,8 @@ log = logging.getLogger("guidesearch.page")
 DEBUG = "--debug" in sys.argv[1:] or os.environ.get("GUIDESEARCH_DEBUG") == "1"
 EXAMPLE = "why do my calves cramp at night?"
 QUESTION_KEY = "question"       # the question box's state
+TOP_K_KEY, MODE_KEY = "top_k", "mode"     # the ranking controls' state
+MAX_RESULTS = 10
 REBUILT_KEY = "rebuilt"         # what a rebuild changed, shown once after the page starts again
 QUESTION_WORDS = ("what", "why", "how", "when", "where", "who", "which", "can", "could", "does", "do",
                   "is", "are", "should")
@@ -194,9 +196,37 @@ def question_box() -> str:
     return question
 
 
+def ranking_controls(settings: Settings) -> tuple[int, str]:
+    """The sidebar's number of results and ranking. ?k= and ?mode= in the address set them, and
+    the address holds those that differ from the defaults, as it holds the question: a copied
+    link shows what the reader sees."""
+    if TOP_K_KEY not in st.session_state:
+        asked_k = st.query_params.get("k", "")
+        st.session_state[TOP_K_KEY] = int(asked_k) if asked_k.isdigit() and 1 <= int(asked_k) <= MAX_RESULTS \
+            else min(settings.top_k, MAX_RESULTS)
+        asked_mode = st.query_params.get("mode", "")
+        st.session_state[MODE_KEY] = asked_mode if asked_mode in MODES else settings.mode
+    with st.sidebar:
+        top_k = st.slider("Number of results", 1, MAX_RESULTS, key=TOP_K_KEY)
+        mode = st.selectbox("Ranking", MODES, key=MODE_KEY,
+                            help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
+    defaults = {"k": str(min(settings.top_k, MAX_RESULTS)), "mode": settings.mode}
+    for name, value in (("k", str(top_k)), ("mode", mode)):
+        if value != defaults[name]:
+            st.query_params[name] = value
+        elif name in st.query_params:
+            del st.query_params[name]
+    return top_k, mode
+
+
+def answers_address() -> dict[str, str]:
+    """What in the address says which answers are shown: the question, and the ranking controls."""
+    return {name: st.query_params[name] for name in ("q", "k", "mode") if name in st.query_params}
+
+
 def guide_link(hit, question: str) -> str:
-    """The address of the guide view, at the hit's section, keeping the question to go back to."""
-    query = urlencode({"guide": hit.source, "section": " > ".join(hit.headings), "q": question})
+    """The address of the guide view, at the hit's section, keeping the answers to go back to."""
+    query = urlencode({"guide": hit.source, "section": " > ".join(hit.headings), **answers_address(), "q": question})
     return html.escape(f"?{query}#{section_anchor(hit.headings)}", quote=True)
 
 
@@ -214,7 +244,7 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
     """One guide, whole, from the index (never read from the corpus folder), with the section
     a result came from marked."""
     sections = guide_sections(settings, build_name).get(source)
-    back = urlencode({"q": st.query_params.get("q", "")})
+    back = urlencode(answers_address())
     st.markdown(f'<a href="?{html.escape(back, quote=True)}" target="_self">← Back to the answers</a>',
                 unsafe_allow_html=True)
     if sections is None:
@@ -286,10 +316,7 @@ def main() -> None:
     st.markdown(PASSAGE_CSS, unsafe_allow_html=True)
     try:
         settings = Settings.from_env()
-        with st.sidebar:
-            top_k = st.slider("Number of results", 1, 10, settings.top_k)
-            mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.mode),
-                                help="hybrid: meaning and exact words; dense: meaning only; lexical: words only")
+        top_k, mode = ranking_controls(settings)
         if REBUILT_KEY in st.session_state:
             st.success(escape_markdown(st.session_state.pop(REBUILT_KEY)))
         build_name = ensure_index(settings)

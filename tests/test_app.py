@@ -235,6 +235,25 @@ def test_the_address_always_holds_the_question_asked(page_env):
     assert "q" not in page.query_params
 
 
+def test_the_address_holds_the_number_of_results_and_the_ranking_too(page_env):
+    AppTest.from_file(APP, default_timeout=300).run()       # builds the index
+    page = AppTest.from_file(APP, default_timeout=300)
+    page.query_params.update({"q": "gabapentin", "k": "3", "mode": "dense"})
+    page.run()
+    assert not page.exception
+    assert (page.sidebar.slider[0].value, page.sidebar.selectbox[0].value) == (3, "dense")
+    assert len([m for m in page.markdown if m.value.startswith('<div class="hit-head">')]) == 3
+    page.sidebar.slider[0].set_value(7).run()
+    page.sidebar.selectbox[0].set_value("hybrid").run()
+    assert (page.query_params.get("k"), page.query_params.get("mode")) == ("7", None)  # the default is left out
+    links = "\n".join(m.value for m in page.markdown)
+    assert "k=7" in links and "mode=" not in links      # a result's link keeps them to come back to
+    bad = AppTest.from_file(APP, default_timeout=300)
+    bad.query_params.update({"q": "gabapentin", "k": "999", "mode": "<b>"})
+    bad.run()
+    assert not bad.exception and (bad.sidebar.slider[0].value, bad.sidebar.selectbox[0].value) == (5, "hybrid")
+
+
 def test_not_covered_shows_the_notice_first_and_folds_the_passages_unmarked(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
     page.text_input[0].input("Is pickle juice good for leg cramps?").run()
