@@ -58,6 +58,7 @@ SEARCH_THREADS = 4
 MAX_WAITING = 64
 RETRY_AFTER_SECONDS = 1
 EXAMPLE_QUESTION = "why do my calves cramp at night?"
+GET_SEARCH_PARAMETERS = frozenset({"q", "k", "mode"})
 BODY_EXAMPLE = '{"question": "why do my calves cramp at night?", "top_k": 5, "mode": "hybrid"}'
 UNEXPECTED = "unexpected error in Guide Search; see the server log for the details, and report it."
 
@@ -231,6 +232,18 @@ class GuideOut(BaseModel):
     sections: list[SectionOut]
 
 
+class GuideListed(BaseModel):
+    source: str = Field(description="the guide's file, relative to the corpus folder: GET /guides/{source} reads it")
+    title: str
+    sections: int = Field(description="how many sections the index holds of it")
+
+
+class GuidesOut(BaseModel):
+    """Every guide the index holds, by source."""
+
+    guides: list[GuideListed]
+
+
 class RebuildOut(BaseModel):
     summary: str = Field(description="the build report, as build_index.py prints it")
     build: str = Field(description="the build answering after the rebuild")
@@ -331,6 +344,8 @@ def _add_error_handlers(app: FastAPI) -> None:
                               for method in getattr(route, "methods", ())} - {"HEAD"})
             allowed = " or ".join(methods) or Headers(exc.headers or {}).get("allow", "another method")
             message = f"{where} is not allowed: use {allowed}."
+            if methods:         # and the Allow header says the same as the message
+                return error_response(405, message, {**(exc.headers or {}), "Allow": ", ".join(methods)})
         elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's words for a body json.loads fails on other than by syntax
             message = ("The body could not be read as JSON (not UTF-8 text, nested too deeply, or a number too "
@@ -468,6 +483,11 @@ class Service:
                               "removed": list(diff.removed), "settings": list(diff.settings),
                               "problem": diff.problem or None, "description": diff.describe()}}
 
+    def guides(self) -> dict:
+        listed = self.live.guides()
+        return {"guides": [{"source": source, "title": sections[0].headings[0], "sections": len(sections)}
+                           for source, sections in listed.items()]}
+
     def guide(self, source: str) -> dict:
         sections = None if ".." in source.split("/") else self.live.sections(source)
         if not sections:
@@ -508,10 +528,17 @@ def _add_search_routes(app: FastAPI, service: Service) -> None:
     @app.get("/search", response_model=SearchOut, responses=_errors(400, 422, 503), tags=["search"],
              summary="Answer a question: the best passages of the guides")
     async def search_get(
+            request: Request,
             q: Annotated[str, Query(description="the question, in your own words", examples=[EXAMPLE_QUESTION])],
             k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="how many passages")] = DEFAULT_TOP_K,
             mode: Annotated[Mode | None, Query(description="ranking: hybrid (default), dense or lexical")] = None,
     ) -> dict:
+        # Unknown parameters are refused, as POST refuses unknown fields: a "top_k=10" (POST's
+        # name) silently ignored would answer with 5.
+        unknown = sorted(set(request.query_params) - GET_SEARCH_PARAMETERS)
+        if unknown:
+            raise ApiError(422, f"Unknown parameter {_cut(unknown[0])!r}: GET /search takes q (the question), "
+                                f"k (1 to {MAX_TOP_K} passages) and mode (hybrid, dense or lexical).")
         return await service.search(q, k, mode)
 
     @app.post("/search", response_model=SearchOut, responses=_errors(400, 413, 422, 503), tags=["search"],
@@ -534,7 +561,12 @@ def _add_index_routes(app: FastAPI, service: Service) -> None:
     async def index() -> dict:
         return await service.pool.run(service.index)
 
-    @app.get("/guides/{source:source}", response_model=GuideOut, responses=_errors(404, 503), tags=["index"],
+    @app.get("/guides", response_model=GuidesOut, responses=_errors(503), tags=["index"],
+             summary="The guides the index holds: source, title and number of sections")
+    async def guides() -> dict:
+        return await service.pool.run(service.guides)
+
+    @app.get("/guides/{source:source}", response_model=GuideOut, responses=_errors(404, 422, 503), tags=["index"],
              summary="A guide's sections in reading order, as the index holds them")
     async def guide(source: str) -> dict:
         return await service.pool.run(lambda: service.guide(source))

@@ -126,11 +126,15 @@ class LiveSearcher:
     def sections(self, source: str) -> list[Section] | None:
         """A guide's sections in reading order, from the loaded index (never from the corpus
         folder: only what was indexed is served); None for a guide the index does not hold."""
+        return self.guides().get(source)
+
+    def guides(self) -> dict[str, list[Section]]:
+        """Every guide of the loaded index: source -> its sections in reading order."""
         searcher = self.searcher()
         with self._lock:
             if self._sections is None or searcher is not self._searcher:
                 self._sections = sections_by_source(self._searcher.index.chunks)
-            return self._sections.get(source)
+            return self._sections
 
 
 def sections_by_source(chunks: list[Chunk]) -> dict[str, list[Section]]:

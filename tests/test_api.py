@@ -127,9 +127,21 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     ("POST", "/search", [QUESTION], 422, ["JSON object"]),
     ("GET", "/nowhere", None, 404, ["No such endpoint", "/docs"]),
     ("DELETE", "/search", None, 405, ["not allowed: use GET or POST"]),
+    ("GET", "/search?q=cramps&top_k=10", None, 422, ["Unknown parameter 'top_k'", "q (the question), k"]),
 ])
 def test_bad_input_gets_a_4xx_with_one_line_saying_what_to_do(client, method, target, payload, status, words):
     assert_one_line_error(client.request(method, target, json=payload), status, *words)
+
+
+def test_a_method_not_allowed_says_the_same_in_its_allow_header(client):
+    assert client.put("/search").headers["allow"] == "GET, POST"
+
+
+def test_the_guides_are_listed_with_their_titles_and_sections(client):
+    assert client.get("/guides").json() == {"guides": [
+        {"source": SEED.name, "title": "Does Neuropathy Cause Leg Cramps", "sections": 13}]}
+    guide = client.get(f"/guides/{SEED.name}").json()
+    assert len(guide["sections"]) == 13
 
 
 def test_a_question_over_the_limit_names_the_limit(client, seed_settings):
@@ -219,14 +231,16 @@ def test_a_guide_whose_file_name_holds_a_line_break_is_served_by_its_source(tmp_
 
 def test_the_api_is_documented_with_examples(client):
     schema = client.get("/openapi.json").json()
-    assert {"/search", "/health", "/index", "/guides/{source}"} <= set(schema["paths"])
+    assert {"/search", "/health", "/index", "/guides", "/guides/{source}"} <= set(schema["paths"])
     assert "/rebuild" not in schema["paths"]         # off without a token
     search = schema["components"]["schemas"]["SearchOut"]
     assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
     assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message",
                                          "focus", "related_terms", "answered", "spelling", "hits"}
-    assert schema["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] \
-        == {"$ref": "#/components/schemas/ErrorOut"}
+    for path, method in (("/search", "get"), ("/guides/{source}", "get")):
+        assert schema["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"] \
+            == {"$ref": "#/components/schemas/ErrorOut"}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert client.get("/docs").status_code == 200
 
 
