@@ -23,6 +23,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
+from guidesearch import __version__
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import NO_PASSAGE, Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
@@ -165,8 +166,11 @@ def find_sections(sections: list[Section], heading: str) -> list[Section]:
     its own (its lead-in opens its first subsection) gives the subsections below it."""
     if not _fold(heading):
         return []
-    return [section for section in sections if ends_with_heading(section.headings, heading, _fold)] or \
+    found = [section for section in sections if ends_with_heading(section.headings, heading, _fold)] or \
         [section for section in sections if opens_under_heading(section.headings, heading, _fold)]
+    if not found and PAGE_SEPARATOR in heading:     # the path as the page shows it, "A › B"
+        return find_sections(sections, heading.replace(PAGE_SEPARATOR, ">"))
+    return found
 
 
 def find_source(live: LiveSearcher, source: str) -> str:
@@ -207,11 +211,21 @@ USAGE = {
 }
 
 
+# Each tool's arguments: one not among them is refused (the SDK ignores it, and a misspelt
+# "topk" would silently answer with the default).
+PARAMETERS = {"search_guides": {"question", "top_k"}, "read_guide_section": {"source", "heading"}}
+PAGE_SEPARATOR = "›"        # between headings on the page; MCP text and the API use ">"
+
+
 class GuideServer(MCPServer):
     """The MCP server, with arguments of the wrong type reported in one line that says what to do
     (the SDK sends pydantic's multi-line report, with a documentation address)."""
 
     async def call_tool(self, name, arguments, context=None):
+        unknown = sorted(set(arguments or {}) - PARAMETERS.get(name, set(arguments or {})))
+        if unknown:
+            raise ToolError(f"Error executing tool {name}: unknown argument {unknown[0]!r}"[:200] +
+                            f". Call {USAGE[name]}.")
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -234,7 +248,7 @@ def bad_arguments(error: ValidationError) -> str:
 
 def build_server(live: LiveSearcher) -> MCPServer:
     """The MCP server with both tools, answering from `live`."""
-    server = GuideServer("guide-search", instructions=INSTRUCTIONS)
+    server = GuideServer("guide-search", instructions=INSTRUCTIONS, version=__version__)
 
     @server.tool(description=SEARCH_DESCRIPTION)
     def search_guides(

@@ -13,6 +13,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.mcpserver.exceptions import ToolError
 
 from conftest import ROOT
+from guidesearch import __version__
 from guidesearch.mcp_server import (TOP_K_MAX, build_server, _stdout_to_stderr, check_top_k, find_sections, format_hit,
                                     format_result, heading_path, quoted, search_text, section_text)
 from guidesearch.records import Chunk, Evidence, Hit, SearchResult
@@ -124,6 +125,7 @@ SECTIONS = [Section(("T",), "intro"), Section(("T", "Treatment"), "treat"),
     ("Treatment", ["treat"]),
     ("T", ["intro"]),
     ("Odd > Heading", ["odd"]),
+    ("Treatment › Medications", ["pills"]),         # as the page shows the path
     ("Medications > Treatment", []),
     ("Treat", []),
     ("", []),
@@ -182,6 +184,8 @@ def test_model_loading_output_never_reaches_stdout(capfd):
     ("search_guides", {"question": None}, "question should be a valid string, not None"),
     ("search_guides", {}, "question is missing"),
     ("read_guide_section", {"source": "a.txt"}, "heading is missing"),
+    ("search_guides", {"question": "cramps", "mode": "dense"}, "unknown argument 'mode'"),    # was ignored
+    ("search_guides", {"question": "cramps", "topk": 3}, "unknown argument 'topk'"),
 ])
 def test_arguments_of_the_wrong_type_are_refused_in_one_line(live, tool, arguments, said):
     """Found by adversarial testing: the SDK answered with pydantic's multi-line report."""
@@ -223,6 +227,7 @@ def test_stdio_session(seed_settings, tmp_path):
     assert "top_k should be a valid integer" in _text(calls["type"])
     assert not calls["section"].is_error and "Anticonvulsants" in _text(calls["section"])
     assert calls["no_section"].is_error and f"- {SYMPTOMS}" in _text(calls["no_section"])
+    assert calls["initialized"].server_info.version == __version__
 
 
 async def _session(settings, errlog) -> dict:
@@ -232,7 +237,7 @@ async def _session(settings, errlog) -> dict:
     calls: dict = {}
     with anyio.fail_after(SESSION_SECONDS):
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
+            calls["initialized"] = await session.initialize()
             calls["tools"] = {tool.name: tool for tool in (await session.list_tools()).tools}
             ask = session.call_tool
             calls["calves"] = await ask("search_guides", {"question": "why do my calves cramp at night?"})
