@@ -83,7 +83,7 @@ def answer(settings: Settings, build_name: str, question: str, top_k: int, mode:
 
 def rebuild(settings: Settings) -> None:
     """Build, then start the page again from a clean state that says what changed, in words."""
-    with st.spinner("Building the index from the guides… (the first build embeds every guide)"):
+    with st.spinner("Building the index from the guides… (only text not embedded before takes time)"):
         report = build_index(settings, load_passage_encoder(settings), wait_seconds=600)
     st.session_state[REBUILT_KEY] = (
         f"The index is ready: {report.guides} guide(s), {report.chunks} passage(s). Since the last build: "
@@ -176,7 +176,7 @@ def ask(question: str) -> None:
 
 def show_header(titles: tuple[str, ...]) -> None:
     shown = ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
-    st.markdown(escape_markdown(f"Searches {len(titles)} health guide(s): {shown}."))
+    st.markdown(escape_markdown(f"Searches {len(titles)} health guide{'' if len(titles) == 1 else 's'}: {shown}."))
     examples = example_questions(titles)
     for column, (number, example) in zip(st.columns(len(examples)), enumerate(examples)):
         # A button's label is Markdown: the title in it is corpus text.
@@ -252,6 +252,8 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
                                    "Go back to the answers and follow a result's link."))
         return
     st.header(escape_markdown(sections[0].headings[0]), anchor=False)
+    if section and not any(" > ".join(part.headings) == section for part in sections):
+        st.caption(escape_markdown(f"This guide has no section {display_name(section)} now; here is the whole guide."))
     for part in sections:
         path = " › ".join(part.headings[1:])
         marked = " > ".join(part.headings) == section
@@ -295,8 +297,9 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
         st.markdown(f'<div class="hit-head"><div class="hit-title" role="heading" aria-level="2">{hit.rank}. '
                     f'{escape_html(section)} <span class="match {match}">{MATCH_LABELS[match]}</span></div>'
                     f'<small>{escape_html(hit.title)} · <a href="{guide_link(hit, result.question)}" '
-                    f'target="_self" aria-label="Read result {hit.rank}, {escape_html(section)}, in the whole '
-                    f'guide">read this section in the whole guide</a></small></div>',
+                    # The name starts with the words shown, for speech input (WCAG 2.5.3, label in name).
+                    f'target="_self" aria-label="read this section in the whole guide: result {hit.rank}, '
+                    f'{escape_html(section)}">read this section in the whole guide</a></small></div>',
                     unsafe_allow_html=True)
         evidence = (hit.evidence.block, hit.evidence.unit) if hit.evidence and highlight else None
         marked = " ".join((result.question, *result.related_terms))     # the words searched are marked
@@ -316,7 +319,6 @@ def main() -> None:
     st.markdown(PASSAGE_CSS, unsafe_allow_html=True)
     try:
         settings = Settings.from_env()
-        top_k, mode = ranking_controls(settings)
         if REBUILT_KEY in st.session_state:
             st.success(escape_markdown(st.session_state.pop(REBUILT_KEY)))
         build_name = ensure_index(settings)
@@ -324,6 +326,7 @@ def main() -> None:
             show_guide(settings, build_name, st.query_params["guide"], st.query_params.get("section", ""))
             st.caption(DISCLAIMER)
             return
+        top_k, mode = ranking_controls(settings)       # not on the guide view, where they do nothing
         show_header(guide_titles(settings, build_name))
         question = question_box()
         if not question.strip():

@@ -209,7 +209,7 @@ def test_a_rerun_with_the_same_question_does_not_search_again(page_env, monkeypa
 
 def test_the_header_names_the_guides_and_an_example_asks_itself(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
-    assert any("Searches 1 health guide(s): Does Neuropathy Cause Leg Cramps." in plain(m.value)
+    assert any("Searches 1 health guide: Does Neuropathy Cause Leg Cramps." in plain(m.value)
                for m in page.markdown)
     examples = [b for b in page.button if b.key and b.key.startswith("example-")]
     assert [plain(b.label) for b in examples] == ["why do my calves cramp at night?", "Does Neuropathy Cause Leg Cramps?"]
@@ -301,6 +301,12 @@ def test_a_result_links_to_its_section_in_the_whole_guide(page_env):
     assert len(view.subheader) == 12          # every section but the introduction and a lone lead-in
     assert any("The section your result came from" in c.value for c in view.caption)
     assert any("Back to the answers" in m.value and "q=why+do+my+calves" in m.value for m in view.markdown)
+    assert not view.sidebar.slider and not view.sidebar.selectbox      # the ranking does nothing here
+    gone = AppTest.from_file(APP, default_timeout=300)
+    gone.query_params.update({**wanted, "section": "Does Neuropathy Cause Leg Cramps > Renamed Since"})
+    gone.run()
+    assert "This guide has no section Does Neuropathy Cause Leg Cramps > Renamed Since now; here is the whole " \
+           "guide." in [plain(c.value) for c in gone.caption]
 
 
 def test_the_guide_view_serves_only_indexed_guides(page_env):

@@ -68,7 +68,7 @@ def test_an_example_question_button_asks_it(reader):
 
 def test_a_result_link_opens_the_whole_guide_at_its_section_marked(reader):
     ask(reader, "how do doctors test for neuropathy?")
-    reader.get_by_role("link", name="Read result 1, Diagnosing Neuropathy-Induced Leg Cramps, in the whole guide").click()
+    reader.get_by_role("link", name="read this section in the whole guide: result 1, Diagnosing Neuropathy-Induced Leg Cramps").click()
     marked = reader.get_by_text("The section your result came from")
     marked.wait_for()
     wait_until_idle(reader)
@@ -156,6 +156,9 @@ def test_the_answer_page_is_accessible(reader):
                             ".map(a => a.getAttribute('aria-label') || a.innerText.trim())")
     assert names and all(len(name) > 12 and name.lower() not in ("here", "click here", "link") for name in names)
     assert len(set(names)) == len(names), names                    # each link says where it goes
+    shown = reader.evaluate("() => [...document.querySelectorAll('main a[aria-label]')].filter(a => a.offsetParent)"
+                            ".map(a => [a.innerText.trim(), a.getAttribute('aria-label')])")
+    assert shown and all(name.startswith(text) for text, name in shown), shown    # label in name (WCAG 2.5.3)
     ratios = reader.locator(".passage mark, .match").evaluate_all(CONTRAST)
     assert ratios and min(ratios) >= 4.5, ratios                   # WCAG AA for text
 
