@@ -30,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers
@@ -593,9 +594,11 @@ def create_app(settings: Settings, live: LiveSearcher | None = None, search_thre
         IndexMissingError and the other errors of LiveSearcher: no index can answer.
     """
     service = Service(settings, live or LiveSearcher(settings), WorkPool(search_threads, max_waiting))
-    app = FastAPI(title="Guide Search", version=__version__,
-                  description="Semantic search over health guides: the passages that answer a question, "
-                              "best first, word for word. General information, not medical advice.")
+    # FastAPIOffline serves /docs and /redoc from files in the package: FastAPI's own pages load
+    # their scripts from a CDN, and were blank on a machine without internet.
+    app = FastAPIOffline(title="Guide Search", version=__version__,
+                         description="Semantic search over health guides: the passages that answer a question, "
+                                     "best first, word for word. General information, not medical advice.")
     app.state.service = service
     _add_error_handlers(app)
     _add_search_routes(app, service)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import signal
 import socket
@@ -241,7 +242,11 @@ def test_the_api_is_documented_with_examples(client):
         assert schema["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"] \
             == {"$ref": "#/components/schemas/ErrorOut"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]
-    assert client.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):     # served from files in a package: no internet needed
+        html = client.get(page)
+        assert html.status_code == 200 and "cdn." not in html.text and "http" not in html.text.split("<body")[0]
+        scripts = re.findall(r'<script src="([^"]+)"', html.text)
+        assert scripts and all(client.get(src).status_code == 200 for src in scripts)
 
 
 # --- safety ---------------------------------------------------------------------------------------
