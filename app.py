@@ -6,6 +6,7 @@ import hashlib
 import html
 import logging
 import os
+import re
 import sys
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from guidesearch.config import BUILD_COMMAND, MODES, Settings
 from guidesearch.embed import TextEncoder, passage_encoder
 from guidesearch.errors import GuideSearchError, IndexCorruptError, QuestionError
 from guidesearch.highlight import escape_html, escape_markdown, render_passage
-from guidesearch.records import SearchResult, display_name
+from guidesearch.records import SHOWN_SEPARATOR, SearchResult, display_name
 from guidesearch.retrieve import Searcher, question_encoders
 from guidesearch.service import Section, sections_by_source
 from guidesearch.freshness import check_freshness
@@ -28,6 +29,7 @@ EXAMPLE = "why do my calves cramp at night?"
 QUESTION_KEY = "question"       # the question box's state
 TOP_K_KEY, MODE_KEY = "top_k", "mode"     # the ranking controls' state
 MAX_RESULTS = 10
+SHOWN_CHARS = 120               # of text from the address shown back on the page
 REBUILT_KEY = "rebuilt"         # what a rebuild changed, shown once after the page starts again
 QUESTION_WORDS = ("what", "why", "how", "when", "where", "who", "which", "can", "could", "does", "do",
                   "is", "are", "should")
@@ -118,6 +120,8 @@ def ensure_index(settings: Settings) -> str:
         # With no guide left a rebuild can only fail: the warning says to add guides first.
         if not diff.no_guides_left and st.button("Rebuild the index"):
             rebuild(settings)
+    if current_build(settings.index_dir) is None:      # no index, and the corpus cannot be read to build one
+        st.stop()
     try:
         build_name = current_build(settings.index_dir).name
         load_searcher(settings, build_name)
@@ -133,25 +137,25 @@ def ensure_index(settings: Settings) -> str:
 
 def reader_index(settings: Settings) -> str:
     """The build that answers, on a page open to the public: it never builds, and tells a reader
-    what they need to know in plain words, never file names or settings (those go to the log)."""
-    diff = check_freshness(settings)
-    if diff.missing:
-        st.error(f"Search is not available yet: the guides have not been indexed. (If you run this site: "
-                 f"{BUILD_COMMAND})")
-        st.stop()
-    if diff.problem:
-        log.warning("The index or the corpus has a problem: %s", diff.problem)
-    elif not diff.fresh:
-        st.caption("The guides were updated after the search index was built: answers may not include the "
-                   "latest changes yet.")
+    what they need to know in plain words, never paths or settings (those go to the log)."""
     try:
-        build_name = current_build(settings.index_dir).name
-        load_searcher(settings, build_name)
-    except IndexCorruptError as exc:
-        log.error("The index cannot be read: %s", exc)
+        diff = check_freshness(settings)
+        folder = current_build(settings.index_dir)
+        if diff.problem:
+            log.warning("The index or the corpus has a problem: %s", diff.problem)
+        elif not diff.fresh and folder is not None:
+            st.caption("The guides were updated after the search index was built: answers may not include the "
+                       "latest changes yet.")
+        if folder is None:
+            st.error(f"Search is not available yet: the guides have not been indexed. (If you run this site: "
+                     f"{BUILD_COMMAND})")
+            st.stop()
+        load_searcher(settings, folder.name)
+    except GuideSearchError as exc:
+        log.error("The index cannot answer: %s", exc)
         st.error("Search is not available right now: the search index cannot be read. Please try again later.")
         st.stop()
-    return build_name
+    return folder.name
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -202,8 +206,9 @@ def ranking_controls(settings: Settings) -> tuple[int, str]:
     link shows what the reader sees."""
     if TOP_K_KEY not in st.session_state:
         asked_k = st.query_params.get("k", "")
-        st.session_state[TOP_K_KEY] = int(asked_k) if asked_k.isdigit() and 1 <= int(asked_k) <= MAX_RESULTS \
-            else min(settings.top_k, MAX_RESULTS)
+        # fullmatch of ASCII digits: str.isdigit takes "²", which int() refuses (found by review)
+        st.session_state[TOP_K_KEY] = int(asked_k) if re.fullmatch(r"[0-9]{1,2}", asked_k) and \
+            1 <= int(asked_k) <= MAX_RESULTS else min(settings.top_k, MAX_RESULTS)
         asked_mode = st.query_params.get("mode", "")
         st.session_state[MODE_KEY] = asked_mode if asked_mode in MODES else settings.mode
     with st.sidebar:
@@ -253,9 +258,10 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
         return
     st.header(escape_markdown(sections[0].headings[0]), anchor=False)
     if section and not any(" > ".join(part.headings) == section for part in sections):
-        st.caption(escape_markdown(f"This guide has no section {display_name(section)} now; here is the whole guide."))
+        st.caption(escape_markdown(f"This guide has no section {display_name(section[:SHOWN_CHARS])} now; here is "
+                                   "the whole guide."))
     for part in sections:
-        path = " › ".join(part.headings[1:])
+        path = f" {SHOWN_SEPARATOR} ".join(part.headings[1:])
         marked = " > ".join(part.headings) == section
         box = st.container(border=True) if marked else st.container()
         with box:
@@ -267,7 +273,8 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
                         unsafe_allow_html=True)
 
 
-def show_result(result: SearchResult) -> None:
+def show_result(result: SearchResult, details: bool = True) -> None:
+    """The answer; details: each passage's file and scores, for maintainers (not on a public page)."""
     if result.truncated:
         st.info("Your question was long, so only its beginning was searched.")
     if result.spelling_note:        # a wrong repair ("message" -> "massage") can be seen
@@ -278,19 +285,19 @@ def show_result(result: SearchResult) -> None:
     if result.covered:
         if result.related_note:        # the guides' words: corpus text, shown as text
             st.caption(escape_markdown(result.related_note))
-        show_hits(result, highlight=True)
+        show_hits(result, highlight=True, details=details)
         return
     st.warning(escape_markdown(result.message))     # the notice first, the weak passages folded
-    if result.partly_covered:                       # ... unless they answer the message's other questions
-        show_hits(result, highlight=True)
+    if result.partly_covered:       # ... unless they may answer the message's other questions: shown, still weak
+        show_hits(result, highlight=False, details=details)
         return
     with st.expander("The closest passages (they may not answer your question)"):
-        show_hits(result, highlight=False)
+        show_hits(result, highlight=False, details=details)
 
 
-def show_hits(result: SearchResult, highlight: bool) -> None:
+def show_hits(result: SearchResult, highlight: bool, details: bool = True) -> None:
     for hit in result.hits:
-        section = " › ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
+        section = f" {SHOWN_SEPARATOR} ".join(hit.headings[1:]) or hit.headings[0]     # the title is shown below it
         match = result.match_of(hit)
         # Raw HTML with every corpus string escaped: no Markdown is interpreted in it.
         # Each result is a heading (screen readers list them), its link named after its section.
@@ -307,9 +314,10 @@ def show_hits(result: SearchResult, highlight: bool) -> None:
                     unsafe_allow_html=True)
         if hit.also_in:                 # the same words elsewhere, shown once
             st.caption(escape_markdown(f"Also in: {hit.other_places}"))
-        with st.expander("Details"):        # for maintainers: where it comes from, and its scores
-            st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
-                                       f"cosine {hit.cosine:.3f} · {match} match: {MATCH_MEANING[match]}"))
+        if details:
+            with st.expander("Details"):        # for maintainers: where it comes from, and its scores
+                st.caption(escape_markdown(f"File {display_name(hit.source)} · ranking score {hit.score:.3f} · "
+                                           f"cosine {hit.cosine:.3f} · {match} match: {MATCH_MEANING[match]}"))
         st.divider()
 
 
@@ -334,7 +342,7 @@ def main() -> None:
                     "The passages of the guides that answer it are shown best first, with the "
                     "section they come from; the sentence that best answers it is highlighted.")
         else:
-            show_result(answer(settings, build_name, question, top_k, mode))
+            show_result(answer(settings, build_name, question, top_k, mode), details=settings.page_rebuild)
     except QuestionError as exc:
         st.warning(escape_markdown(str(exc)))
     except GuideSearchError as exc:

@@ -44,6 +44,7 @@ from guidesearch.freshness import check_freshness
 from guidesearch.question import clean_question
 from guidesearch.service import LiveSearcher, log_to_stderr
 from guidesearch.store import require_build
+from guidesearch.text import cut
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def _cut(text: str, limit: int = 120) -> str:
     """Cut so that a huge input cannot make a huge error message."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return cut(text, limit)
 
 
 def _short(value: object, limit: int = 60) -> str:

@@ -18,7 +18,11 @@ from typing import Iterable, Sequence
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import ChunkError
 from guidesearch.records import Chunk, Section
-from guidesearch.text import is_table_line, sentence_pieces
+from guidesearch.text import cut, is_table_line, sentence_pieces
+
+# Characters of a heading an error message names.
+HEADING_CHARS = 60
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -99,7 +103,7 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
     overhead = encoder.count_tokens([prefix])[0]
     budget = max_tokens - overhead
     if budget < 8:
-        raise ChunkError(f"the heading path of the section \"{_short(section.heading)}\" leaves no room "
+        raise ChunkError(f"the heading path of the section \"{cut(section.heading, HEADING_CHARS)}\" leaves no room "
                          f"for text in {max_tokens}-token chunks (shorten the heading or raise max_tokens)")
     lines = list(_lines(section.text))
     line_sizes = _sizes([line.text for line in lines], encoder)       # counted once, whatever the budget
@@ -112,12 +116,10 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
         if overflow <= 0:
             return texts
         budget -= max(overflow, 1)
-    raise ChunkError(f"the section \"{_short(section.heading)}\" cannot be cut into {max_tokens}-token "
+    raise ChunkError(f"the section \"{cut(section.heading, HEADING_CHARS)}\" cannot be cut into {max_tokens}-token "
                      "chunks (break its longest line into sentences or raise max_tokens)")
 
 
-def _short(heading: str, limit: int = 60) -> str:
-    return heading if len(heading) <= limit else heading[:limit - 1] + "…"
 
 
 def _units(lines: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder,

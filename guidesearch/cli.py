@@ -36,10 +36,20 @@ BUILD_FLAGS = {"corpus": "--corpus", "index": "--index", "model": "--model", "ba
 
 def build_command(args: argparse.Namespace) -> str:
     """The command that builds the index these arguments name: the build command with the flags
-    given here (the environment's GUIDESEARCH_* variables hold for it as they do here)."""
+    given here (the environment's GUIDESEARCH_* variables hold for it as they do here). A
+    command without --corpus (search, evaluate) that names an index cannot say which guides it
+    holds: the command says to name them, rather than fill that index with the default ones."""
     given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()]
-    return " ".join([BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given
-                                      if value is not None)])
+    words = [BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)]
+    if not hasattr(args, "corpus") and getattr(args, "index", None) is not None:
+        words.insert(1, "--corpus <the guides' folder>")
+    return " ".join(words)
+
+
+def with_build_command(message: str, args: argparse.Namespace) -> str:
+    """A message whose advice names the build command, with this command line's flags: the bare
+    command would build the default index, and leave the one named here as it was."""
+    return message.replace(BUILD_COMMAND, build_command(args))
 
 
 def open_searcher(settings: Settings):
@@ -79,20 +89,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _stale_note(args: argparse.Namespace, settings: Settings) -> str:
-    """A line saying the answers come from an index older than the guides, or "". Only for the
-    corpus the index was built from as far as this command knows: with --index and no corpus
-    named (search has no --corpus), the default corpus may be another one."""
+    """A line saying the guides changed after the index was built, or "". Only where this command
+    knows the corpus the index was built from: an index named (--index, GUIDESEARCH_INDEX)
+    without its corpus (GUIDESEARCH_CORPUS) may come from another one than the default. Settings
+    are not compared: search takes none that shape the index (a --backend of its own is fine)."""
     from guidesearch.freshness import check_freshness
-    if args.index is not None and not os.environ.get("GUIDESEARCH_CORPUS"):
+    named_index = args.index is not None or os.environ.get("GUIDESEARCH_INDEX")
+    if named_index and not os.environ.get("GUIDESEARCH_CORPUS"):
         return ""
-    diff = check_freshness(settings)
-    if diff.fresh or diff.missing or diff.problem:
-        return ""
-    changes = [f"{len(names)} {label}" for label, names in
-               (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)) if names]
-    what = f"the guides changed ({', '.join(changes)} guide file(s))" if changes else "a setting that shapes it changed"
-    advice = "" if diff.no_guides_left else f" Rebuild with: {build_command(args)}"
-    return f"note: {what} after this index was built, so these answers may be out of date.{advice}"
+    note = check_freshness(settings).stale_note()
+    return f"note: {note} Rebuild with: {build_command(args)}" if note else ""
 
 
 # Labels that match nothing are listed up to this many (a whole file of them is one mistake).
@@ -106,7 +112,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     searcher = open_searcher(settings_from(args))
     problems = label_problems(questions, searcher.index.chunks)
     for problem in problems[:MAX_WARNINGS]:
-        print(f"warning: {display_name(problem)}; it counts as not found.", file=sys.stderr)
+        print(f"warning: {display_name(problem)}.", file=sys.stderr)
     if len(problems) > MAX_WARNINGS:
         print(f"warning: and {len(problems) - MAX_WARNINGS} more labels that match nothing in the index.",
               file=sys.stderr)
@@ -188,7 +194,7 @@ def _index_left(index_dir: Path, before: Path | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from guidesearch.freshness import check_freshness
     diff = check_freshness(settings_from(args))
-    print(diff.describe())
+    print(with_build_command(diff.describe(), args))
     if not diff.fresh and not diff.problem and not diff.no_guides_left:
         print(f"Rebuild with: {build_command(args)}")
     return 0 if diff.fresh else 1
@@ -298,9 +304,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     try:
         return args.run(args)
     except GuideSearchError as exc:
-        # The advice names the build command with this command line's flags: the bare one would
-        # build the default index, and leave this one as it was.
-        print(f"error: {str(exc).replace(BUILD_COMMAND, build_command(args))}", file=sys.stderr)
+        print(f"error: {with_build_command(str(exc), args)}", file=sys.stderr)
         return 1
     except BrokenPipeError:     # the reader closed the pipe (| head): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -138,9 +138,13 @@ class CoverageCheck:
         return WORD.sub(lambda match: self._repaired(match.group(0)), question)
 
     def spelling_repairs(self, question: str) -> tuple[tuple[str, str], ...]:
-        """The words repair_spelling changes, each once: (as typed, as searched)."""
-        pairs = ((word, self._repaired(word)) for word in WORD.findall(question))
-        return tuple(dict.fromkeys((typed, repaired) for typed, repaired in pairs if repaired != typed))
+        """The words repair_spelling changes, each once whatever its case: (as first typed, as searched)."""
+        repairs: dict[str, tuple[str, str]] = {}
+        for word in WORD.findall(question):
+            repaired = self._repaired(word)
+            if repaired != word:
+                repairs.setdefault(word.lower(), (word, repaired))
+        return tuple(repairs.values())
 
     def _repaired(self, word: str) -> str:
         if stem([word.lower()])[0] in self.corpus_terms:

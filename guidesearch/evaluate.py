@@ -193,13 +193,17 @@ def label_problems(questions: Sequence[Question], chunks: Iterable[Chunk]) -> li
     sections = SectionIndex(chunks)
     problems = []
     for question in questions:
-        problems += [f'{question.qid}: no passage holds the evidence phrase "{phrase}"'
-                     for phrase in question.evidence if not sections.with_evidence([phrase])]
-        for item in question.relevant:
+        dead = [phrase for phrase in question.evidence if not sections.with_evidence([phrase])]
+        if dead and len(dead) == len(question.evidence):
+            problems.append(f"{question.qid}: no passage holds any of its evidence phrases; it counts as not found")
+        else:   # another phrase matches: this one is ignored
+            problems += [f'{question.qid}: no passage holds the evidence phrase "{phrase}"; it is ignored'
+                         for phrase in dead]
+        for item in (item for item in question.relevant if item.grade > 0):     # grade 0 never counts
             if not sections.holds(item.file):
-                problems.append(f"{question.qid}: the index holds no guide {item.file}")
+                problems.append(f"{question.qid}: the index holds no guide {item.file}; it counts as not found")
             elif not sections.named(item):
-                problems.append(f'{question.qid}: {item.file} has no section "{item.heading}"')
+                problems.append(f'{question.qid}: {item.file} has no section "{item.heading}"; it counts as not found')
     return problems
 
 

@@ -44,6 +44,16 @@ class IndexDiff:
         return not (self.added or self.changed or self.removed or self.settings or self.missing
                     or self.problem)
 
+    def stale_note(self) -> str:
+        """One line saying the guides changed after the index was built (settings aside), or ""
+        (also when no guide is left: there is nothing to rebuild from)."""
+        changes = [f"{len(names)} {label}" for label, names in
+                   (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
+        if not changes or self.problem or self.no_guides_left:
+            return ""
+        return (f"the guides changed ({', '.join(changes)} guide file(s)) after this index was built, so these "
+                "answers may be out of date.")
+
     def describe(self) -> str:
         """What differs, one line each, in words a maintainer can act on."""
         if self.missing:

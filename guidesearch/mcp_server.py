@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import logging
 import os
 import sys
@@ -26,7 +27,8 @@ from pydantic import Field, ValidationError
 from guidesearch import __version__
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
-from guidesearch.records import NO_PASSAGE, Hit, SearchResult, display_name, ends_with_heading, opens_under_heading
+from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
+                                 opens_under_heading)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
 
 log = logging.getLogger(__name__)
@@ -95,9 +97,10 @@ def format_result(result: SearchResult) -> str:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
     elif result.partly_covered:
-        lines = [f"Partly covered: {result.message} Tell the user the guides don't answer the part about "
-                 "those terms, instead of guessing; answer the rest from the passages below, best first, "
-                 "quoting them and naming the guide and section."]
+        lines = [f"Partly covered: {result.message} Tell the user the guides don't mention those terms, "
+                 "instead of guessing. The passages below are the nearest text: answer the rest of the message "
+                 "from them only where they do answer it (not about those terms), quoting them and naming the "
+                 "guide and section."]
     else:
         lines = [f"Not covered: {result.message} Tell the user the guides don't answer this "
                  "question instead of guessing; the passages below are only the nearest text."]
@@ -106,7 +109,7 @@ def format_result(result: SearchResult) -> str:
     lines += [f"({note})" for note in (result.spelling_note, result.related_note) if note]
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
-    lines.extend(format_hit(hit, result.covered or result.partly_covered, result.match_of(hit)) for hit in result.hits)
+    lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)
     return "\n\n".join(lines)
 
 
@@ -168,8 +171,8 @@ def find_sections(sections: list[Section], heading: str) -> list[Section]:
         return []
     found = [section for section in sections if ends_with_heading(section.headings, heading, _fold)] or \
         [section for section in sections if opens_under_heading(section.headings, heading, _fold)]
-    if not found and PAGE_SEPARATOR in heading:     # the path as the page shows it, "A › B"
-        return find_sections(sections, heading.replace(PAGE_SEPARATOR, ">"))
+    if not found and SHOWN_SEPARATOR in heading:     # the path as the page shows it, "A › B"
+        return find_sections(sections, heading.replace(SHOWN_SEPARATOR, ">"))
     return found
 
 
@@ -211,18 +214,18 @@ USAGE = {
 }
 
 
-# Each tool's arguments: one not among them is refused (the SDK ignores it, and a misspelt
-# "topk" would silently answer with the default).
-PARAMETERS = {"search_guides": {"question", "top_k"}, "read_guide_section": {"source", "heading"}}
-PAGE_SEPARATOR = "›"        # between headings on the page; MCP text and the API use ">"
 
 
 class GuideServer(MCPServer):
     """The MCP server, with arguments of the wrong type reported in one line that says what to do
     (the SDK sends pydantic's multi-line report, with a documentation address)."""
 
+    # Each tool's arguments, from its signature (build_server): one not among them is refused (the
+    # SDK ignores it, and a misspelt "topk" would silently answer with the default).
+    parameters: dict[str, frozenset[str]] = {}
+
     async def call_tool(self, name, arguments, context=None):
-        unknown = sorted(set(arguments or {}) - PARAMETERS.get(name, set(arguments or {})))
+        unknown = sorted(set(arguments or {}) - self.parameters.get(name, frozenset(arguments or {})))
         if unknown:
             raise ToolError(f"Error executing tool {name}: unknown argument {unknown[0]!r}"[:200] +
                             f". Call {USAGE[name]}.")
@@ -268,6 +271,8 @@ def build_server(live: LiveSearcher) -> MCPServer:
     ) -> str:
         return section_text(live, source, heading)
 
+    server.parameters = {tool.__name__: frozenset(inspect.signature(tool).parameters)
+                         for tool in (search_guides, read_guide_section)}
     return server
 
 

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from guidesearch.text import cut
+
 
 @dataclass(frozen=True)
 class Section:
@@ -177,8 +179,8 @@ class SearchResult:
     passing_terms: tuple[str, ...] = ()   # key terms the guides name only in passing, in no close passage
     # The guides' words also searched for words of the question they lack ("advil" -> "ibuprofen").
     related_terms: tuple[str, ...] = ()
-    # Not covered as a whole, but these questions of the message are: another of its questions
-    # names what the guides lack, and the passages are for the rest (CoverageCheck.answered).
+    # Not covered as a whole, but the message without the terms the guides lack is: these of its
+    # questions, which hold none of those terms, the passages may answer (Searcher._answered).
     answered: tuple[str, ...] = ()
     # Typing slips repaired before searching, (as typed, as searched): shown, so a wrong repair
     # ("text message" -> "text massage") can be seen.
@@ -204,10 +206,12 @@ class SearchResult:
         alone hardly tells a relevant passage from a close neighbour; the rank and the gap to
         the best hit do (bench/labels.py, on development questions): the best hit of a covered
         result answers the question most of the time, hits within PARTIAL_GAP of its cosine
-        some of the time, the rest rarely. Every hit of an uncovered result is weak (of a partly
-        covered one, they are ranked for the questions the guides answer).
+        some of the time, the rest rarely. Every hit of an uncovered result is weak, of a partly
+        covered one too: its passages are ranked for the whole message, the missing terms included,
+        and a question that seems to ask something else may still be about them ("What are the
+        side effects?" after "Is turmeric good for neuropathy?").
         """
-        if not (self.covered or self.partly_covered) or not self.hits:
+        if not self.covered or not self.hits:
             return WEAK
         if hit.rank == 1:
             return STRONG
@@ -218,7 +222,7 @@ class SearchResult:
         """Says which words were searched as which corpus words, or ""."""
         if not self.spelling:
             return ""
-        return "Searched " + ", ".join(f'"{_cut(typed)}" as "{_cut(searched)}"'
+        return "Searched " + ", ".join(f'"{cut(typed, TERM_CHARS)}" as "{cut(searched, TERM_CHARS)}"'
                                        for typed, searched in self.spelling[:SHOWN_TERMS]) + \
             (f" and {len(self.spelling) - SHOWN_TERMS} more" if len(self.spelling) > SHOWN_TERMS else "") + "."
 
@@ -245,7 +249,8 @@ class SearchResult:
         # Lexical ranking shows nothing when no passage holds a word of the question.
         below = "the closest passages are below" if self.hits else "no passage holds its words"
         if self.partly_covered and self.hits:
-            below = f"the passages below are for the rest of your message: {_quoted(self.answered, 'and', QUESTION_CHARS)}"
+            below = f"the closest passages below may answer the rest of your message: " \
+                    f"{_quoted(self.answered, 'and', QUESTION_CHARS)}"
         if said:
             return f"The guides {', and '.join(said)}; {below}."
         return f"The guides don't cover this; {below}."
@@ -260,14 +265,15 @@ TERM_CHARS = 40
 QUESTION_CHARS = 120        # a question the guides answer, named in the message of a partly covered one
 
 
-def _cut(term: str, chars: int = TERM_CHARS) -> str:
-    return term if len(term) <= chars else term[:chars - 1] + "…"
-
-
 def _quoted(terms: Sequence[str], joined_by: str = "or", chars: int = TERM_CHARS) -> str:
-    shown = [_cut(term, chars) for term in terms[:SHOWN_TERMS]]
+    shown = [cut(term, chars) for term in terms[:SHOWN_TERMS]]
     more = f" {joined_by} {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
     return f" {joined_by} ".join(f'"{term}"' for term in shown) + more
+
+
+# Between the headings of a path as the page shows it ("Treatment › Medications"); text for
+# programs (CLI, MCP, API, question files) uses ">".
+SHOWN_SEPARATOR = "›"
 
 
 def ends_with_heading(headings: Sequence[str], heading: str, fold: Callable[[str], str] = str.strip) -> bool:

@@ -205,14 +205,15 @@ class Searcher:
         return tuple(measured)
 
     def _answered(self, message: str, verdict: Verdict) -> tuple[str, ...]:
-        """The questions of a message asking several that the guides answer, when the message
-        is not covered only for the terms some of them name ("Could low potassium cause the
-        cramps? And is there anything I can do before bed to stop them?"): the message without
-        those terms is covered, as any question is judged. Named are the questions that hold
-        none of them and ask something of their own: two key words, or one and a kind of thing
-        asked (intent.py: "stop them" asks for treatment); a follow-up on the missing topic
-        ("Does it work?") does not. Without this a reader is told the guides have nothing for
-        a question they answer."""
+        """The questions of a message asking several that the passages may answer, when the
+        message is not covered only for the terms some of them name ("Could low potassium cause
+        the cramps? And is there anything I can do before bed to stop them?"): the message
+        without those terms is covered, as any question is judged. Named are the questions that
+        hold none of them and ask something of their own: two key words, or one and a kind of
+        thing asked (intent.py: "stop them" asks for treatment); "Does it work?" does not. Only
+        named, as questions the passages may answer: a question can still be about a missing
+        term ("What are the side effects?" after "Is turmeric good for neuropathy?"). Without
+        this a reader is told the guides have nothing for a question they may answer."""
         if verdict.covered or not verdict.missing_terms or verdict.passing_terms:
             return ()
         asked = focus_questions(message)

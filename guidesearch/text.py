@@ -12,6 +12,12 @@ from functools import lru_cache
 # A word: a run of letters, digits or underscores, in any script.
 WORD = re.compile(r"\w+", re.UNICODE)
 
+
+def cut(text: str, limit: int) -> str:
+    """Text of at most limit characters, an ellipsis marking a cut: for messages that repeat
+    something a user or a guide gave, which may be huge."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
 # A list item: "-", "*", "•", "+" or "1." / "1)" then white space.
 BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 

@@ -76,13 +76,13 @@ def test_search_json_is_exactly_the_search_results_to_dict(client, live):
     assert client.get("/search", params={"q": QUESTION, "k": 3, "mode": "dense"}).json() == expected
 
 
-def test_a_partly_covered_message_says_which_questions_the_hits_are_for(client, live):
+def test_a_partly_covered_message_says_which_questions_the_hits_may_answer(client, live):
     message = "Could tonic water stop my night cramps? What about leg cramps in general?"
     body = client.get("/search", params={"q": message}).json()
     assert body == live.searcher().search(message).to_dict()
     assert (body["covered"], body["answered"]) == (False, ["What about leg cramps in general?"])
-    assert body["message"].endswith('the passages below are for the rest of your message: "What about leg '
-                                    'cramps in general?".') and body["hits"][0]["match"] == "strong"
+    assert body["message"].endswith('the closest passages below may answer the rest of your message: "What '
+                                    'about leg cramps in general?".') and body["hits"][0]["match"] == "weak"
 
 
 def test_get_and_post_search_agree(client):

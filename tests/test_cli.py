@@ -69,8 +69,24 @@ def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(c
     assert done.stderr.splitlines()[-1] == ("note: the guides changed (1 added guide file(s)) after this index was "
                                             "built, so these answers may be out of date. Rebuild with: python "
                                             "build_index.py")
-    # --index alone names no corpus: the default one may not be the one this index was built from.
+    # An index named without its corpus: the default one may not be the one this index was built from.
     assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--index", str(index)).stderr
+    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1",
+                              env={"GUIDESEARCH_INDEX": str(index)}).stderr
+    (corpus / "bananas.md").unlink()
+    # A setting search may choose for itself is no change to the guides (found by review).
+    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--backend", "onnx-int8",
+                              env=env).stderr
+
+
+def test_check_on_a_damaged_index_advises_the_rebuild_with_the_flags_given(cli_index, tmp_path):
+    index = tmp_path / "damaged"
+    shutil.copytree(cli_index / "index", index)
+    (index / "CURRENT").write_text("build-nothing\n", encoding="utf-8")
+    done = run("build_index.py", "--check", "--corpus", str(cli_index / "corpus"), "--index", str(index))
+    assert done.returncode == 1
+    assert done.stdout.strip().endswith(f"Rebuild it with: python build_index.py --corpus {cli_index / 'corpus'} "
+                                        f"--index {index}")
 
 
 def test_rebuild_without_change_reports_nothing_embedded(cli_index):
@@ -142,7 +158,7 @@ def test_evaluate_warns_of_a_label_that_matches_nothing_rather_than_score_it_sil
 @pytest.mark.parametrize("args, message", [
     (["-m", "guidesearch", "search", "   "], "error: The question is empty"),
     (["-m", "guidesearch", "search", "?!"], "error: The question has no words"),
-    (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py --index /nonexistent/idx"),
+    (["-m", "guidesearch", "search", "cramps", "--index", "/nonexistent/idx"], "error: No index in /nonexistent/idx. Build it with: python build_index.py --corpus <the guides' folder> --index /nonexistent/idx"),
     (["build_index.py", "--corpus", "/nonexistent/corpus", "--index", "/tmp/unused-idx"], "error: The corpus folder /nonexistent/corpus does not exist"),
     (["build_index.py", "--corpus", str(SEED), "--index", "/tmp/unused-idx"],
      f"error: The corpus folder {SEED} is a file, not a folder: point --corpus"),
@@ -164,8 +180,9 @@ def test_search_without_an_index_says_so_in_one_line_before_loading_the_model(tm
     # The model used to load first: its progress bar came before the one line that mattered.
     done = run("-m", "guidesearch", "search", "cramps", "--index", str(tmp_path / "index"))
     assert done.returncode == 1
+    # search has no --corpus: the advice says to name the guides rather than build the default ones there.
     assert done.stderr == (f"error: No index in {tmp_path / 'index'}. Build it with: python build_index.py "
-                           f"--index {tmp_path / 'index'}\n")
+                           f"--corpus <the guides' folder> --index {tmp_path / 'index'}\n")
 
 
 def test_bad_question_file_line_names_the_line(cli_index, tmp_path):

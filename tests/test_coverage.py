@@ -141,15 +141,15 @@ def test_the_message_names_what_is_missing_and_what_is_only_in_passing():
     assert both.to_dict()["passing_terms"] == ["wildervanck"]
 
 
-def test_a_partly_covered_message_names_what_is_missing_and_what_the_passages_are_for():
+def test_a_partly_covered_message_names_what_is_missing_and_what_the_passages_may_answer():
     from guidesearch.records import SearchResult
     partly = SearchResult("q", one_hit(), False, ("potassium",), answered=("What can I do to stop them?",))
     assert partly.partly_covered and not partly.covered
-    assert partly.message == ('The guides don\'t mention "potassium"; the passages below are for the rest of your '
-                              'message: "What can I do to stop them?".')
-    assert partly.match_of(one_hit()[0]) == "strong"      # ranked for a question the guides answer
+    assert partly.message == ('The guides don\'t mention "potassium"; the closest passages below may answer the rest '
+                              'of your message: "What can I do to stop them?".')
+    # Still weak: ranked for the whole message, and a question may still be about the missing term.
+    assert partly.match_of(one_hit()[0]) == "weak"
     assert partly.to_dict()["answered"] == ["What can I do to stop them?"]
-    assert SearchResult("q", one_hit(), False, ("potassium",)).match_of(one_hit()[0]) == "weak"
 
 
 def test_spelling_repairs_are_said_so_a_wrong_one_can_be_seen():

@@ -116,11 +116,15 @@ def test_labels_that_match_nothing_in_the_index_are_named(tmp_path):
         {"id": "typo", "question": "q?", "relevant": [{"file": "a.md", "heading": "Treatments"}]},
         {"id": "gone", "question": "q?", "relevant": [{"file": "gone.md", "heading": "Causes"}]},
         {"id": "phrase", "question": "q?", "evidence": ["stretch the calf", "strech the calf"]},
-        {"id": "fine", "question": "q?", "relevant": [{"file": "b.md", "heading": "T > Causes"}]},
+        {"id": "phrases", "question": "q?", "evidence": ["strech the calf", "magnesum"]},
+        {"id": "fine", "question": "q?", "relevant": [{"file": "b.md", "heading": "T > Causes"},
+                                                      {"file": "b.md", "heading": "Typo", "grade": 0}]},
         {"id": "none", "question": "q?", "expect": "none"}]))
     assert label_problems(questions, CHUNKS) == [
-        'typo: a.md has no section "Treatments"', "gone: the index holds no guide gone.md",
-        'phrase: no passage holds the evidence phrase "strech the calf"']
+        'typo: a.md has no section "Treatments"; it counts as not found',
+        "gone: the index holds no guide gone.md; it counts as not found",
+        'phrase: no passage holds the evidence phrase "strech the calf"; it is ignored',
+        "phrases: no passage holds any of its evidence phrases; it counts as not found"]
 
 
 NESTED = [chunk("g/liver.md", "Diabetic > Treatment", "Insulin.", title="Liver"),

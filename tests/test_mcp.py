@@ -51,12 +51,13 @@ def test_not_covered_question_says_so_first(live):
     assert "Closest sentence:" in text and "Best answer" not in text
 
 
-def test_a_partly_covered_message_says_what_to_tell_and_what_to_answer(live):
+def test_a_partly_covered_message_says_what_to_tell_and_to_answer_only_where_the_passages_do(live):
     text = search_text(live, "Could tonic water stop my night cramps? What about leg cramps in general?")
     first = text.splitlines()[0]
-    assert first.startswith('Partly covered: The guides don\'t mention "tonic water"; the passages below are for '
-                            'the rest of your message: "What about leg cramps in general?".')
-    assert "[strong match]" in text and "Best answer:" in text
+    assert first.startswith('Partly covered: The guides don\'t mention "tonic water"; the closest passages below may '
+                            'answer the rest of your message: "What about leg cramps in general?".')
+    assert "only where they do answer it" in first
+    assert "[weak match]" in text and "Closest sentence:" in text and "Best answer" not in text
 
 
 @pytest.mark.parametrize("top_k", [0, -1, TOP_K_MAX + 1])

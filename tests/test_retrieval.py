@@ -176,7 +176,7 @@ def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, quest
 
 
 def test_every_spelling_repair_is_reported_once_with_the_word_as_typed(seed_searcher):
-    assert seed_searcher.search("can neuropaty cause leg crmaps, neuropaty?").spelling == (
+    assert seed_searcher.search("can neuropaty cause leg crmaps, Neuropaty?").spelling == (
         ("neuropaty", "neuropathy"), ("crmaps", "cramps"))
     assert seed_searcher.search("can a text message cause cramps").spelling == (("message", "massage"),)
     assert seed_searcher.search("why do my calves cramp at night?").spelling == ()
@@ -321,11 +321,14 @@ POTASSIUM = ("Hi, I'm 58 and I've had type 2 diabetes for about ten years. Latel
     ("Does pickle juice help cramps? Does it help?", ()),
     ("is magnesium good? how much magnesium should I take at bedtime?", ()),    # both about it
     ("does pickle juice work for cramps? what about mustard?", ()),
-    ("Can pickle juice stop leg cramps?", ())])                       # one question
-def test_a_message_is_partly_covered_when_another_of_its_questions_is_answered(seed_searcher, message, answered):
+    ("Can pickle juice stop leg cramps?", ()),                       # one question
+    # Found by review: follow-ups still about the missing topic are named, and only as "may answer".
+    ("Is turmeric good for neuropathy? What are the side effects?", ("What are the side effects?",))])
+def test_a_message_is_partly_covered_when_another_of_its_questions_may_be_answered(seed_searcher, message, answered):
     result = seed_searcher.search(message)
     assert not result.covered and result.answered == answered
-    assert (result.match_of(result.hits[0]) == "strong") == bool(answered)
+    assert result.match_of(result.hits[0]) == "weak"       # a hedge, never a strong answer (found by review:
+    # "What are the side effects?" after "Is turmeric good for neuropathy?" is still about turmeric)
 
 
 @pytest.mark.parametrize("message", [STATINS, STATINS + " Thanks.", "I am 64. " + STATINS, STATINS + " I am 64."])
