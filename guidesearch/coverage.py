@@ -158,7 +158,7 @@ class CoverageCheck:
         unknown = self.unknown_words(question)
         phrases = self.unknown_phrases(question, unknown)
         return (*unknown, *(_drop_word(question, word) for word in unknown),
-                *(" ".join(run) for run in phrases), *(drop_words(question, run) for run in phrases))
+                *(" ".join(run) for run in phrases), *(_drop_words(question, run) for run in phrases))
 
     def reads_vectors(self, question: str, probes: tuple[str, ...]) -> bool:
         """Whether the verdict depends on the question's vectors: only with unknown key words
@@ -382,7 +382,7 @@ def _drop_word(question: str, word: str) -> str:
     return re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE)
 
 
-def drop_words(question: str, words_: Sequence[str]) -> str:
+def _drop_words(question: str, words_: Sequence[str]) -> str:
     for word in words_:
         question = _drop_word(question, word)
     return question

@@ -9,7 +9,7 @@ import numpy as np
 
 from guidesearch.backends import questions_compatible
 from guidesearch.config import BUILD_COMMAND, Mode, Settings
-from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, Verdict, drop_words, key_words
+from guidesearch.coverage import MAX_UNKNOWN_WORDS, CoverageCheck, Evidence, Verdict, key_words
 from guidesearch.embed import TextEncoder, fast_encoder, question_encoder
 from guidesearch.errors import IndexMismatchError
 from guidesearch.focus import find_focus, is_long, questions as focus_questions
@@ -146,8 +146,11 @@ class Searcher:
                 break
             depth *= DUPLICATE_DEPTH        # mostly repeats so far: look deeper
             dense = self.index.dense.top_k(query, min(max(depth, CANDIDATES), total))
-        long = is_long(clean.text, self.settings.focus_words)
-        verdict = self.coverage.judge(measured, self._questions_evidence(clean.text) if long else ())
+        # A message's questions are also judged alone: in a long one a word moves the whole
+        # little, and in two short ones ("Could low potassium cause the cramps? Is magnesium good
+        # before bed?") each missing topic moved the pair too little (found by adversarial testing).
+        several = is_long(clean.text, self.settings.focus_words) or len(focus_questions(clean.text)) > 1
+        verdict = self.coverage.judge(measured, self._questions_evidence(clean.text) if several else ())
         if evidence:
             found = find_evidence(" ".join((searched, *related)), query, [hit.text for hit in hits], self.unit_vectors)
             hits = tuple(replace(hit, evidence=sentence) for hit, sentence in zip(hits, found))
@@ -206,37 +209,39 @@ class Searcher:
 
     def _answered(self, message: str, verdict: Verdict) -> tuple[str, ...]:
         """The questions of a message asking several that the passages may answer, when the
-        message is not covered only for the terms some of them name ("Could low potassium cause
-        the cramps? And is there anything I can do before bed to stop them?"): the message
-        without those terms is covered, as any question is judged. Named are the questions that
-        hold none of them and ask something of their own: two key words, or one and a kind of
-        thing asked (intent.py: "stop them" asks for treatment); "Does it work?" does not. Only
-        named, as questions the passages may answer: a question can still be about a missing
-        term ("What are the side effects?" after "Is turmeric good for neuropathy?"). Without
-        this a reader is told the guides have nothing for a question they may answer."""
+        message is not covered for the terms some of them name ("Could low potassium cause the
+        cramps? And is there anything I can do before bed to stop them?"). Named are the
+        questions that hold none of those terms, ask something of their own (two key words, or
+        one and a kind of thing asked, intent.py: "stop them" asks for treatment; "Does it
+        work?" does not) and, judged alone, name no term the guides lack (the first MAX_ASKED
+        of them: each costs a model call). Only named, as questions the passages may answer: a
+        question can still be about a missing term ("What are the side effects?" after "Is
+        turmeric good for neuropathy?"). Without this a reader is told the guides have nothing
+        for a question they may answer."""
         if verdict.covered or not verdict.missing_terms or verdict.passing_terms:
             return ()
         asked = focus_questions(message)
-        missing = {word for term in verdict.missing_terms for word in term.split()}
-        answered = tuple(question for question in asked if self._asks_alone(question, missing))
-        if len(asked) < 2 or not answered:
+        if len(asked) < 2:
             return ()
-        rest = drop_words(self.coverage.repair_spelling(message), sorted(missing))
-        return answered if self._judge_alone(rest).covered else ()
+        missing = {word for term in verdict.missing_terms for word in term.split()}
+        candidates = [question for question in asked if self._asks_alone(question, missing)][:MAX_ASKED]
+        return tuple(question for question in candidates if self._names_nothing_missing(question))
 
     def _asks_alone(self, question: str, missing: set[str]) -> bool:
         keys = key_words(self.coverage.repair_spelling(question))
         return bool(keys) and not missing & {key.lower() for key in keys} and \
             (len(keys) >= MIN_ASKED_KEY_WORDS or bool(question_intents(question)))
 
-    def _judge_alone(self, question: str) -> Verdict:
-        """The coverage verdict on a text as if it were asked on its own."""
-        text, _ = self._fit_model(find_focus(question, self.settings.focus_words))
+    def _names_nothing_missing(self, question: str) -> bool:
+        """Whether a question, judged alone, names no term the guides lack or name only in
+        passing. (Its verdict may still be "far": "…to stop them?" alone does not say what.)"""
+        text, _ = self._fit_model(self.coverage.repair_spelling(question))
         vectors = self.encoder.encode([text, *self.coverage.probes(text)])
         rows, cosines = self.index.dense.top_k(vectors[0], NEAREST)
         evidence = self.coverage.evidence(text, vectors[0], float(cosines[0]), self.index.vectors[rows],
                                           vectors[1:], [self._passage_text(row) for row in rows])
-        return self.coverage.judge(evidence)
+        verdict = self.coverage.judge(evidence)
+        return not verdict.missing_terms and not verdict.passing_terms
 
     def _passage_text(self, row: int) -> str:
         chunk = self.index.chunks[row]

@@ -322,13 +322,25 @@ POTASSIUM = ("Hi, I'm 58 and I've had type 2 diabetes for about ten years. Latel
     ("is magnesium good? how much magnesium should I take at bedtime?", ()),    # both about it
     ("does pickle juice work for cramps? what about mustard?", ()),
     ("Can pickle juice stop leg cramps?", ()),                       # one question
-    # Found by review: follow-ups still about the missing topic are named, and only as "may answer".
-    ("Is turmeric good for neuropathy? What are the side effects?", ("What are the side effects?",))])
+    # Found by adversarial testing: a question about a missing topic of its own is not named.
+    ("Is pickle juice good for cramps? Could the low potassium be causing the cramps? What about vitamin B12?",
+     ("What about vitamin B12?",))])
 def test_a_message_is_partly_covered_when_another_of_its_questions_may_be_answered(seed_searcher, message, answered):
     result = seed_searcher.search(message)
     assert not result.covered and result.answered == answered
     assert result.match_of(result.hits[0]) == "weak"       # a hedge, never a strong answer (found by review:
     # "What are the side effects?" after "Is turmeric good for neuropathy?" is still about turmeric)
+
+
+@pytest.mark.parametrize("message, missing", [
+    ("Could the low potassium be causing the cramps? And is magnesium good to take before bed?",
+     ("potassium", "magnesium")),
+    ("Could the low potassium be causing the cramps? Can I take ibuprofen with warfarin?", ("potassium", "warfarin"))])
+def test_two_short_questions_are_each_judged_alone(seed_searcher, message, missing):
+    """Found by adversarial testing: under the long-message length, two questions about two
+    missing topics moved the pair too little, and the result was covered, Strong match first."""
+    result = seed_searcher.search(message)
+    assert not result.covered and set(missing) <= set(result.missing_terms)
 
 
 @pytest.mark.parametrize("message", [STATINS, STATINS + " Thanks.", "I am 64. " + STATINS, STATINS + " I am 64."])
