@@ -32,7 +32,11 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
         raise QuestionError(f"A question must be text, not {type(raw).__name__}.")
     # A lone surrogate (a broken byte in a terminal argument, "\\ud800" in JSON) is no
     # character at all: the tokenizer refuses the whole text, and it cannot be written as UTF-8.
-    text = "".join(" " if unicodedata.category(char) in _NOT_TEXT else char for char in raw[: max_chars * 4])
+    # An invisible format character (a soft hyphen, a zero-width space pasted inside a word) is
+    # dropped, not made a space: "gaba\\u00adpentin" is gabapentin. NFKC then gives one form to
+    # what looks the same (a decomposed accent, full-width letters), as the guides' words have.
+    text = "".join(_kept(char) for char in raw[: max_chars * 4])
+    text = unicodedata.normalize("NFKC", text)
     text = _SPACES.sub(" ", text).strip()
     if not text:
         raise QuestionError("The question is empty. Type a question, for example: "
@@ -44,6 +48,13 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
     if truncated:
         text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
     return CleanQuestion(text, truncated)
+
+
+def _kept(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return ""
+    return " " if category in _NOT_TEXT else char
 
 
 def _has_symbol_words(text: str) -> bool:

@@ -38,3 +38,14 @@ def test_long_question_is_cut_at_a_word_boundary():
 def test_emoji_and_other_scripts_are_kept():
     assert clean_question("🦵💥", 2000).text == "🦵💥"
     assert clean_question("ночные судороги ног", 2000).text == "ночные судороги ног"
+
+
+@pytest.mark.parametrize("raw, text", [
+    ("gaba\u00adpentin dose", "gabapentin dose"),            # a pasted soft hyphen: was "gaba pentin"
+    ("zero\u200bwidth\u2060joiner", "zerowidthjoiner"),
+    ("e\u0301xercise", "\u00e9xercise"),                      # decomposed accent, composed
+    ("ｇａｂａｐｅｎｔｉｎ", "gabapentin"),                    # full-width letters
+])
+def test_invisible_characters_and_other_forms_of_the_same_letters_are_folded(raw, text):
+    """Found by adversarial testing: the guides' words were missed in these forms."""
+    assert clean_question(raw, 2000).text == text
