@@ -39,9 +39,12 @@ def build_command(args: argparse.Namespace) -> str:
     given here (the environment's GUIDESEARCH_* variables hold for it as they do here). A
     command without --corpus (search, evaluate) that names an index cannot say which guides it
     holds: the command says to name them, rather than fill that index with the default ones."""
-    given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()]
+    builds = hasattr(args, "check")         # build_index.py: its --backend embeds the passages
+    given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()
+             if dest != "backend" or builds]    # elsewhere it runs the questions only
     words = [BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)]
-    if not hasattr(args, "corpus") and getattr(args, "index", None) is not None:
+    index_named = getattr(args, "index", None) is not None or os.environ.get("GUIDESEARCH_INDEX")
+    if not hasattr(args, "corpus") and index_named and not os.environ.get("GUIDESEARCH_CORPUS"):
         words.insert(1, "--corpus <the guides' folder>")
     return " ".join(words)
 

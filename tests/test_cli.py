@@ -79,6 +79,24 @@ def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(c
                               env=env).stderr
 
 
+@pytest.mark.parametrize("argv, env, command", [
+    (["build", "--index", "i", "--backend", "torch"], {}, "python build_index.py --index i --backend torch"),
+    # search's --backend runs its questions only: repeated, it would re-embed every passage (review)
+    (["search", "q", "--index", "i", "--backend", "onnx-int8"], {},
+     "python build_index.py --corpus <the guides' folder> --index i"),
+    (["search", "q"], {"GUIDESEARCH_INDEX": "i"}, "python build_index.py --corpus <the guides' folder>"),
+    (["search", "q", "--index", "i"], {"GUIDESEARCH_CORPUS": "c"}, "python build_index.py --index i"),
+    (["search", "q"], {}, "python build_index.py"),
+])
+def test_the_advised_build_command_names_what_it_must_and_only_that(monkeypatch, argv, env, command):
+    from guidesearch.cli import build_command, main_parser
+    for name in ("GUIDESEARCH_INDEX", "GUIDESEARCH_CORPUS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert build_command(main_parser().parse_args(argv)) == command
+
+
 def test_check_on_a_damaged_index_advises_the_rebuild_with_the_flags_given(cli_index, tmp_path):
     index = tmp_path / "damaged"
     shutil.copytree(cli_index / "index", index)
