@@ -30,6 +30,7 @@ QUESTION_KEY = "question"       # the question box's state
 TOP_K_KEY, MODE_KEY = "top_k", "mode"     # the ranking controls' state
 MAX_RESULTS = 10
 SHOWN_CHARS = 120               # of text from the address shown back on the page
+UNAVAILABLE = "Search is not available right now: the search index cannot be read. Please try again later."
 REBUILT_KEY = "rebuilt"         # what a rebuild changed, shown once after the page starts again
 QUESTION_WORDS = ("what", "why", "how", "when", "where", "who", "which", "can", "could", "does", "do",
                   "is", "are", "should")
@@ -135,6 +136,15 @@ def ensure_index(settings: Settings) -> str:
     return build_name
 
 
+def public_page() -> bool:
+    """Whether the page is open to the public (GUIDESEARCH_PAGE_REBUILD=0), read from the
+    variable itself: also when another setting is wrong and Settings cannot be made."""
+    try:
+        return not Settings.from_env().page_rebuild
+    except GuideSearchError:
+        return os.environ.get("GUIDESEARCH_PAGE_REBUILD", "").strip().lower() in ("0", "off", "no", "false")
+
+
 def reader_index(settings: Settings) -> str:
     """The build that answers, on a page open to the public: it never builds, and tells a reader
     what they need to know in plain words, never paths or settings (those go to the log)."""
@@ -153,7 +163,7 @@ def reader_index(settings: Settings) -> str:
         load_searcher(settings, folder.name)
     except GuideSearchError as exc:
         log.error("The index cannot answer: %s", exc)
-        st.error("Search is not available right now: the search index cannot be read. Please try again later.")
+        st.error(UNAVAILABLE)
         st.stop()
     return folder.name
 
@@ -253,7 +263,7 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
     st.markdown(f'<a href="?{html.escape(back, quote=True)}" target="_self">← Back to the answers</a>',
                 unsafe_allow_html=True)
     if sections is None:
-        st.warning(escape_markdown(f"The guides hold no guide named {display_name(source)}. "
+        st.warning(escape_markdown(f"The guides hold no guide named {display_name(source[:SHOWN_CHARS])}. "
                                    "Go back to the answers and follow a result's link."))
         return
     st.header(escape_markdown(sections[0].headings[0]), anchor=False)
@@ -312,7 +322,7 @@ def show_hits(result: SearchResult, highlight: bool, details: bool = True) -> No
         marked = " ".join((result.question, *result.related_terms))     # the words searched are marked
         st.markdown(f'<div class="passage">{render_passage(hit.text, marked, evidence)}</div>',
                     unsafe_allow_html=True)
-        if hit.also_in:                 # the same words elsewhere, shown once
+        if hit.also_in and details:     # the same words elsewhere (file names: for maintainers)
             st.caption(escape_markdown(f"Also in: {hit.other_places}"))
         if details:
             with st.expander("Details"):        # for maintainers: where it comes from, and its scores
@@ -346,7 +356,11 @@ def main() -> None:
     except QuestionError as exc:
         st.warning(escape_markdown(str(exc)))
     except GuideSearchError as exc:
-        st.error(escape_markdown(str(exc)))
+        if public_page():       # a setting's name or a path is for the log, not for readers
+            log.error("%s", exc)
+            st.error(UNAVAILABLE)
+        else:
+            st.error(escape_markdown(str(exc)))
     except Exception as exc:  # a bug: one line for the reader, the traceback only in debug mode
         st.error(f"Something went wrong: {type(exc).__name__}. This is a bug in Guide Search; "
                  "start the page with `streamlit run app.py -- --debug` to see the details.")

@@ -167,6 +167,11 @@ def test_a_public_page_hides_what_is_for_maintainers_whatever_the_error(page_env
     assert [plain(e.value) for e in page.error] == [
         "Search is not available right now: the search index cannot be read. Please try again later."]
     assert str(page_env) not in " ".join(m.value for m in [*page.markdown, *page.caption, *page.error])
+    monkeypatch.delenv("GUIDESEARCH_MODEL")
+    monkeypatch.setenv("GUIDESEARCH_MAX_TOKENS", "12x")        # a setting's name is for the log (adversarial)
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert [plain(e.value) for e in page.error] == [
+        "Search is not available right now: the search index cannot be read. Please try again later."]
 
 
 def test_a_page_switch_that_is_neither_on_nor_off_is_one_line_with_the_fix(page_env, monkeypatch):
@@ -363,3 +368,17 @@ def test_a_passage_two_guides_hold_word_for_word_is_shown_once_naming_the_other(
     shown = "\n".join(m.value for m in page.markdown)
     assert shown.count("is sold as a supplement") == 1
     assert any(plain(c.value) in ("Also in: two.md > Notes two", "Also in: one.md > Notes one") for c in page.caption)
+
+
+def test_a_public_page_names_no_other_file_a_passage_is_in(page_env, monkeypatch):
+    """Found by adversarial testing: "Also in" named another guide's file to every reader."""
+    for name in ("one", "two"):
+        (page_env / "corpus" / f"{name}.md").write_text(
+            f"# Guide {name}\n\n## Notes {name}\n\nChromium picolinate is sold as a supplement for blood sugar "
+            "control, but evidence is weak.\n", encoding="utf-8")
+    AppTest.from_file(APP, default_timeout=300).run()
+    monkeypatch.setenv("GUIDESEARCH_PAGE_REBUILD", "0")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.text_input[0].input("chromium picolinate for blood sugar").run()
+    assert not page.exception
+    assert not [c for c in page.caption if ".md" in c.value]
