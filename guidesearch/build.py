@@ -148,7 +148,8 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         if previous is not None and before.fresh:
             return replace(_unchanged_report(previous, before, time.perf_counter() - started),
                            not_guides=tuple(list_other_files(settings.corpus_dir)))
-        indexed = frozenset(manifest_before.files) - frozenset(manifest_before.skipped) if manifest_before else frozenset()
+        indexed = {source: stamp.sha256 for source, stamp in manifest_before.files.items()
+                   if source not in manifest_before.skipped} if manifest_before else {}
         scan = read_corpus(settings.corpus_dir, settings.max_file_bytes, indexed)
         log(f"Read {len(scan.guides)} guide(s) with {len(scan.sections)} section(s).")
         chunks, scan = _chunk_with_cache(scan, encoder, shape.max_tokens, previous)

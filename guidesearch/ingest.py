@@ -19,7 +19,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import charset_normalizer
 from markdown_it import MarkdownIt
@@ -61,13 +61,13 @@ class CorpusScan:
         return [section for guide in self.guides for section in guide.sections]
 
 
-def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: frozenset[str] = frozenset()) -> CorpusScan:
+def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str] | None = None) -> CorpusScan:
     """Read every guide under corpus_dir, recursively.
 
     A file that cannot be read is skipped with a one-line reason; it never stops the others.
-    Of files with the same content one is indexed: the one in `indexed` (the sources the index
-    holds now), so that a copy added later does not take over the links to the original; else
-    the first by name.
+    Of files with the same content one is indexed, so that a copy does not take over the links
+    to the original: the one the index holds with this content (indexed: source -> content
+    hash of the guides the index holds now), else one the index holds, else the first by name.
 
     Raises:
         CorpusError: the folder is missing or holds no guide file at all.
@@ -86,23 +86,30 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: frozenset[str] =
             read.append(SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc}); "
                                              "this is a bug in Guide Search, please report it",
                                     read_file(path, max_file_bytes, root).stamp))
-    kept: dict[str, str] = {}       # content hash -> the source indexed for it
+    indexed = indexed or {}
+    kept: dict[str, Guide] = {}     # content hash -> the guide indexed for it
     for outcome in read:
         if isinstance(outcome, Guide) and (outcome.sha256 not in kept or
-                                           (outcome.source in indexed and kept[outcome.sha256] not in indexed)):
-            kept[outcome.sha256] = outcome.source
+                                           _preferred(outcome, indexed) < _preferred(kept[outcome.sha256], indexed)):
+            kept[outcome.sha256] = outcome
     guides: list[Guide] = []
     skipped: list[SkippedFile] = []
     for outcome in read:
         if isinstance(outcome, SkippedFile):
             skipped.append(outcome)
-        elif kept[outcome.sha256] != outcome.source:
-            skipped.append(SkippedFile(outcome.source, f"same content as {kept[outcome.sha256]}", outcome.stamp))
+        elif kept[outcome.sha256] is not outcome:
+            skipped.append(SkippedFile(outcome.source, f"same content as {kept[outcome.sha256].source}", outcome.stamp))
         else:
             guides.append(outcome)
     if not guides and not skipped:
         raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
     return CorpusScan(tuple(guides), tuple(skipped), tuple(list_other_files(corpus_dir)))
+
+
+def _preferred(guide: Guide, indexed: Mapping[str, str]) -> tuple[bool, bool]:
+    """Sorts first the copy to index among files of the same content: the one indexed with this
+    content, then one indexed at all (a tie keeps the first by name)."""
+    return indexed.get(guide.source) != guide.sha256, guide.source not in indexed
 
 
 def corpus_folder_problem(corpus_dir: Path) -> str:

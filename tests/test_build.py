@@ -421,3 +421,12 @@ def test_files_that_are_not_guides_are_named_by_the_build(settings, fake_encoder
     (settings.corpus_dir / ".DS_Store").write_bytes(b"\x00")
     assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
     assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
+
+
+def test_a_guide_overwritten_with_another_guides_text_leaves_that_guide_in_place(settings, fake_encoder):
+    """Found by adversarial testing: `cp feet/numb.md cramps.md` dropped the unchanged feet/numb.md."""
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / "cramps.md").write_bytes((settings.corpus_dir / "feet" / "numb.md").read_bytes())
+    report = build_index(settings, fake_encoder)
+    assert {s.source: s.reason for s in report.skipped} == {"cramps.md": "same content as feet/numb.md"}
+    assert check_freshness(settings).fresh
