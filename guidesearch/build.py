@@ -26,7 +26,7 @@ from guidesearch.config import DEFAULT_MAX_TOKENS, Settings
 from guidesearch.embed import TextEncoder
 from guidesearch.errors import BuildLockedError, CorpusError, GuideSearchError, IndexFolderError
 from guidesearch.freshness import IndexDiff, diff_since
-from guidesearch.ingest import CorpusScan, list_other_files, read_corpus
+from guidesearch.ingest import CorpusScan, corpus_root, list_other_files, read_corpus
 from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name, display_names
 from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
@@ -145,7 +145,9 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         previous = _previous_index(settings, encoder)
         manifest_before = previous.manifest if previous else _readable_manifest(settings)
         before = diff_since(manifest_before, settings, shape)     # what --check would say now
-        if previous is not None and before.fresh:
+        corpus = str(corpus_root(settings.corpus_dir))
+        # The same guides in another folder: built again (every vector reused) to record where from.
+        if previous is not None and before.fresh and previous.manifest.corpus == corpus:
             return replace(_unchanged_report(previous, before, time.perf_counter() - started),
                            not_guides=tuple(list_other_files(settings.corpus_dir)))
         indexed = {source: stamp.sha256 for source, stamp in manifest_before.files.items()
@@ -162,7 +164,7 @@ def build_index(settings: Settings, encoder: TextEncoder, show_progress: bool = 
         texts = [chunk.embed_text for chunk in chunks]
         lexical = LexicalIndex.build(texts)
         vocabulary = Vocabulary.build(texts, encoder, settings.batch_size, same.vocabulary if same else None)
-        manifest = _manifest(shape, encoder, scan, chunks, started, started_ns)
+        manifest = replace(_manifest(shape, encoder, scan, chunks, started, started_ns), corpus=corpus)
         folder = write_build(settings.index_dir, manifest, chunks, vectors, lexical, vocabulary, retired)
     return BuildReport(folder, len(scan.guides), len(scan.sections), len(chunks), len(chunks) - reused,
                        reused, manifest.build_seconds, before, scan.skipped, not_guides=scan.not_guides)

@@ -79,6 +79,7 @@ class Manifest:
     started_ns: int = 0                 # when the build started reading the corpus (time.time_ns)
     index_files: dict[str, FileStamp] = field(default_factory=dict)   # the build's own files
     format_version: int = FORMAT_VERSION
+    corpus: str = ""                    # the corpus folder built from (its real path); "": not recorded
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -99,6 +100,8 @@ class Manifest:
                                      "max_file_bytes": int, "stemmer": str, "precision": str})
         files = {str(name): FileStamp(**stamp) for name, stamp in data["files"].items()}
         index_files = {str(name): FileStamp(**stamp) for name, stamp in data["index_files"].items()}
+        if not isinstance(data.get("corpus", ""), str):
+            raise ValueError("corpus must be a folder's path")
         if not all(isinstance(v, int) for v in data["counts"].values()) \
                 or not {"guides", "sections", "chunks"} <= set(data["counts"]):
             raise ValueError("counts must hold whole numbers of guides, sections and chunks")

@@ -61,6 +61,7 @@ def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(c
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(cli_index / "corpus", corpus)
     shutil.copytree(cli_index / "index", index)
+    assert run("build_index.py", "--corpus", str(corpus), "--index", str(index)).returncode == 0   # from this corpus
     env = {"GUIDESEARCH_CORPUS": str(corpus), "GUIDESEARCH_INDEX": str(index)}
     assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", env=env).stderr
     (corpus / "bananas.md").write_text("# Bananas\n\n## Use\n\nEat bananas for cramps.\n", encoding="utf-8")
@@ -73,6 +74,11 @@ def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(c
     assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--index", str(index)).stderr
     assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1",
                               env={"GUIDESEARCH_INDEX": str(index)}).stderr
+    # Another corpus than the one this index was built from: no stale copy of it (adversarial testing).
+    other = tmp_path / "other"
+    shutil.copytree(corpus, other)
+    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1",
+                              env={**env, "GUIDESEARCH_CORPUS": str(other)}).stderr
     (corpus / "bananas.md").unlink()
     # A setting search may choose for itself is no change to the guides (found by review).
     assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--backend", "onnx-int8",
