@@ -356,8 +356,9 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
     # ("Could the low potassium be causing the cramps?" after a story): the same rule, on each
     # question alone. Only for unknown words: in a large corpus a question alone finds other
     # closest passages than the message, and its rare words are absent from them by chance.
-    for question in evidence.asked:
-        missing += tuple(phrase for phrase in _missing(question, settings) if phrase not in missing)
+    for question in evidence.asked:     # each term once: "statins" in one question, "statin" in the next
+        missing += tuple(phrase for phrase in _missing(question, settings)
+                         if _stems(phrase) not in {_stems(named) for named in missing})
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not passing and not far, missing, passing)
@@ -376,6 +377,10 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     named = list(dict.fromkeys(named))
     inside = lambda name, other: f" {name} " in f" {other} " and name != other     # noqa: E731
     return tuple(name for name in named if not any(inside(name, other) for other in named))
+
+
+def _stems(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(phrase.split()))
 
 
 def _drop_word(question: str, word: str) -> str:

@@ -335,12 +335,13 @@ def test_a_message_is_partly_covered_when_another_of_its_questions_may_be_answer
 @pytest.mark.parametrize("message, missing", [
     ("Could the low potassium be causing the cramps? And is magnesium good to take before bed?",
      ("potassium", "magnesium")),
-    ("Could the low potassium be causing the cramps? Can I take ibuprofen with warfarin?", ("potassium", "warfarin"))])
+    ("Could the low potassium be causing the cramps? Can I take ibuprofen with warfarin?", ("potassium", "warfarin")),
+    ("Could statins cause my leg cramps? Is it safe to keep taking a statin every night?", ("statins",))])
 def test_two_short_questions_are_each_judged_alone(seed_searcher, message, missing):
     """Found by adversarial testing: under the long-message length, two questions about two
     missing topics moved the pair too little, and the result was covered, Strong match first."""
     result = seed_searcher.search(message)
-    assert not result.covered and set(missing) <= set(result.missing_terms)
+    assert not result.covered and result.missing_terms == missing      # each term once, whatever its form
 
 
 @pytest.mark.parametrize("message", [STATINS, STATINS + " Thanks.", "I am 64. " + STATINS, STATINS + " I am 64."])
