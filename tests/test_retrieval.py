@@ -298,6 +298,22 @@ def test_questions_in_the_issues_seven_styles_written_without_the_code_hold_up(s
     assert kind_figures["Hit@1"] >= 0.75 and kind_figures["Hit@3"] >= 0.83
 
 
+def test_the_held_out_rewordings_judged_blind_into_graded_sections_hold_up(seed_searcher):
+    """tests/data/seed_reworded_judged.jsonl: the 91 rewordings judged by a session that saw only
+    the guide and the questions, every section that answers (2) or partly answers (1). Odd half
+    (never tuned on) when committed: Hit@1 0.911 counting either grade, 0.844 grade 2 only, Hit@3
+    0.956 either way (bench/results/issue12.md). Issue 12 asks 0.90 and 0.99: Hit@3 not reached."""
+    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
+    judged = read_questions(DATA / "seed_reworded_judged.jsonl")[1::2]
+    strict = [dataclasses.replace(q, relevant=tuple(r for r in q.relevant if r.grade == 2)) for q in judged]
+    either = evaluate(judged, ask, seed_searcher.index.chunks).metrics()
+    direct = evaluate(strict, ask, seed_searcher.index.chunks).metrics()
+    print(f"\njudged blind, odd half: Hit@1 {either['Hit@1']:.3f} (grade 2 only {direct['Hit@1']:.3f}), "
+          f"Hit@3 {either['Hit@3']:.3f}")
+    assert len(judged) == 45
+    assert either["Hit@1"] >= 0.88 and direct["Hit@1"] >= 0.82 and either["Hit@3"] >= 0.93
+
+
 STATINS = ("Why do my legs cramp so badly at night when I lie down after a long day on my feet, and is it "
            "the diabetic neuropathy my doctor diagnosed? Can statins cause neuropathy or leg cramps?")
 
