@@ -183,13 +183,15 @@ class ErrorOut(BaseModel):
 class HealthOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ok", "build": "build-20261126-153012-ab12cd", "chunks": 31, "loading": None,
-        "problem": None}]})
+        "problem": None, "stale": None}]})
 
     status: str = Field(description='"ok": an index is loaded and answers')
     build: str = Field(description="the build folder answering now")
     chunks: int
     loading: str | None = Field(description="a newer build being loaded, which answers once loaded")
     problem: str | None = Field(description="why a newer build is not answering (the old one still does)")
+    stale: str | None = Field(description="when the guides changed after the answering build was made (looked at "
+                                          "every 30 s): answers may be out of date until a rebuild")
 
 
 class FreshnessOut(BaseModel):
@@ -554,9 +556,10 @@ def _add_index_routes(app: FastAPI, service: Service) -> None:
              summary="Is an index loaded? Which build answers, and why a newer one does not")
     async def health() -> dict:
         service.live.searcher()     # looks for a newer build (a file read, at most once a second)
+        # stale: outside the search pool, whose queue refuses work when busy (health must answer)
         status = service.live.status()
         return {"status": "ok", "build": status.build, "chunks": status.chunks, "loading": status.loading,
-                "problem": status.problem}
+                "problem": status.problem, "stale": await anyio.to_thread.run_sync(service.live.stale_note) or None}
 
     @app.get("/index", response_model=IndexOut, responses=_errors(503), tags=["index"],
              summary="What the loaded index holds, and whether it matches the corpus now")

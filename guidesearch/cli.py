@@ -92,25 +92,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _stale_note(args: argparse.Namespace, settings: Settings) -> str:
-    """A line saying the guides changed after the index was built, or "". Only for the corpus the
-    index was built from: the one its manifest records (an index built from another corpus is no
-    stale copy of this one); before manifests recorded it, an index named (--index,
-    GUIDESEARCH_INDEX) without its corpus (GUIDESEARCH_CORPUS) is not judged. Settings are not
-    compared: search takes none that shape the index (a --backend of its own is fine)."""
-    from guidesearch.freshness import check_freshness
-    from guidesearch.ingest import corpus_root
-    from guidesearch.store import read_manifest
-    try:
-        manifest = read_manifest(settings.index_dir)
-    except GuideSearchError:
-        return ""
-    built_from = manifest.corpus if manifest else ""
-    if built_from:      # recorded by the build: compared with the corpus this command names
-        if built_from != str(corpus_root(settings.corpus_dir)):
-            return ""
-    elif (args.index is not None or os.environ.get("GUIDESEARCH_INDEX")) and not os.environ.get("GUIDESEARCH_CORPUS"):
-        return ""
-    note = check_freshness(settings).stale_note()
+    """freshness.stale_note with the rebuild command, or "". An index named (--index,
+    GUIDESEARCH_INDEX) without its corpus (GUIDESEARCH_CORPUS; search has no --corpus) names no
+    corpus to compare with, unless the index recorded it."""
+    from guidesearch.freshness import stale_note
+    named_alone = (args.index is not None or os.environ.get("GUIDESEARCH_INDEX")) \
+        and not os.environ.get("GUIDESEARCH_CORPUS")
+    note = stale_note(settings, corpus_named=not named_alone)
     return f"note: {note} Rebuild with: {build_command(args)}" if note else ""
 
 

@@ -16,7 +16,7 @@ from guidesearch.errors import GuideSearchError
 from guidesearch.ingest import corpus_folder_problem, corpus_root, list_guide_files, read_file
 from guidesearch.records import UNREADABLE, FileStamp, display_name, display_names
 from guidesearch.backends import passage_backend
-from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of
+from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of, read_manifest
 
 
 
@@ -171,3 +171,21 @@ def _shape(settings: Settings, manifest: Manifest) -> IndexShape:
         # Another model's maximum is unknown until it is loaded: report the model change alone.
         shape = replace(shape, max_tokens=manifest.shape.max_tokens)
     return shape
+
+
+def stale_note(settings: Settings, corpus_named: bool = True) -> str:
+    """One line saying the guides changed after the index was built, or "": only for the corpus
+    the index was built from, the one its manifest records (an index built from another folder
+    is no stale copy of this one). Before manifests recorded it, only when the caller knows the
+    corpus (corpus_named: False for an index named without its corpus). Settings are not
+    compared: a search may choose its own backend."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except GuideSearchError:
+        return ""
+    built_from = manifest.corpus if manifest else ""
+    if built_from and built_from != str(corpus_root(settings.corpus_dir)):
+        return ""
+    if not built_from and not corpus_named:
+        return ""
+    return check_freshness(settings).stale_note()

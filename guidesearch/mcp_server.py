@@ -80,7 +80,7 @@ def search_text(live: LiveSearcher, question: str, top_k: int = TOP_K_DEFAULT) -
         result = live.searcher().search(question, top_k=top_k)
     except GuideSearchError as exc:
         raise ToolError(str(exc)) from exc
-    return format_result(result)
+    return format_result(result, live.stale_note())
 
 
 def check_top_k(top_k: int) -> None:
@@ -91,8 +91,9 @@ def check_top_k(top_k: int) -> None:
                         f"(or leave it out for {TOP_K_DEFAULT}).")
 
 
-def format_result(result: SearchResult) -> str:
-    """A search result as text a model can quote: the verdict first, then numbered passages."""
+def format_result(result: SearchResult, stale: str = "") -> str:
+    """A search result as text a model can quote: the verdict first, then numbered passages
+    (stale: freshness.stale_note, said after the verdict)."""
     if result.covered:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
@@ -104,6 +105,8 @@ def format_result(result: SearchResult) -> str:
     else:
         lines = [f"Not covered: {result.message} Tell the user the guides don't answer this "
                  "question instead of guessing; the passages below are only the nearest text."]
+    if stale:
+        lines.append(f"(Note: {stale[0].upper()}{stale[1:]} Say so if the answer may depend on a recent change.)")
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
     lines += [f"({note})" for note in (result.spelling_note, result.related_note) if note]

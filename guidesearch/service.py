@@ -19,10 +19,14 @@ from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import Chunk
 from guidesearch.retrieve import Searcher, open_searcher
+from guidesearch.freshness import stale_note
 from guidesearch.store import REBUILD, current_build, read_manifest
 
 # How often a request may look at index/CURRENT for a new build (a file read).
 CHECK_SECONDS = 1.0
+# How often whether the guides changed after the build is looked at again (stale_note): reading
+# every file's size and time takes ~120 ms over MedQuAD's 5,490 guides, too much per question.
+STALE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class LiveSearcher:
         self._loading: str | None = None
         self._failed: tuple[str, str] | None = None       # (build, why)
         self._sections: dict[str, list[Section]] | None = None
+        self._stale: tuple[float, str] | None = None      # (when looked at, stale_note then)
 
     def searcher(self) -> Searcher:
         """The searcher to answer with now; starts loading a newer build when there is one."""
@@ -117,6 +122,17 @@ class LiveSearcher:
                 and questions_compatible(manifest.shape.precision, encoder.precision, encoder.name):
             return Searcher.open(self.settings, encoder, self._searcher.fast_encoder)
         return open_searcher(settings=self.settings)
+
+    def stale_note(self) -> str:
+        """freshness.stale_note, looked at again at most every STALE_SECONDS."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stale is not None and now - self._stale[0] < STALE_SECONDS:
+                return self._stale[1]
+        note = stale_note(self.settings)
+        with self._lock:
+            self._stale = (now, note)
+        return note
 
     def status(self) -> Status:
         with self._lock:

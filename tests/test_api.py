@@ -179,7 +179,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client):
 def test_health_names_the_build_answering(client, live):
     body = client.get("/health").json()
     assert body == {"status": "ok", "build": live.status().build, "chunks": live.status().chunks,
-                    "loading": None, "problem": None}
+                    "loading": None, "problem": None, "stale": None}
     assert body["build"].startswith("build-") and body["chunks"] > 10
 
 
@@ -353,12 +353,15 @@ def test_a_rebuild_is_answered_without_a_restart_and_a_damaged_one_is_not(tmp_pa
     with TestClient(create_app(settings, live)) as api:
         first = api.get("/health").json()["build"]
 
-        # A rebuild by another process: answered from as soon as it is loaded.
+        # A guide added: /health says the answers may be out of date, until the rebuild.
+        monkeypatch.setattr("guidesearch.service.STALE_SECONDS", 0.0)      # looked at again at once
         (corpus / "zebra.md").write_text(ZEBRA, encoding="utf-8")
+        assert "1 added guide file(s)" in api.get("/health").json()["stale"]
+        # A rebuild by another process: answered from as soon as it is loaded.
         build_index(settings, encoder)
         live.refresh(wait=True)
         second = api.get("/health").json()
-        assert second["build"] != first and second["problem"] is None
+        assert second["build"] != first and second["problem"] is None and second["stale"] is None
         hit = api.get("/search", params={"q": "zebra stripe therapy"}).json()["hits"][0]
         assert (hit["source"], hit["heading"]) == ("zebra.md", "How It Works")
         assert api.get("/index").json()["guides"] == 2

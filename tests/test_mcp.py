@@ -60,6 +60,14 @@ def test_a_partly_covered_message_says_what_to_tell_and_to_answer_only_where_the
     assert "[weak match]" in text and "Closest sentence:" in text and "Best answer" not in text
 
 
+def test_a_search_says_when_the_guides_changed_after_the_build():
+    text = format_result(SearchResult("q", (), True), stale="the guides changed (1 added guide file(s)) after "
+                                                            "this index was built, so these answers may be out of date.")
+    assert text.splitlines()[2] == ("(Note: The guides changed (1 added guide file(s)) after this index was built, so "
+                                    "these answers may be out of date. Say so if the answer may depend on a recent "
+                                    "change.)")
+
+
 @pytest.mark.parametrize("top_k", [0, -1, TOP_K_MAX + 1])
 def test_top_k_out_of_range_says_what_to_do(top_k):
     with pytest.raises(ToolError, match=f"from 1 to {TOP_K_MAX}.*Call search_guides again"):
