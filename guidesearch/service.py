@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from guidesearch.backends import questions_compatible
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
+from guidesearch.freshness import stale_note
 from guidesearch.records import Chunk
 from guidesearch.retrieve import Searcher, open_searcher
-from guidesearch.freshness import stale_note
 from guidesearch.store import REBUILD, current_build, read_manifest
 
 # How often a request may look at index/CURRENT for a new build (a file read).
