@@ -19,6 +19,7 @@ from typing import NoReturn, Sequence
 from guidesearch.config import BACKENDS, BUILD_COMMAND, MODES, Settings
 from guidesearch.errors import CorpusError, GuideSearchError, OutputFileError
 from guidesearch.records import display_name
+from guidesearch.text import cut
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -322,8 +323,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return cut(" ".join(text.split()), limit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

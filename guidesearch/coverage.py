@@ -357,8 +357,8 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
     # question alone. Only for unknown words: in a large corpus a question alone finds other
     # closest passages than the message, and its rare words are absent from them by chance.
     for question in evidence.asked:     # each term once: "statins" in one question, "statin" in the next
-        missing += tuple(phrase for phrase in _missing(question, settings)
-                         if _stems(phrase) not in {_stems(named) for named in missing})
+        named = {_stems(phrase) for phrase in missing}
+        missing += tuple(phrase for phrase in _missing(question, settings) if _stems(phrase) not in named)
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not passing and not far, missing, passing)

@@ -78,7 +78,8 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str
         raise CorpusError(problem)
     read: list[Guide | SkippedFile] = []
     root = corpus_root(corpus_dir)
-    for path in list_guide_files(corpus_dir):
+    visible = list(_visible_files(corpus_dir))      # one walk for the guides and the other files
+    for path in _guides_among(visible):
         source = path.relative_to(corpus_dir).as_posix()
         try:
             read.append(read_guide(path, source, max_file_bytes, root))
@@ -103,7 +104,7 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str
             guides.append(outcome)
     if not guides and not skipped:
         raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
-    return CorpusScan(tuple(guides), tuple(skipped), tuple(list_other_files(corpus_dir)))
+    return CorpusScan(tuple(guides), tuple(skipped), tuple(_other_sources(corpus_dir, visible)))
 
 
 def _preferred(guide: Guide, indexed: Mapping[str, str]) -> tuple[bool, bool]:
@@ -133,13 +134,21 @@ def list_guide_files(corpus_dir: Path) -> list[Path]:
 
     Folders reached through symbolic links are not entered, so a link loop cannot trap the walk.
     """
-    return sorted(path for path in _visible_files(corpus_dir) if is_guide_name(path.name))
+    return _guides_among(_visible_files(corpus_dir))
+
+
+def _guides_among(paths: Iterable[Path]) -> list[Path]:
+    return sorted(path for path in paths if is_guide_name(path.name))
 
 
 def list_other_files(corpus_dir: Path) -> list[str]:
     """Files under corpus_dir that are not guides by their name (a .pdf, a .docx), as sources:
     a build names them, since a maintainer who put one there expects it to be searched."""
-    return sorted(path.relative_to(corpus_dir).as_posix() for path in _visible_files(corpus_dir)
+    return _other_sources(corpus_dir, _visible_files(corpus_dir))
+
+
+def _other_sources(corpus_dir: Path, visible: Iterable[Path]) -> list[str]:
+    return sorted(path.relative_to(corpus_dir).as_posix() for path in visible
                   if not is_guide_name(path.name) and not _is_leftover(path.name))
 
 

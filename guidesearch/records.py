@@ -42,8 +42,15 @@ def display_name(source: str) -> str:
 
 def display_names(sources: Sequence[str], shown: int = 5) -> str:
     """The first few file names (display_name) in one line, and how many more there are."""
-    text = ", ".join(map(display_name, sources[:shown]))
-    return text + (f" and {len(sources) - shown} more" if len(sources) > shown else "")
+    return first_few(sources, shown, display_name)
+
+
+def first_few(items: Sequence, shown: int, written: Callable[[object], str], separator: str = ", ",
+              joined_by: str = "and") -> str:
+    """The first `shown` items, each as written, in one line, and how many more there are:
+    'a.md, b.md and 3 more'; messages repeat what a user or a guide gave, which may be many."""
+    more = f" {joined_by} {len(items) - shown} more" if len(items) > shown else ""
+    return separator.join(map(written, items[:shown])) + more
 
 
 @dataclass(frozen=True)
@@ -222,9 +229,8 @@ class SearchResult:
         """Says which words were searched as which corpus words, or ""."""
         if not self.spelling:
             return ""
-        return "Searched " + ", ".join(f'"{cut(typed, TERM_CHARS)}" as "{cut(searched, TERM_CHARS)}"'
-                                       for typed, searched in self.spelling[:SHOWN_TERMS]) + \
-            (f" and {len(self.spelling) - SHOWN_TERMS} more" if len(self.spelling) > SHOWN_TERMS else "") + "."
+        pair = lambda repair: f'"{cut(repair[0], TERM_CHARS)}" as "{cut(repair[1], TERM_CHARS)}"'  # noqa: E731
+        return f"Searched {first_few(self.spelling, SHOWN_TERMS, pair)}."
 
     @property
     def related_note(self) -> str:
@@ -266,9 +272,7 @@ QUESTION_CHARS = 120        # a question the guides answer, named in the message
 
 
 def _quoted(terms: Sequence[str], joined_by: str = "or", chars: int = TERM_CHARS) -> str:
-    shown = [cut(term, chars) for term in terms[:SHOWN_TERMS]]
-    more = f" {joined_by} {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
-    return f" {joined_by} ".join(f'"{term}"' for term in shown) + more
+    return first_few(terms, SHOWN_TERMS, lambda term: f'"{cut(term, chars)}"', f" {joined_by} ", joined_by)
 
 
 # Between the headings of a path as the page shows it ("Treatment › Medications"); text for

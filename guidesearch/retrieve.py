@@ -159,7 +159,7 @@ class Searcher:
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms, related_terms=related,
                             answered=self._answered(clean.text, verdict),
-                            spelling=self.coverage.spelling_repairs(text))
+                            spelling=self.coverage.spelling_repairs(text) if searched != text else ())
 
     def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray],
                   nearest_texts: list[str]) -> Evidence:
@@ -224,18 +224,19 @@ class Searcher:
         if len(asked) < 2:
             return ()
         missing = {word for term in verdict.missing_terms for word in term.split()}
-        candidates = [question for question in asked if self._asks_alone(question, missing)][:MAX_ASKED]
-        return tuple(question for question in candidates if self._names_nothing_missing(question))
+        repaired = {question: self.coverage.repair_spelling(question) for question in asked}
+        candidates = [question for question in asked if self._asks_alone(repaired[question], missing)][:MAX_ASKED]
+        return tuple(question for question in candidates if self._names_nothing_missing(repaired[question]))
 
     def _asks_alone(self, question: str, missing: set[str]) -> bool:
-        keys = key_words(self.coverage.repair_spelling(question))
+        keys = key_words(question)
         return bool(keys) and not missing & {key.lower() for key in keys} and \
             (len(keys) >= MIN_ASKED_KEY_WORDS or bool(question_intents(question)))
 
     def _names_nothing_missing(self, question: str) -> bool:
-        """Whether a question, judged alone, names no term the guides lack or name only in
-        passing. (Its verdict may still be "far": "…to stop them?" alone does not say what.)"""
-        text, _ = self._fit_model(self.coverage.repair_spelling(question))
+        """Whether a (repaired) question, judged alone, names no term the guides lack or name
+        only in passing. (Its verdict may still be "far": "…to stop them?" alone does not say what.)"""
+        text, _ = self._fit_model(question)
         vectors = self.encoder.encode([text, *self.coverage.probes(text)])
         rows, cosines = self.index.dense.top_k(vectors[0], NEAREST)
         evidence = self.coverage.evidence(text, vectors[0], float(cosines[0]), self.index.vectors[rows],
