@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from guidesearch.embed import TextEncoder
+from guidesearch.embed import TextEncoder, content_tokens
 from guidesearch.errors import ChunkError
 from guidesearch.records import Chunk, Section
 from guidesearch.text import cut, is_table_line, sentence_pieces
@@ -106,7 +106,7 @@ def split_section(section: Section, encoder: TextEncoder, max_tokens: int) -> li
         raise ChunkError(f"the heading path of the section \"{cut(section.heading, HEADING_CHARS)}\" leaves no room "
                          f"for text in {max_tokens}-token chunks (shorten the heading or raise max_tokens)")
     lines = list(_lines(section.text))
-    line_sizes = _sizes([line.text for line in lines], encoder)       # counted once, whatever the budget
+    line_sizes = content_tokens(encoder, [line.text for line in lines])       # counted once, whatever the budget
     # Sub-word counts add up across whitespace for most tokenizers; the check below catches
     # the rest by packing again with a smaller budget.
     for _ in range(8):
@@ -137,14 +137,9 @@ def _units(lines: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder,
         pieces = sentence_pieces(line.text)
         sentences = [_Unit(pieces[0][0] + pieces[0][1], "\n"), *(_Unit(s, space) for space, s in pieces[1:])]
         units.extend(sentences)
-        unit_sizes.extend(_sizes([sentence.text for sentence in sentences], encoder))
+        unit_sizes.extend(content_tokens(encoder, [sentence.text for sentence in sentences]))
     return units, unit_sizes
 
-
-def _sizes(texts: Sequence[str], encoder: TextEncoder) -> list[int]:
-    """Tokens of each text, without the special tokens."""
-    special = encoder.count_tokens([""])[0]
-    return [n - special for n in encoder.count_tokens(texts)] if texts else []
 
 
 def _lines(text: str) -> Iterable[_Unit]:
@@ -163,7 +158,7 @@ def _lines(text: str) -> Iterable[_Unit]:
 
 
 def _pack(units: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder, budget: int) -> list[str]:
-    """Greedy packing of units (of these sizes, _sizes) into texts of at most `budget` tokens."""
+    """Greedy packing of units (of these sizes, embed.content_tokens) into texts of at most `budget` tokens."""
     texts: list[str] = []
     current: list[tuple[_Unit, int]] = []
     used = 0

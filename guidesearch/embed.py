@@ -37,6 +37,12 @@ class TextEncoder(Protocol):
                show_progress: bool = False) -> np.ndarray: ...
 
 
+def content_tokens(encoder: TextEncoder, texts: Sequence[str]) -> list[int]:
+    """Tokens of each text as the model reads it, without its start and end tokens."""
+    special = encoder.count_tokens([""])[0]
+    return [n - special for n in encoder.count_tokens(texts)] if texts else []
+
+
 def resolve_model_path(model_name: str) -> str:
     """Where to load a model from: the packaged copy, a local folder, or a hub name."""
     if model_name in PACKAGED_MODELS:

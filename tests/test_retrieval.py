@@ -99,6 +99,18 @@ def test_a_topic_of_several_words_is_named_whole(seed_searcher):
     assert seed_searcher.search("can a sports massage help cramps from nerve damage").covered
 
 
+def test_the_check_counts_the_pieces_the_model_reads_a_word_as(seed_searcher):
+    """With the real tokenizer: a word it knows is one piece, a long rare name several, and the
+    evidence carries the vocabulary's chance closeness for decide() to compare with."""
+    check = seed_searcher.coverage
+    question = "is myocerebrohepatopathy or a nephew linked to leg cramps?"
+    vectors = seed_searcher.encoder.encode([question, *check.probes(question)])
+    measured = check.evidence(question, vectors[0], 0.5, seed_searcher.index.vectors[:3], vectors[1:])
+    pieces = {term.word: term.pieces for term in measured.unknown}
+    assert pieces["nephew"] == 1 and pieces["myocerebrohepatopathy"] > 3
+    assert measured.chance_similarity == check.chance_similarity
+
+
 def test_a_lay_word_also_searches_the_corpus_word_closest_in_meaning(seed_searcher):
     """The guide says "exercise", the reader "workouts": BM25 looks for both. (tests/data/
     seed_reworded.jsonl rw-035, a tuning line: the exercise advice in Lifestyle Modifications
