@@ -199,9 +199,10 @@ class SpellingIndex:
         """The corpus word one slip away (itself if known), or two slips for a long word; None
         when there is none.
 
-        Among several, the one with the same first letter and closest length wins.
+        Among several, the one with the same first letter and closest length wins. A word with
+        a digit is a code or a number, where a slip makes another ("17q23" is not "17q21").
         """
-        if not 4 <= len(word) <= MAX_WORD_CHARS:
+        if not 4 <= len(word) <= MAX_WORD_CHARS or any(char.isdigit() for char in word):
             return None
         sounds_like = self._sounds.get(word.replace("ph", "f")) if "f" in word else None
         if sounds_like and word not in self._by_delete.get(word, ()):      # not itself a corpus word

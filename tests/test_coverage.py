@@ -37,6 +37,13 @@ def test_long_words_are_repaired_across_two_slips():
     assert SPELLING.correct("pxercize") is None                # two slips keep the first letter
 
 
+def test_a_word_with_a_digit_is_not_repaired():
+    """A gene band or a type number is a code: "17q23" is not a slip for "17q21"."""
+    spelling = SpellingIndex(["17q21", "type2", "vitamin"])
+    assert spelling.correct("17q23") is None and spelling.correct("type3") is None
+    assert spelling.correct("vitamn") == "vitamin"
+
+
 def test_short_or_distant_words_are_not_repaired():
     assert SPELLING.correct("toes") is None                # "does" is one change away, too risky
     assert SPELLING.correct("cbd") is None
