@@ -417,6 +417,28 @@ class BodyLimitMiddleware:
                              {"Connection": "close"})(scope, receive, send)
 
 
+class HeadMiddleware:
+    """Answer HEAD as GET without the body: uptime monitors and link checkers ask HEAD, and
+    FastAPI's routes answer only the methods they name (405 before). Rewriting the request
+    rather than adding HEAD to each route keeps it out of the OpenAPI description."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A receive that gives the body already read, then whatever the client sends next."""
     given = False
@@ -611,6 +633,7 @@ def create_app(settings: Settings, live: LiveSearcher | None = None, search_thre
     # The last added is the outermost: CORS headers go on every answer, errors included.
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(HeadMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"])

@@ -404,6 +404,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_head_is_answered_as_get_without_a_body(client):
+    for path in ("/health", "/index", "/guides", "/search?q=cramps", "/docs", "/openapi.json"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-length"] == str(len(got.content)), path
+    assert client.head("/nothing-here").status_code == 404
+    refused = client.head("/rebuild")
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
+    assert not [path for path, item in client.get("/openapi.json").json()["paths"].items() if "head" in item]
+
+
 def test_the_real_server_answers_over_http(seed_settings, tmp_path):
     port = free_port()
     log = (tmp_path / "server.log").open("w")
@@ -425,6 +436,9 @@ def test_the_real_server_answers_over_http(seed_settings, tmp_path):
         assert answer.status_code == 200
         assert answer.json()["hits"][0]["heading"] == CAUSES
         assert_one_line_error(httpx.get(f"{base}/search", params={"q": "?"}, timeout=30), 400)
+        head = httpx.head(f"{base}/health", timeout=30)      # what an uptime monitor asks
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"] == "application/json"
     finally:
         server.terminate()
         server.wait(30)
