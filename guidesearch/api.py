@@ -635,7 +635,8 @@ def create_app(settings: Settings, live: LiveSearcher | None = None, search_thre
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(HeadMiddleware)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "HEAD", "POST"],
                            allow_headers=["Content-Type", "Authorization"])
     return app
 

@@ -141,7 +141,6 @@ def _units(lines: Sequence[_Unit], sizes: Sequence[int], encoder: TextEncoder,
     return units, unit_sizes
 
 
-
 def _lines(text: str) -> Iterable[_Unit]:
     """The lines of a section's text, with each run of table lines as one."""
     table: list[str] = []
@@ -195,10 +194,10 @@ def _introduces(unit: _Unit) -> bool:
 def _split_words(text: str, encoder: TextEncoder, budget: int) -> list[str]:
     """Last resort for one sentence longer than a chunk: cut between words, and within a word
     longer than a chunk (text without spaces: Chinese, a URL) between characters."""
-    special = encoder.count_tokens([""])[0]
+    special = encoder.count_tokens([""])[0]     # counted once for _split_characters' many calls
     words = [piece for word in text.split(" ")
              for piece in _split_characters(word, encoder, budget, special)]
-    sizes = [n - special for n in encoder.count_tokens(words)]
+    sizes = content_tokens(encoder, words)
     pieces: list[str] = []
     current: list[str] = []
     used = 0

@@ -9,7 +9,9 @@ Signals that mean something on their own, calibrated on the development question
   share most words with the guides, but "pickle juice" appears nowhere. A question word the
   corpus lacks (after stemming, stopwords and typo repair) is a missing key term when both
     * no corpus word means nearly the same (embedding similarity to every corpus word is low),
-      so lay words for covered things ("booze", "tingly", "pills") pass; and
+      so lay words for covered things ("booze", "tingly", "pills") pass; for a word the model
+      reads in pieces, "low" includes anything no closer than made-up words come by chance
+      (Evidence.chance_similarity: over MedQuAD "ventolin" is 0.65 close to "caveolin"); and
     * the word weighs in the question: its shift (how far dropping it moves the question's
       own vector), weighted (term_shift_weight), plus its gain (how much closer the best
       passages come without it). The topic of a short question carries it ("quinine" in
@@ -45,7 +47,7 @@ import numpy as np
 
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder, content_tokens
-from guidesearch.lexical import LexicalIndex, SpellingIndex, Vocabulary, analyse, stem, words
+from guidesearch.lexical import MAX_WORD_CHARS, LexicalIndex, SpellingIndex, Vocabulary, analyse, stem, words
 from guidesearch.text import FUNCTION_WORDS, WORD
 
 
@@ -72,7 +74,7 @@ class UnknownTerm:
     def read_in_pieces(self) -> bool:
         """Whether the model splits the term into more pieces than it has words: then its
         closest corpus word is likely one spelt alike, not one of the same meaning."""
-        return self.pieces > len(self.word.split())
+        return _read_in_pieces(self.word, self.pieces)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,13 @@ class AbsentTerm:
     word: str
     share: float            # of all passages, those that hold it
     shift: float            # 1 - cosine of the question with and without the word
+    pieces: int = 1         # word pieces the model reads it as
+
+    @property
+    def read_in_pieces(self) -> bool:
+        """A name the model reads in pieces ("wildervanck") is a topic; a word it reads whole is
+        everyday English, rare in guides only because they do not talk so ("dad", "toddler")."""
+        return _read_in_pieces(self.word, self.pieces)
 
 
 @dataclass(frozen=True)
@@ -170,11 +179,14 @@ class CoverageCheck:
         return self._correction(word.lower()) or word
 
     def _correction(self, word: str) -> str | None:
-        """The corpus word a slip or two away from a word the corpus lacks (lower case), or None."""
+        """The corpus word a slip or two away from a word the corpus lacks (lower case), or None:
+        also None for a word the model reads whole (see repair_spelling), or with a digit."""
         if stem([word])[0] in self.corpus_terms:
             return None
         found = self.spelling.correct(word)
-        return found if found == word or (found and content_tokens(self.encoder, [word])[0] > 1) else None
+        if found is None or found == word:
+            return found
+        return found if content_tokens(self.encoder, [word])[0] > 1 else None
 
     def probes(self, question: str) -> tuple[str, ...]:
         """Texts the check needs embedded besides the question: each unknown key word, then the
@@ -294,13 +306,16 @@ class CoverageCheck:
             return ()
         vectors = self.encoder.encode([question, *(_drop_word(question, word) for word in rarest)])
         shifts = 1.0 - vectors[1:] @ vectors[0]
-        return tuple(AbsentTerm(word, shares[word], float(shift)) for word, shift in zip(rarest, shifts))
+        pieces = content_tokens(self.encoder, rarest)
+        return tuple(AbsentTerm(word, shares[word], float(shift), count)
+                     for word, shift, count in zip(rarest, shifts, pieces))
 
     def _is_known(self, word: str) -> bool:
-        # A word one slip from a corpus word is not named missing even when the model reads it
-        # whole and it is searched as typed ("connection", one slip from "conduction"): the
-        # thresholds were calibrated so, and over the seed guide's 381 words such a word is more
-        # often a plain word the guide happens to lack than the topic asked about.
+        # A word the spelling index finds a corpus word for is not named missing even when the
+        # model reads it whole and it is searched as typed ("connection", two slips from
+        # "conduction"): the thresholds were calibrated so, and over the seed guide's 381 words
+        # such a word is more often a plain word the guide happens to lack than the topic asked
+        # about. A word with a digit gets no such pass ("type3" is unknown unless the corpus has it).
         return stem([word])[0] in self.corpus_terms or self.spelling.correct(word) is not None
 
     def _measure(self, query: np.ndarray, unknown: Sequence[str], passages: np.ndarray,
@@ -380,8 +395,8 @@ def phrase_words(text: str) -> tuple[str, ...]:
 def decide(evidence: Evidence, settings: Settings) -> Verdict:
     """The coverage decision from measured evidence and the thresholds in settings."""
     question_words = list(evidence.question_words)
-    absent = {term.word for term in evidence.absent
-              if term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
+    absent = {term.word for term in evidence.absent if term.read_in_pieces
+              and term.share <= settings.max_absent_share and term.shift >= settings.min_absent_shift}
     missing = _missing(evidence, settings)
     # In a long message one word moves the whole message little, but carries its question
     # ("Could the low potassium be causing the cramps?" after a story): the same rule, on each
@@ -408,6 +423,14 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     named = list(dict.fromkeys(named))
     inside = lambda name, other: f" {name} " in f" {other} " and name != other     # noqa: E731
     return tuple(name for name in named if not any(inside(name, other) for other in named))
+
+
+def _read_in_pieces(term: str, pieces: int) -> bool:
+    """Whether the model reads a term (of one word or several) in more pieces than words. A word
+    longer than any corpus word counts too: past 100 characters the tokenizer reads it as one
+    unknown-word token, which is not a word it knows."""
+    words_ = term.split()
+    return pieces > len(words_) or any(len(word) > MAX_WORD_CHARS for word in words_)
 
 
 def _least_similarity(term: UnknownTerm, threshold: float, evidence: Evidence) -> float:

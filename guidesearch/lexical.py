@@ -187,7 +187,8 @@ class SpellingIndex:
         self._by_delete: dict[str, list[str]] = {}
         self._long: dict[tuple[str, int], list[str]] = {}      # (first letter, length) -> words
         self._sounds: dict[str, str] = {}                       # "hemofilia" -> "hemophilia"
-        for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS):
+        # A word with a digit is a code, neither repaired nor offered ("omega" is not "omega3").
+        for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS and not any(c.isdigit() for c in w)):
             if "ph" in word:
                 self._sounds.setdefault(word.replace("ph", "f"), word)
             for key in _deletes(word) | {word}:

@@ -101,8 +101,7 @@ class Searcher:
         for asking in filter(None, (encoder, fast_encoder)):
             _check_compatible(settings, index, asking)
         coverage = CoverageCheck.from_index(index, encoder, settings)
-        if settings.expansion_similarity < 1.0:
-            coverage.chance_similarity      # measured now (0.2 s) rather than in someone's search
+        coverage.chance_similarity      # measured now (0.2 s) rather than in someone's search
         return cls(settings, encoder, index, coverage, fast_encoder)
 
     def search(self, question: str, top_k: int | None = None, mode: Mode | None = None,

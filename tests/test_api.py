@@ -272,6 +272,9 @@ def test_cors_is_off_by_default_and_on_for_configured_origins(client, seed_setti
         assert preflight.status_code == 200 and "POST" in preflight.headers["access-control-allow-methods"]
         refused = browser.options("/search", headers={**origin, "Access-Control-Request-Method": "DELETE"})
         assert refused.status_code == 400
+        head = browser.options("/health", headers={**origin, "Access-Control-Request-Method": "HEAD"})
+        assert head.status_code == 200 and "HEAD" in head.headers["access-control-allow-methods"]
+        assert browser.head("/health", headers=origin).headers["access-control-allow-origin"] == origin["Origin"]
         other = browser.get("/health", headers={"Origin": "https://evil.example.com"})
         assert "access-control-allow-origin" not in other.headers
 
@@ -410,6 +413,8 @@ def test_head_is_answered_as_get_without_a_body(client):
         assert head.status_code == got.status_code == 200, path
         assert head.content == b"" and head.headers["content-length"] == str(len(got.content)), path
     assert client.head("/nothing-here").status_code == 404
+    empty = client.head("/search?q=%3F")       # an error: the status says it, without the one-line body
+    assert empty.status_code == 400 and empty.content == b""
     refused = client.head("/rebuild")
     assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
     assert not [path for path, item in client.get("/openapi.json").json()["paths"].items() if "head" in item]

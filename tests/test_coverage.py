@@ -37,11 +37,34 @@ def test_long_words_are_repaired_across_two_slips():
     assert SPELLING.correct("pxercize") is None                # two slips keep the first letter
 
 
-def test_a_word_with_a_digit_is_not_repaired():
+def test_a_word_with_a_digit_is_neither_repaired_nor_offered():
     """A gene band or a type number is a code: "17q23" is not a slip for "17q21"."""
-    spelling = SpellingIndex(["17q21", "type2", "vitamin"])
+    spelling = SpellingIndex(["17q21", "type2", "vitamin", "omega3"])
     assert spelling.correct("17q23") is None and spelling.correct("type3") is None
+    assert spelling.correct("omega") is None
     assert spelling.correct("vitamn") == "vitamin"
+
+
+class PiecesEncoder:
+    """Counts tokens as the real tokenizer does for these words: WHOLE are one piece each, any
+    other word two (the fake encoder of conftest.py reads every word whole)."""
+
+    WHOLE = {"thing", "is", "that", "a", "with", "wedding", "cramps"}
+
+    def count_tokens(self, texts):
+        return [2 + sum(1 if word in self.WHOLE else 2 for word in text.lower().split()) for text in texts]
+
+
+def test_a_word_the_model_reads_whole_is_kept_and_one_in_pieces_repaired():
+    words = ("thin", "wedging", "neuropathy", "cramps", "omega3")
+    check = CoverageCheck(Vocabulary(words, np.eye(5, 4, dtype=np.float32)),
+                          LexicalIndex.build([" ".join(words)]), PiecesEncoder(), Settings())
+    assert check.repair_spelling("is that a thing with neuropaty?") == "is that a thing with neuropathy?"
+    assert check.spelling_repairs("Neuropaty and crmaps, a wedding thing") == (("Neuropaty", "neuropathy"),
+                                                                             ("crmaps", "cramps"))
+    assert check.repair_spelling("omega cramps") == "omega cramps"
+    # Kept as typed, "thing" is still not named missing: one slip from a corpus word.
+    assert check.unknown_words("thing wedding omega") == ["omega"]
 
 
 def test_short_or_distant_words_are_not_repaired():
@@ -111,12 +134,16 @@ def test_a_word_read_in_pieces_needs_more_than_chance_closeness_to_pass():
     assert not nephew.read_in_pieces
     assert decide(Evidence(("nephew", "carrier"), ("nephew", "carrier"), 0.6, (nephew,), chance_similarity=0.77),
                   settings).covered
-    # A phrase is read in pieces when the model splits one of its words.
-    fitz = UnknownTerm("fitz hugh", 0.63, -0.034, shift=0.146, closest="fitzsimmons", pieces=3)
-    named = ("treatments", "fitz", "hugh", "syndrome")
-    measured = Evidence(named, named, 0.58, (), phrases=(fitz,), chance_similarity=0.77)
-    assert decide(measured, settings).missing_terms == ("fitz hugh",)
-    assert decide(replace(measured, phrases=(replace(fitz, pieces=2),)), settings).covered
+    # A phrase is read in pieces when the model splits one of its words ("legg perthes": leg ##g
+    # perth ##es; closeness and weights made up), not when it reads each whole ("fitz hugh").
+    legg = UnknownTerm("legg perthes", 0.63, -0.034, shift=0.146, closest="perthes", pieces=4)
+    named = ("treatments", "legg", "perthes", "disease")
+    measured = Evidence(named, named, 0.58, (), phrases=(legg,), chance_similarity=0.77)
+    assert decide(measured, settings).missing_terms == ("legg perthes",)
+    fitz = replace(legg, word="fitz hugh", pieces=2)
+    assert decide(replace(measured, phrases=(fitz,)), settings).covered
+    # Past 100 characters the tokenizer reads a word as one unknown-word token: not a known word.
+    assert UnknownTerm("x" * 120, 0.7, 0.0, pieces=1).read_in_pieces
 
 
 def test_a_long_message_is_also_judged_on_each_of_its_questions():
@@ -140,12 +167,18 @@ def test_a_long_message_is_also_judged_on_each_of_its_questions():
 def test_rare_word_missing_from_the_closest_passages_is_the_missing_topic():
     settings = Settings()
     words = ("symptoms", "wildervanck", "syndrome")
-    absent = AbsentTerm("wildervanck", share=0.0001, shift=0.23)
+    absent = AbsentTerm("wildervanck", share=0.0001, shift=0.23, pieces=3)     # wilder ##van ##ck
     verdict = decide(Evidence(words, words, 0.62, (), (absent,)), settings)
     assert not verdict.covered and verdict.passing_terms == ("wildervanck",) and not verdict.missing_terms
     # Common in the corpus, or carrying little of the question: an answer may still be there.
-    assert decide(Evidence(words, words, 0.62, (), (AbsentTerm("syndrome", 0.3, 0.23),)), settings).covered
-    assert decide(Evidence(words, words, 0.62, (), (AbsentTerm("wildervanck", 0.0001, 0.05),)), settings).covered
+    assert decide(Evidence(words, words, 0.62, (), (AbsentTerm("syndrome", 0.3, 0.23, pieces=1),)), settings).covered
+    assert decide(Evidence(words, words, 0.62, (), (replace(absent, shift=0.05),)), settings).covered
+    # Everyday English the model reads whole is no topic, however seldom guides say it: "My dad
+    # has Parkinson's. Does that mean I'm likely to get it too?" (measured over MedQuAD).
+    dad = ("dad", "parkinson")
+    said_once = AbsentTerm("dad", share=0.0000189, shift=0.128, pieces=1)
+    assert decide(Evidence(dad, dad, 0.551, (), (said_once,)), settings).covered
+    assert not decide(Evidence(dad, dad, 0.551, (), (replace(said_once, pieces=2),)), settings).covered
 
 
 def test_far_question_is_not_covered_unless_all_its_words_are_corpus_terms():
