@@ -118,6 +118,7 @@ def main() -> None:
             for label, before in (("before", True), ("after", False)):
                 figures = report(searcher, questions, before).metrics()
                 lines.append(f"| {name} | {label} | " + " | ".join(f"{figures[m]:.3f}" for m in RANKING) + " |")
+        lay = answerable(ROOT / "bench" / "data" / "medquad_short_lay.jsonl")
         for name, searcher, questions in (
                 ("seed near misses, new wordings, odd lines 57 (report)", seed, misses[1::2]),
                 ("seed answerable, new wordings, odd lines 45 (report)", seed, reworded[1::2]),
@@ -133,7 +134,14 @@ def main() -> None:
                 ("seed lay phrases, answerable 20 (tuning)", seed, answerable(data / "seed_phrases_dev.jsonl")),
                 *((f"{name} 300", searcher, questions) for name, (searcher, questions) in near.items()),
                 ("consumer messages 54, answerable (report)", medquad,
-                 answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl"))):
+                 answerable(ROOT / "bench" / "data" / "consumer_questions.jsonl")),
+                ("MedQuAD short lay questions, answerable, even lines 30 (tuning)", medquad, lay[0::2]),
+                ("MedQuAD short lay questions, answerable, odd lines 30 (report)", medquad, lay[1::2]),
+                ("MedQuAD kinds of question, answerable 30 (report)", medquad,
+                 answerable(ROOT / "bench" / "data" / "medquad_kinds_report.jsonl")),
+                ("seed kinds of question, answerable 36 (report)", seed, answerable(data / "seed_kinds_report.jsonl")),
+                ("seed questions in the issue's seven styles, answerable 70 (report)", seed,
+                 answerable(data / "seed_styles_report.jsonl"))):
             shares = [report(searcher, questions, before) for before in (True, False)]
             coverage_rows.append(f"| {name} | " + " | ".join(f"{r.flagged_share(r.outcomes):.3f}" for r in shares) + " |")
     lines += ["", "## \"Not covered\": share of each set flagged", "",
