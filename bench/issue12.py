@@ -114,6 +114,9 @@ def main() -> None:
         ranking["seed kinds of question, answerable 36 (report)"] = (seed, answerable(data / "seed_kinds_report.jsonl"))
         ranking["seed questions in the issue's seven styles, 70 (report)"] = (
             seed, answerable(data / "seed_styles_report.jsonl"))
+        blind = read_questions(data / "seed_blind_report.jsonl")      # written blind, this session
+        ranking["seed blind questions in six styles, answerable 40 (report)"] = (
+            seed, [q for q in blind if not q.expect_none])
         for name, (searcher, questions) in ranking.items():
             for label, before in (("before", True), ("after", False)):
                 figures = report(searcher, questions, before).metrics()
@@ -141,7 +144,9 @@ def main() -> None:
                  answerable(ROOT / "bench" / "data" / "medquad_kinds_report.jsonl")),
                 ("seed kinds of question, answerable 36 (report)", seed, answerable(data / "seed_kinds_report.jsonl")),
                 ("seed questions in the issue's seven styles, answerable 70 (report)", seed,
-                 answerable(data / "seed_styles_report.jsonl"))):
+                 answerable(data / "seed_styles_report.jsonl")),
+                ("seed blind questions, near misses 30 (report)", seed, [q for q in blind if q.expect_none]),
+                ("seed blind questions, answerable 40 (report)", seed, [q for q in blind if not q.expect_none])):
             shares = [report(searcher, questions, before) for before in (True, False)]
             coverage_rows.append(f"| {name} | " + " | ".join(f"{r.flagged_share(r.outcomes):.3f}" for r in shares) + " |")
     lines += ["", "## \"Not covered\": share of each set flagged", "",
