@@ -67,6 +67,30 @@ def test_a_word_the_model_reads_whole_is_kept_and_one_in_pieces_repaired():
     assert check.unknown_words("thing wedding omega") == ["omega"]
 
 
+REPAIRABLE = ("thin", "wedging", "neuropathy", "cramps", "omega3", "gabapentin", "stretching")
+TYPED = st.sampled_from((*REPAIRABLE, *PiecesEncoder.WHOLE, "neuropaty", "crmaps", "17q23", "type3", "omega",
+                         "gabapentine", "streching", "Neuropaty", "THING", "x" * 50))
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.lists(TYPED, min_size=1, max_size=8))
+def test_repairs_change_only_words_read_in_pieces_into_corpus_words(typed):
+    """Whatever the words: a word the model reads whole or holding a digit is searched as typed,
+    and any word changed becomes a corpus word."""
+    check = CoverageCheck(Vocabulary(REPAIRABLE, np.eye(len(REPAIRABLE), 8, dtype=np.float32)),
+                          LexicalIndex.build([" ".join(REPAIRABLE)]), PiecesEncoder(), Settings())
+    repaired = check.repair_spelling(" ".join(typed)).split(" ")
+    assert len(repaired) == len(typed)
+    for before, after in zip(typed, repaired):
+        if before.lower() in PiecesEncoder.WHOLE or any(char.isdigit() for char in before):
+            assert after == before
+        elif after != before:
+            assert after in REPAIRABLE
+    said = check.spelling_repairs(" ".join(typed))       # each once, whatever its case
+    assert {before.lower(): after for before, after in said} == {
+        before.lower(): after for before, after in zip(typed, repaired) if after != before}
+
+
 def test_short_or_distant_words_are_not_repaired():
     assert SPELLING.correct("toes") is None                # "does" is one change away, too risky
     assert SPELLING.correct("cbd") is None
