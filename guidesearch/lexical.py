@@ -188,7 +188,7 @@ class SpellingIndex:
         self._long: dict[tuple[str, int], list[str]] = {}      # (first letter, length) -> words
         self._sounds: dict[str, str] = {}                       # "hemofilia" -> "hemophilia"
         # A word with a digit is a code, neither repaired nor offered ("omega" is not "omega3").
-        for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS and not any(c.isdigit() for c in w)):
+        for word in (w for w in vocabulary if 4 <= len(w) <= MAX_WORD_CHARS and not _has_digit(w)):
             if "ph" in word:
                 self._sounds.setdefault(word.replace("ph", "f"), word)
             for key in _deletes(word) | {word}:
@@ -203,7 +203,7 @@ class SpellingIndex:
         Among several, the one with the same first letter and closest length wins. A word with
         a digit is a code or a number, where a slip makes another ("17q23" is not "17q21").
         """
-        if not 4 <= len(word) <= MAX_WORD_CHARS or any(char.isdigit() for char in word):
+        if not 4 <= len(word) <= MAX_WORD_CHARS or _has_digit(word):
             return None
         sounds_like = self._sounds.get(word.replace("ph", "f")) if "f" in word else None
         if sounds_like and word not in self._by_delete.get(word, ()):      # not itself a corpus word
@@ -223,6 +223,10 @@ class SpellingIndex:
                       for c in self._long.get((word[0], size), ())]
         found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=2, limit=None)
         return min(((distance, abs(len(c) - len(word)), c) for c, distance, _ in found), default=(0, 0, None))[2]
+
+
+def _has_digit(word: str) -> bool:
+    return any(char.isdigit() for char in word)
 
 
 def _deletes(word: str) -> set[str]:
