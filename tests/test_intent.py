@@ -40,6 +40,9 @@ from guidesearch.records import Chunk
     ("I'm making progress with stretching", set()),
     ("I had a flu shot last week and now my legs cramp, why do they cramp?", {"causes"}),
     ("My MRI was clear and the scan showed nothing. Any advice?", set()),    # a story, not a question of diagnosis
+    ("how come my calves cramp every night", {"causes"}),
+    ("I'm diabetic and my legs cramp all the time, why?", {"causes"}),
+    ("why not just stretch before bed", set()),            # "why not" suggests, it does not ask a cause
 ])
 def test_questions_name_what_they_ask_for(question, asked):
     assert question_intents(question) == asked
@@ -51,7 +54,9 @@ def test_questions_name_what_they_ask_for(question, asked):
     (("T", "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps"), {"symptoms", "diagnosis"}),
     (("T", "Treatment (2)"), {"treatment"}),
     (("T", "Who is at risk?"), {"risk"}),
-    (("Causes of everything",), set()),                      # the title alone answers no kind
+    # The lead section, before the first heading, answers what its guide's title asks:
+    (("Does Neuropathy Cause Leg Cramps",), {"causes"}),
+    (("Diabetic Neuropathy",), set()),                       # a title that names a condition asks nothing
 ])
 def test_headings_name_what_they_answer(path, answers):
     assert heading_intents(path) == answers

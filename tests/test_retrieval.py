@@ -241,6 +241,15 @@ def test_exact_names_are_found_first(seed_searcher):
         assert result.covered and result.hits[0].heading == heading, name
 
 
+def test_the_guides_own_question_is_answered_by_its_opening_first(seed_searcher):
+    """The seed guide's title asks "does neuropathy cause leg cramps", and its lead section
+    answers that; the section on the causes answers "why" (intent.heading_intents)."""
+    assert seed_searcher.search("does neuropathey cause leg crmaps").hits[0].chunk.headings == (
+        "Does Neuropathy Cause Leg Cramps",)
+    assert seed_searcher.search("how come my legs cramp at night, why?").hits[0].heading == \
+        "Causes of Neuropathy-Induced Leg Cramps"
+
+
 REWORDED = DATA / "seed_reworded.jsonl"
 NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
 
