@@ -47,7 +47,8 @@ import numpy as np
 
 from guidesearch.config import Settings
 from guidesearch.embed import TextEncoder, content_tokens
-from guidesearch.lexical import MAX_WORD_CHARS, LexicalIndex, SpellingIndex, Vocabulary, analyse, stem, words
+from guidesearch.lexical import (MAX_WORD_CHARS, LexicalIndex, SpellingIndex, Vocabulary, analyse, split_compound,
+                                 stem, words)
 from guidesearch.text import FUNCTION_WORDS, WORD
 
 
@@ -149,6 +150,7 @@ class CoverageCheck:
         self.encoder = encoder
         self.settings = settings
         self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
+        self._corpus_words = frozenset(vocabulary.words)
 
     @classmethod
     def from_index(cls, index, encoder: TextEncoder, settings: Settings) -> "CoverageCheck":
@@ -164,29 +166,39 @@ class CoverageCheck:
         "connected" -> "conducted", "wedding" -> "wedging"), against most of the 103 of words
         read in pieces ("diabetis" -> "diabetes"); no ranking figure moves
         (bench/results/spelling.md)."""
-        return WORD.sub(lambda match: self._repaired(match.group(0)), question)
+        return WORD.sub(self._repaired, question)
 
     def spelling_repairs(self, question: str) -> tuple[tuple[str, str], ...]:
         """The words repair_spelling changes, each once whatever its case: (as first typed, as searched)."""
         repairs: dict[str, tuple[str, str]] = {}
-        for word in WORD.findall(question):
-            repaired = self._repaired(word)
+        for match in WORD.finditer(question):
+            word, repaired = match.group(0), self._repaired(match)
             if repaired != word:
                 repairs.setdefault(word.lower(), (word, repaired))
         return tuple(repairs.values())
 
-    def _repaired(self, word: str) -> str:
-        return self._correction(word.lower()) or word
+    def _repaired(self, match: re.Match) -> str:
+        word = match.group(0)
+        return self._correction(word.lower(), compound=not _is_name(match)) or word
 
-    def _correction(self, word: str) -> str | None:
-        """The corpus word a slip or two away from a word the corpus lacks (lower case), or None:
-        also None for a word the model reads whole (see repair_spelling), or with a digit."""
+    def _correction(self, word: str, compound: bool = True) -> str | None:
+        """The corpus word a slip or two away from a word the corpus lacks (lower case), else
+        (when compound) the corpus compound it joins ("checkups" -> "check-ups": the guides'
+        "check-ups" are the words "check" and "ups", and the check said they never mention
+        "checkups"), or None: also None for a word the model reads whole (see repair_spelling),
+        or with a digit."""
         if stem([word])[0] in self.corpus_terms:
             return None
-        found = self.spelling.correct(word)
+        found = self.spelling.correct(word) or (split_compound(word, self._is_whole_corpus_word) if compound else None)
         if found is None or found == word:
             return found
         return found if content_tokens(self.encoder, [word])[0] > 1 else None
+
+    def _is_whole_corpus_word(self, word: str) -> bool:
+        """A corpus word the model reads whole: a compound's part. Over MedQuAD, "hemroids" split
+        into "hem" and "roids", pieces of words rather than words."""
+        return (word in self._corpus_words or stem([word])[0] in self.corpus_terms) \
+            and content_tokens(self.encoder, [word])[0] == 1
 
     def probes(self, question: str) -> tuple[str, ...]:
         """Texts the check needs embedded besides the question: each unknown key word, then the
@@ -330,6 +342,15 @@ class CoverageCheck:
         pieces = content_tokens(self.encoder, unknown)
         return tuple(UnknownTerm(w, float(s), float(g), float(h), self.vocabulary.words[r], p)
                      for w, r, s, g, h, p in zip(unknown, rows, similar, gain, shift, pieces))
+
+
+def _is_name(match: re.Match) -> bool:
+    """Whether a word is capitalised inside a sentence, as a name is: "Silverman" in "Dyssegmental
+    dysplasia Silverman-Handmaker type" is no compound of "silver" and "man"."""
+    before = match.string[:match.start()]
+    opening = before.rstrip()
+    starts_sentence = not opening or opening[-1] in ".?!:;\"'“‘(" or "\n" in before[len(opening):]
+    return match.group(0)[:1].isupper() and not starts_sentence
 
 
 def _made_up_words(count: int, seed: int = 0) -> list[str]:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import process
@@ -223,6 +223,26 @@ class SpellingIndex:
                       for c in self._long.get((word[0], size), ())]
         found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=2, limit=None)
         return min(((distance, abs(len(c) - len(word)), c) for c, distance, _ in found), default=(0, 0, None))[2]
+
+
+# Each part of a compound typed joined is a corpus word of this many letters at least: with
+# two-letter parts too many words would split ("insure" into "in" and "sure").
+MIN_PART = 3
+
+
+def split_compound(word: str, known: Callable[[str], bool]) -> str | None:
+    """A compound the guides write with a hyphen or a space, as typed joined ("checkups" ->
+    "check-ups", "wellbeing" -> "well-being", "legcramps" -> "leg-cramps"): two corpus words
+    (known) joined by a hyphen, or None. Of several splits the most even wins, the first on ties.
+    A word with a digit is a code ("covid19"), not a compound."""
+    if _has_digit(word) or not 2 * MIN_PART <= len(word) <= MAX_WORD_CHARS:
+        return None
+    found = [(word[:i], word[i:]) for i in range(MIN_PART, len(word) - MIN_PART + 1)
+             if known(word[:i]) and known(word[i:])]
+    if not found:
+        return None
+    head, tail = max(found, key=lambda parts: min(map(len, parts)))
+    return f"{head}-{tail}"
 
 
 def _has_digit(word: str) -> bool:

@@ -187,6 +187,14 @@ def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, quest
     assert result.covered, result.missing_terms
 
 
+def test_a_compound_typed_joined_is_found_as_the_guide_writes_it(seed_searcher):
+    """The guide says "regular check-ups" and "well-being": typed joined, they were named missing."""
+    result = seed_searcher.search("how often should I get checkups for my neuropathy")
+    assert result.covered and result.spelling == (("checkups", "check-ups"),)
+    assert "check-ups" in result.hits[0].text
+    assert seed_searcher.search("does neuropathy affect your wellbeing").covered
+
+
 def test_every_spelling_repair_is_reported_once_with_the_word_as_typed(seed_searcher):
     assert seed_searcher.search("can neuropaty cause leg crmaps, Neuropaty?").spelling == (
         ("neuropaty", "neuropathy"), ("crmaps", "cramps"))
