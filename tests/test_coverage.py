@@ -118,6 +118,25 @@ def evidence(best_cosine: float, key_words: tuple[str, ...], *unknown: UnknownTe
     return Evidence(key_words, key_words, best_cosine, unknown)
 
 
+def test_unknown_words_that_carry_the_question_together_are_named_by_weight():
+    """Measured values of "does coffee n caffeine make neuropathy leg cramps worse": each word
+    alone weighs under min_term_weight, the two dropped together 1.18; "grandad" of a story
+    weighs too little beside them to be named."""
+    settings = Settings()
+    coffee = UnknownTerm("coffee", 0.485, 0.026, shift=0.039)
+    caffeine = UnknownTerm("caffeine", 0.477, 0.006, shift=0.039)
+    grandad = UnknownTerm("grandad", 0.45, -0.01, shift=0.01)
+    words_ = ("grandad", "", "coffee", "", "caffeine", "", "neuropathy")
+    apart = Evidence(words_, words_, 0.68, (grandad, coffee, caffeine))
+    assert decide(apart, settings).covered
+    together = UnknownTerm("grandad coffee caffeine", 0.0, 0.131, shift=0.262)
+    verdict = decide(replace(apart, together=together), settings)
+    assert not verdict.covered and verdict.missing_terms == ("coffee", "caffeine")
+    assert decide(replace(apart, together=together), settings.with_(min_together_weight=10.0)).covered
+    light = UnknownTerm("grandad coffee caffeine", 0.0, 0.02, shift=0.1)      # 0.42: a story's words
+    assert decide(replace(apart, together=light), settings).covered
+
+
 def test_missing_term_needs_low_similarity_and_to_carry_the_question():
     """Measured values (bench/coverage_general.py) of real questions over the seed guide."""
     settings = Settings()

@@ -187,6 +187,19 @@ def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, quest
     assert result.covered, result.missing_terms
 
 
+def test_unknown_words_that_carry_a_question_together_are_named(seed_searcher):
+    """Dropping "coffee" leaves "caffeine" to carry the question, and the other way round: each
+    weighs little alone, the two together much (Evidence.together)."""
+    result = seed_searcher.search("does coffee n caffeine make neuropathy leg cramps worse")
+    assert not result.covered and result.missing_terms == ("coffee", "caffeine")
+    apart = dataclasses.replace(seed_searcher, settings=seed_searcher.settings.with_(min_together_weight=10.0))
+    seed_searcher.coverage.settings, kept = apart.settings, seed_searcher.coverage.settings
+    try:
+        assert apart.search("does coffee n caffeine make neuropathy leg cramps worse").covered
+    finally:
+        seed_searcher.coverage.settings = kept
+
+
 def test_a_compound_typed_joined_is_found_as_the_guide_writes_it(seed_searcher):
     """The guide says "regular check-ups" and "well-being": typed joined, they were named missing."""
     result = seed_searcher.search("how often should I get checkups for my neuropathy")
@@ -318,10 +331,22 @@ def test_fresh_questions_written_after_every_choice_hold_up(seed_searcher):
     assert report.metrics()["Hit@3"] >= 0.88
 
 
+def test_stories_and_formal_questions_tuned_on_hold_up(seed_searcher):
+    """tests/data/seed_long_formal_dev.jsonl: written by a session that saw only the guide, then
+    tuned on (bench/coverage_general.py): a floor under today's figures, not evidence. Then:
+    Hit@1 0.950, Hit@3 0.975, 29 of 40 near misses flagged, none of 40 answerable."""
+    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
+    report = evaluate(read_questions(DATA / "seed_long_formal_dev.jsonl"), ask, seed_searcher.index.chunks)
+    assert report.metrics()["Hit@1"] >= 0.92 and report.metrics()["Hit@3"] >= 0.95
+    assert report.flagged_share(report.unanswerable) >= 0.70
+    assert report.flagged_share(report.answerable) <= 0.03
+
+
 def test_blind_questions_in_six_styles_hold_up(seed_searcher):
     """tests/data/seed_blind_report.jsonl: written by a session that saw only the guide,
     committed before first measured, never tuned on. Then: Hit@1 0.950, Hit@3 0.975 of 40
-    answerable (1 wrongly flagged), 21 of 30 near misses flagged."""
+    answerable (1 wrongly flagged), 21 of 30 near misses flagged; 25 of 30 since unknown words
+    are also weighed together (Evidence.together), the issue's 80% at most 3% wrongly flagged."""
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
     report = evaluate(read_questions(DATA / "seed_blind_report.jsonl"), ask, seed_searcher.index.chunks)
     figures = report.metrics()
@@ -329,8 +354,8 @@ def test_blind_questions_in_six_styles_hold_up(seed_searcher):
           f"{report.flagged_share(report.unanswerable):.3f}, answerable {report.flagged_share(report.answerable):.3f}")
     assert len(report.answerable) == 40 and len(report.unanswerable) == 30
     assert figures["Hit@1"] >= 0.92 and figures["Hit@3"] >= 0.95
-    assert report.flagged_share(report.unanswerable) >= 0.65
-    assert report.flagged_share(report.answerable) <= 0.05
+    assert report.flagged_share(report.unanswerable) >= 0.80
+    assert report.flagged_share(report.answerable) <= 0.03
 
 
 def test_questions_in_the_issues_seven_styles_written_without_the_code_hold_up(seed_searcher):
