@@ -402,6 +402,26 @@ WHEN_WORDS = frozenset(
     "bedtime hour hours minute minutes".split())
 
 
+# Words that say who, after "my", "our", "his", "her", "their" or "your": the people of a reader's
+# story ("my wife gets leg cramps at night", "my aunt swears by stretching") are not what the
+# question asks about, though they weigh in a short one. Without a possessive they may be
+# ("can kids get neuropathy?" asks about children). Found by adversarial testing: "wife",
+# "husband", "son", "dad" and others were named as what the guides don't mention.
+WHO_WORDS = frozenset("""
+    mother mom mum mommy mummy mama father dad daddy papa parent parents stepmother stepfather
+    wife husband spouse partner boyfriend girlfriend fiance fiancee son sons daughter daughters
+    child children kid kids baby toddler teen teenager brother brothers sister sisters sibling
+    siblings twin aunt aunts auntie uncle uncles niece nephew cousin cousins grandmother grandma
+    granny gran nan nana grandfather grandpa grandad granddad grandparent grandparents grandson
+    granddaughter grandchild grandchildren family friend friends neighbour neighbor neighbours
+    neighbors colleague colleagues coworker coworkers boss client clients patient patients
+    roommate flatmate
+""".split())
+POSSESSIVES = frozenset("my our his her their your".split())
+# At most this many words between the possessive and the person ("my 16 year old son").
+WHO_GAP = 3
+
+
 def _key_words(question_words: Sequence[str]) -> list[str]:
     return [w for w in question_words
             if w and w not in FUNCTION_WORDS and w not in WHEN_WORDS and not w.isdigit()]
@@ -422,16 +442,19 @@ def phrase_words(text: str) -> tuple[str, ...]:
     """The words of a text as words() has them, in order, with "" for each stopword, one-letter
     word or mark between them. A possessive joins ("Parkinson's disease"); a contraction is
     no word and breaks ("don't", "I've": not "don" and "ve"); a name keeps its parts
-    ("O'Brien")."""
+    ("O'Brien"). A person of the reader's story is no word ("my wife": WHO_WORDS)."""
     kept = set(words(text))
     sequence: list[str] = []
+    after_possessive = WHO_GAP + 1          # words since "my", "our"...: a person there is no topic
     for token in _TOKEN.findall(text.lower()):
         head, *tails = re.split(f"[{_APOSTROPHES}]", token)
         if any(tail in _CONTRACTIONS for tail in tails):
             sequence += ["" if "t" in tails or head not in kept else head, ""]
         else:
-            sequence.append(head if head in kept else "")
+            someone = head in WHO_WORDS and after_possessive <= WHO_GAP
+            sequence.append(head if head in kept and not someone else "")
             sequence += [tail if tail in kept else "" for tail in tails if tail != "s"]
+        after_possessive = 0 if head in POSSESSIVES else after_possessive + 1 if head[:1].isalnum() else WHO_GAP + 1
     return tuple(sequence)
 
 

@@ -118,6 +118,16 @@ def evidence(best_cosine: float, key_words: tuple[str, ...], *unknown: UnknownTe
     return Evidence(key_words, key_words, best_cosine, unknown)
 
 
+def test_the_people_of_a_story_are_no_key_words():
+    """After "my", "our", "his"... a person is who the story is about, not what it asks; without
+    a possessive, a person may be the topic ("can kids get neuropathy?")."""
+    assert key_words("my wife gets leg cramps") == ["leg", "cramps"]
+    assert key_words("my 16 year old son has cramps") == ["old", "cramps"]        # numbers and "year" say when
+    assert key_words("can kids get neuropathy") == ["kids", "neuropathy"]
+    assert key_words("my dad's cramps, his friends") == ["cramps"]
+    assert key_words("my legs, friends and wife") == ["legs", "friends", "wife"]      # a mark ends "my"
+
+
 def test_unknown_words_that_carry_the_question_together_are_named_by_weight():
     """Measured values of "does coffee n caffeine make neuropathy leg cramps worse": each word
     alone weighs under min_term_weight, the two dropped together 1.18; "grandad" of a story

@@ -181,7 +181,11 @@ def test_the_words_searched_for_a_lay_word_count_in_the_bm25_ceiling(seed_search
 # -> 0.860 on the held-out half, bench/results/coverage_general.md).
 @pytest.mark.parametrize("question", ["tingly toes and leg cramps", "muscle spasms in my calves",
                                       "can too much booze mess up the nerves in your legs?",
-                                      "why do my calves seize up at night?", "calf cramps at night"])
+                                      "why do my calves seize up at night?", "calf cramps at night",
+                                      # The people of a story (found by adversarial testing):
+                                      "my wife gets leg cramps at night, what helps?",
+                                      "my aunt swears by stretching for leg cramps",
+                                      "my 16 year old son gets leg cramps, is it neuropathy?"])
 def test_lay_words_for_covered_things_do_not_trip_the_check(seed_searcher, question):
     result = seed_searcher.search(question)
     assert result.covered, result.missing_terms
