@@ -272,8 +272,10 @@ def _embed_with_cache(chunks: list[Chunk], encoder: TextEncoder, previous: Store
         encoded = encoder.encode([chunks[i].embed_text for i in unique.values()], batch_size, show_progress)
         row_of = {key: n for n, key in enumerate(unique)}
         vectors[todo] = encoded[[row_of[keys[i]] for i in todo]]
-    return vectors, len(chunks) - len(todo), _retire(known, set(keys), encoder.dimension,
-                                                     max(MIN_RETIRED, len(chunks)))
+    # Every vector leaving this build is kept: deleting a guide bigger than MIN_RETIRED chunks,
+    # then restoring it, re-embedded what did not fit (found by adversarial testing).
+    limit = max(MIN_RETIRED, len(chunks), len(previous.chunks) if previous is not None else 0)
+    return vectors, len(chunks) - len(todo), _retire(known, set(keys), encoder.dimension, limit)
 
 
 def _known_vectors(previous: StoredIndex | None) -> dict[str, np.ndarray]:

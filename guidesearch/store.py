@@ -30,8 +30,9 @@ from guidesearch.records import Chunk, FileStamp
 FORMAT_VERSION = 2
 CHUNKER_VERSION = 8     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = f"Rebuild it with: {BUILD_COMMAND}"
-# Vectors of chunks that left the index are kept this many at least (and as many as the index
-# holds), so a guide deleted and then restored, or an edit undone, is not embedded again.
+# Vectors of chunks that left the index are kept this many at least (and as many as the new or
+# the previous index holds, so every vector leaving a build is kept), so a guide deleted and then
+# restored, or an edit undone, is not embedded again.
 MIN_RETIRED = 2000
 
 

@@ -55,6 +55,20 @@ def test_deleted_guide_disappears_and_renamed_guide_keeps_its_embeddings(setting
         ("leg-cramps.md",), ("cramps.md",), 0, 2)
 
 
+def test_a_restored_guide_bigger_than_the_kept_minimum_embeds_nothing(settings, fake_encoder, monkeypatch):
+    """Found by adversarial testing: with more chunks than MIN_RETIRED (2,000; 2 here) a deleted
+    guide lost the vectors past it, and restoring it embedded them again."""
+    monkeypatch.setattr("guidesearch.build.MIN_RETIRED", 2)
+    big = "# Many\n\n" + "".join(f"## Topic {i}\n\nNote {i} on muscle care.\n\n" for i in range(6))
+    (settings.corpus_dir / "many.md").write_text(big, encoding="utf-8")
+    assert build_index(settings, fake_encoder).embedded == 9
+    (settings.corpus_dir / "many.md").unlink()
+    assert build_index(settings, FakeEncoder()).embedded == 0
+    (settings.corpus_dir / "many.md").write_text(big, encoding="utf-8")
+    restored = build_index(settings, FakeEncoder())
+    assert (restored.embedded, restored.reused) == (0, 9)
+
+
 def test_other_chunking_settings_re_embed_what_they_change(settings, fake_encoder):
     long_text = " ".join(f"Sentence {i} about calf cramps." for i in range(30))
     (settings.corpus_dir / "long.md").write_text(f"# Long\n\n## Part\n\n{long_text}\n", encoding="utf-8")
