@@ -330,6 +330,7 @@ class _Block:
     end: int
     level: int = 0
     text: str = ""
+    hidden: bool = False    # lines a reader never sees: an HTML comment, a link reference definition
 
 
 def parse_markdown(lines: list[str], source: str) -> Iterator[Section]:
@@ -344,13 +345,37 @@ def parse_markdown(lines: list[str], source: str) -> Iterator[Section]:
         lines: the guide's lines, without their line breaks.
         source: the guide's path relative to the corpus folder.
     """
-    lines = _split_carriage_returns(lines)
+    lines, front_title = _without_front_matter(_split_carriage_returns(lines))
     headings = _markdown_headings(lines)
     leading = _through_first_named(headings)
     first = leading[-1] if leading and leading[-1].text else None
     title_heading = first if first is not None and first.level == 1 else None
-    title = title_heading.text if title_heading else title_from_source(source)
+    title = title_heading.text if title_heading else front_title or title_from_source(source)
     yield from _markdown_sections(lines, source, title, itertools.chain(leading, headings), title_heading)
+
+
+# YAML front matter: "---" on the first line, "key: value" lines, "---" or "..." to close it.
+_FRONT_MATTER_LINES = 100
+_FRONT_MATTER_FIELD = re.compile(r"^(?:[\w-]+\s*:.*|\s+.*|-\s.*|#.*|)$")
+_FRONT_MATTER_KEY = re.compile(r"^[\w-]+\s*:")
+_FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _without_front_matter(lines: list[str]) -> tuple[list[str], str]:
+    """The lines with a YAML front matter block blanked (same numbering), and its title, or "".
+    A reader of the rendered guide never sees front matter; read as Markdown, its "---" is a
+    rule and its last field a heading ("title: Knee Pain" as a level-2 heading)."""
+    if not lines or lines[0].strip() != "---":
+        return lines, ""
+    for end in range(1, min(len(lines), _FRONT_MATTER_LINES)):
+        if lines[end].strip() in ("---", "..."):
+            fields = lines[1:end]
+            if not all(_FRONT_MATTER_FIELD.match(field) for field in fields) or \
+                    not any(_FRONT_MATTER_KEY.match(field) for field in fields):
+                return lines, ""
+            titles = [match.group(1) for field in fields if (match := _FRONT_MATTER_TITLE.match(field))]
+            return [""] * (end + 1) + lines[end + 1:], titles[0].strip("\"'") if titles else ""
+    return lines, ""
 
 
 def _split_carriage_returns(lines: list[str]) -> list[str]:
@@ -409,12 +434,14 @@ def _markdown_headings(lines: list[str], window_lines: int = _WINDOW_LINES) -> I
                 continue
             blocks = blocks[:-1]
             end = blocks[-1].end
-        yield from (block for block in blocks if block.level)
+        yield from (block for block in blocks if block.level or block.hidden)
         start, size = end, window_lines
 
 
 def _top_level_blocks(lines: list[str], first_line: int) -> list[_Block]:
-    """The top-level blocks of `lines`, numbered from `first_line`."""
+    """The top-level blocks of `lines`, numbered from `first_line`. What a reader of the rendered
+    guide never sees is hidden: an HTML comment block, and the lines no block holds (link
+    reference definitions: "[ref]: http://intranet/..."), found by adversarial testing."""
     tokens = _COMMONMARK.parse("\n".join(lines))
     blocks = []
     for i, token in enumerate(tokens):
@@ -424,8 +451,29 @@ def _top_level_blocks(lines: list[str], first_line: int) -> list[_Block]:
         if token.type == "heading_open":
             blocks.append(_Block(start, end, int(token.tag[1:]), _heading_text(tokens[i + 1].content)))
         else:
-            blocks.append(_Block(start, end))
-    return blocks
+            blocks.append(_Block(start, end, hidden=_is_comment(token)))
+    return sorted(blocks + _unheld_lines(lines, first_line, blocks), key=lambda block: block.start)
+
+
+def _is_comment(token) -> bool:
+    content = token.content.strip()
+    return token.type == "html_block" and content.startswith("<!--") and content.endswith("-->")
+
+
+def _unheld_lines(lines: list[str], first_line: int, blocks: list[_Block]) -> list[_Block]:
+    """Hidden blocks for the runs of non-blank lines that no block holds."""
+    held = [False] * len(lines)
+    for block in blocks:
+        held[block.start - first_line:block.end - first_line] = [True] * (block.end - block.start)
+    runs, start = [], None
+    for number, line in enumerate([*lines, ""]):
+        unseen = number < len(lines) and not held[number] and line.strip() != ""
+        if unseen and start is None:
+            start = number
+        elif not unseen and start is not None:
+            runs.append(_Block(first_line + start, first_line + number, hidden=True))
+            start = None
+    return runs
 
 
 def _heading_text(content: str) -> str:

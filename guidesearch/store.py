@@ -28,7 +28,7 @@ from guidesearch.lexical import LexicalIndex, Vocabulary, stemmer_name
 from guidesearch.records import Chunk, FileStamp
 
 FORMAT_VERSION = 2
-CHUNKER_VERSION = 8     # bump when chunk.py or ingest.py change what chunks they produce
+CHUNKER_VERSION = 9     # bump when chunk.py or ingest.py change what chunks they produce
 REBUILD = f"Rebuild it with: {BUILD_COMMAND}"
 # Vectors of chunks that left the index are kept this many at least (and as many as the new or
 # the previous index holds, so every vector leaving a build is kept), so a guide deleted and then

@@ -266,7 +266,27 @@ def test_markdown_parsed_in_windows_finds_the_headings_of_the_whole_guide():
     whole = list(_markdown_headings(lines, window_lines=len(lines)))
     for window_lines in (1, 2, 3, 7):
         assert list(_markdown_headings(lines, window_lines=window_lines)) == whole
-    assert [h.text for h in whole] == ["T", *["H"] * 20, "S", "Last"]
+    assert [h.text for h in whole if h.level] == ["T", *["H"] * 20, "S", "Last"]
+    assert sum(h.hidden for h in whole) == 2           # the comment, and the reference definition
+
+
+def test_markdown_what_a_reader_never_sees_is_no_passage():
+    """Found by adversarial testing: an HTML comment ("do not publish"), a link reference
+    definition and YAML front matter are invisible in a rendered guide, but were passages."""
+    text = ("# Shin Splints\n\n<!-- INTERNAL NOTE: do not publish -->\n\n## Causes\n\nOveruse.\n\n"
+            "[ref]: http://intranet.local/secret-doc\n  'A title'\n\n<!--\nmany\nlines\n-->\n")
+    assert md_sections(text) == [(("Shin Splints", "Causes"), "Overuse.")]
+    # In code, both are shown as written.
+    code = "# T\n\n```\n<!-- shown -->\n[x]: y\n```\n"
+    assert md_sections(code) == [(("T",), "```\n<!-- shown -->\n[x]: y\n```")]
+
+
+def test_markdown_front_matter_is_skipped_and_gives_the_title():
+    front = "---\ntitle: 'Knee Pain'\ntags:\n  - knees\n---\n\n## Causes\n\nMany things.\n"
+    assert md_sections(front) == [(("Knee Pain", "Causes"), "Many things.")]
+    assert md_sections("---\nauthor: x\n---\n# Hip\n\nText.\n") == [(("Hip",), "Text.")]
+    # A rule above text is no front matter.
+    assert md_sections("---\n\nJust text.\n\n---\n")[0][1] == "---\n\nJust text.\n\n---"
 
 
 # --- Encodings --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from guidesearch.errors import GuideSearchError
-from guidesearch.ingest import _markdown_headings, decode_guide, parse_guide, read_guide
+from guidesearch.ingest import _without_front_matter, _markdown_headings, decode_guide, parse_guide, read_guide
 from guidesearch.records import Guide, Section, SkippedFile
 
 FAST = settings(max_examples=300, deadline=None, database=None,
@@ -109,12 +109,21 @@ def sections_or_error(text: str, source: str) -> list[Section]:
 
 
 def heading_lines(lines: list[str]) -> set[int]:
-    """Numbers of the lines of top-level headings, by markdown-it-py's parse of the whole guide."""
+    """Numbers of the lines a section's text never holds, by markdown-it-py's parse of the whole
+    guide: top-level headings, and what a reader never sees (an HTML comment block, the lines no
+    block holds: link reference definitions), after YAML front matter is blanked (its own
+    unit tests are in test_ingest.py)."""
     numbers: set[int] = set()
-    for token in COMMONMARK.parse("\n".join(lines)):
-        if token.type == "heading_open" and token.level == 0:
+    held: set[int] = set()
+    for token in COMMONMARK.parse("\n".join(_without_front_matter(lines)[0])):
+        if token.level != 0 or token.map is None:
+            continue
+        held.update(range(*token.map))
+        comment = token.type == "html_block" and token.content.strip().startswith("<!--") \
+            and token.content.strip().endswith("-->")
+        if token.type == "heading_open" or comment:
             numbers.update(range(*token.map))
-    return numbers
+    return numbers | (set(range(len(lines))) - held)
 
 
 def body_lines(lines: list[str]) -> Counter[str]:
