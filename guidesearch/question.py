@@ -10,6 +10,9 @@ from guidesearch.errors import QuestionError
 from guidesearch.text import WORD
 
 _SPACES = re.compile(r"\s+")
+# A terminal escape sequence pasted with the text ("\x1b[2J" clears a screen): all of it goes,
+# not only its escape character, or "[2J" is searched as the word "2j".
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 # Control and format characters, line and paragraph separators, lone surrogates.
 _NOT_TEXT = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 
@@ -35,7 +38,7 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
     # An invisible format character (a soft hyphen, a zero-width space pasted inside a word) is
     # dropped, not made a space: "gaba\\u00adpentin" is gabapentin. NFKC then gives one form to
     # what looks the same (a decomposed accent, full-width letters), as the guides' words have.
-    text = "".join(_kept(char) for char in raw[: max_chars * 4])
+    text = "".join(_kept(char) for char in _ESCAPE_SEQUENCE.sub(" ", raw[: max_chars * 4]))
     text = unicodedata.normalize("NFKC", text)
     text = _SPACES.sub(" ", text).strip()
     if not text:

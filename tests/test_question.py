@@ -21,7 +21,14 @@ def test_punctuation_only_says_to_use_words(raw):
 
 
 def test_control_characters_and_spacing_are_cleaned():
-    assert clean_question("leg\x00 cramps\x1b[31m\u200b at\r\nnight", 2000).text == "leg cramps [31m at night"
+    assert clean_question("leg\x00 cramps\x1b[31m\u200b at\r\nnight", 2000).text == "leg cramps at night"
+
+
+@pytest.mark.parametrize("raw", ["leg \x1b[2J\x07 cramps", "leg \x1b[1;31mcramps\x1b[0m",
+                                 "leg \x1b]8;;http://x\x07\x1b]8;;\x07cramps"])
+def test_terminal_escape_sequences_go_whole(raw):
+    """Found by adversarial testing: "[2J" of a pasted screen-clear was searched as "2j"."""
+    assert clean_question(raw, 100).text == "leg cramps"
 
 
 def test_lone_surrogates_are_dropped_so_the_text_can_be_tokenized_and_written():
