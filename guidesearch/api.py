@@ -265,6 +265,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 # --- Errors -----------------------------------------------------------------------------------------
 
+# What a refused rebuild is told to wait: a seed build takes seconds, a MedQuAD one minutes.
+REBUILD_RETRY_SECONDS = 30
+
+
 class ApiError(Exception):
     """An error answer: status code and a one-line message saying what to do."""
 
@@ -609,7 +613,9 @@ def _add_admin_routes(app: FastAPI, service: Service) -> None:
             # Not in the search pool: a build takes seconds to minutes, and searches go on meanwhile.
             return await anyio.to_thread.run_sync(service.rebuild)
         except BuildLockedError as exc:
-            raise ApiError(409, str(exc)) from exc
+            # The lock's own message names a command-line flag, which means nothing here.
+            raise ApiError(409, "Another build of the index is running. Try again when it has finished.",
+                           {"Retry-After": str(REBUILD_RETRY_SECONDS)}) from exc
 
 
 def create_app(settings: Settings, live: LiveSearcher | None = None, search_threads: int = SEARCH_THREADS,

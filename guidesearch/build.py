@@ -104,8 +104,9 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         lock.acquire(poll_interval=0.2)
     except filelock.Timeout as exc:     # before OSError: Timeout is a TimeoutError
         who = _read_holder(holder)
+        waited = f"; waited {wait_seconds:g} s for it" if wait_seconds > 0 else ", or run again with --wait SECONDS"
         raise BuildLockedError(f"Another build of {index_dir} is running ({who}). Wait for it to "
-                               "finish, or run again with --wait SECONDS.") from exc
+                               f"finish{waited}.") from exc
     except OSError as exc:
         raise IndexFolderError(write_failure(index_dir, exc)) from exc
     try:

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from conftest import ROOT, SEED
 from guidesearch.api import MAX_BODY_BYTES, create_app
-from guidesearch.build import build_index
+from guidesearch.build import build_index, build_lock
 from guidesearch.config import DEFAULT_MODEL, Settings
 from guidesearch.errors import SettingsError
 from guidesearch.ingest import read_guide
@@ -260,6 +260,11 @@ def test_rebuild_is_off_without_a_token_and_needs_the_right_one(client, seed_set
         assert wrong.headers["www-authenticate"] == "Bearer"
         assert_one_line_error(admin.post("/rebuild", headers={"Authorization": f"Basic {TOKEN}"}), 401)
         assert "/rebuild" in admin.get("/openapi.json").json()["paths"]
+        # While another build runs: no command-line advice, and when to try again.
+        with build_lock(seed_settings.index_dir):
+            locked = admin.post("/rebuild", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert_one_line_error(locked, 409, "Try again when it has finished")
+        assert "--wait" not in locked.json()["error"] and locked.headers["retry-after"] == "30"
 
 
 def test_cors_is_off_by_default_and_on_for_configured_origins(client, seed_settings, live):
