@@ -91,7 +91,7 @@ def rebuild(settings: Settings) -> None:
     st.session_state[REBUILT_KEY] = (
         f"The index is ready: {report.guides} guide(s), {report.chunks} passage(s). Since the last build: "
         f"{len(report.added)} guide file(s) added, {len(report.changed)} changed, {len(report.removed)} removed"
-        + (f"; {len(report.skipped)} file(s) not indexed ({BUILD_COMMAND} --check says why)."
+        + (f"; {len(report.skipped)} file(s) not indexed ({settings.build_command} --check says why)."
            if report.skipped else "."))
     st.rerun()
 
@@ -109,9 +109,9 @@ def ensure_index(settings: Settings) -> str:
     if diff.missing:
         rebuild(settings)
     elif diff.corpus_missing:
-        st.error(escape_markdown(diff.problem))     # the index still answers; a rebuild cannot help
+        st.error(escape_markdown(settings.with_build_command(diff.problem)))   # the index still answers
     elif diff.problem:
-        st.error(escape_markdown(diff.problem))
+        st.error(escape_markdown(settings.with_build_command(diff.problem)))
         if not st.button("Rebuild the index now"):
             st.stop()
         rebuild(settings)
@@ -127,7 +127,7 @@ def ensure_index(settings: Settings) -> str:
         build_name = current_build(settings.index_dir).name
         load_searcher(settings, build_name)
     except IndexCorruptError as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(settings.with_build_command(str(exc))))
         if not st.button("Rebuild the index now"):
             st.stop()
         rebuild(settings)
@@ -157,6 +157,8 @@ def reader_index(settings: Settings) -> str:
             st.caption("The guides were updated after the search index was built: answers may not include the "
                        "latest changes yet.")
         if folder is None:
+            # Never paths on a public page: the site's runner finds them in the log.
+            log.warning("No index in %s. Build it with: %s", settings.index_dir, settings.build_command)
             st.error(f"Search is not available yet: the guides have not been indexed. (If you run this site: "
                      f"{BUILD_COMMAND})")
             st.stop()

@@ -321,7 +321,7 @@ def validation_message(error: dict) -> tuple[int, str]:
     return 422, f"{'.'.join(loc)}: {error.get('msg', 'invalid')}."
 
 
-def _add_error_handlers(app: FastAPI) -> None:
+def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.headers)
@@ -334,7 +334,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, exc: GuideSearchError) -> JSONResponse:
         # Not the caller's fault, and the message names the fix for whoever runs the server.
         log.error("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, str(exc))
+        return error_response(503, settings.with_build_command(str(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -511,7 +511,8 @@ class Service:
                 "versions": manifest.versions,
                 "freshness": {"fresh": diff.fresh, "added": list(diff.added), "changed": list(diff.changed),
                               "removed": list(diff.removed), "settings": list(diff.settings),
-                              "problem": diff.problem or None, "description": diff.describe()}}
+                              "problem": diff.problem and self.settings.with_build_command(diff.problem) or None,
+                              "description": self.settings.with_build_command(diff.describe())}}
 
     def guides(self) -> dict:
         listed = self.live.guides()
@@ -584,8 +585,10 @@ def _add_index_routes(app: FastAPI, service: Service) -> None:
         service.live.searcher()     # looks for a newer build (a file read, at most once a second)
         # stale: outside the search pool, whose queue refuses work when busy (health must answer)
         status = service.live.status()
+        stale = await anyio.to_thread.run_sync(service.live.stale_note)
+        advice = service.settings.with_build_command
         return {"status": "ok", "build": status.build, "chunks": status.chunks, "loading": status.loading,
-                "problem": status.problem, "stale": await anyio.to_thread.run_sync(service.live.stale_note) or None}
+                "problem": status.problem and advice(status.problem), "stale": stale and advice(stale) or None}
 
     @app.get("/index", response_model=IndexOut, responses=_errors(503), tags=["index"],
              summary="What the loaded index holds, and whether it matches the corpus now")
@@ -632,7 +635,7 @@ def create_app(settings: Settings, live: LiveSearcher | None = None, search_thre
                          description="Semantic search over health guides: the passages that answer a question, "
                                      "best first, word for word. General information, not medical advice.")
     app.state.service = service
-    _add_error_handlers(app)
+    _add_error_handlers(app, settings)
     _add_search_routes(app, service)
     _add_index_routes(app, service)
     _add_admin_routes(app, service)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -225,3 +226,18 @@ class Settings:
     def with_(self, **changes: object) -> "Settings":
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def build_command(self) -> str:
+        """The command that builds this index from these guides: with --corpus and --index when
+        they are not the defaults. A server or page started on other folders must not advise
+        the bare command, which builds the default index (found by adversarial testing)."""
+        default = Settings()
+        flags = [f"{flag} {shlex.quote(str(folder))}" for flag, folder, usual in
+                 (("--corpus", self.corpus_dir, default.corpus_dir), ("--index", self.index_dir, default.index_dir))
+                 if Path(folder).resolve() != Path(usual).resolve()]
+        return " ".join([BUILD_COMMAND, *flags])
+
+    def with_build_command(self, message: str) -> str:
+        """A message whose advice names this index's build command (build_command)."""
+        return message.replace(BUILD_COMMAND, self.build_command)

@@ -396,12 +396,20 @@ def test_a_rebuild_is_answered_without_a_restart_and_a_damaged_one_is_not(tmp_pa
         health = api.get("/health").json()
         assert health["build"] == third["build"]
         assert "build-damaged" in health["problem"] and "previous one still answers" in health["problem"]
+        # Its advice builds this index, not the default one (found by adversarial testing).
+        assert f"build_index.py --corpus {settings.corpus_dir} --index {settings.index_dir}" in health["problem"]
         assert api.get("/search", params={"q": "okapi stretch"}).json()["hits"][0]["source"] == "okapi.md"
 
         # CURRENT back on the build answering: no problem any more.
         (settings.index_dir / "CURRENT").write_text(third["build"] + "\n", encoding="utf-8")
         live.refresh(wait=True)
         assert api.get("/health").json()["problem"] is None
+
+
+def test_the_build_command_names_the_folders_that_are_not_the_defaults(tmp_path):
+    assert Settings().build_command == "python build_index.py"
+    assert Settings(index_dir=tmp_path / "my index").build_command == \
+        f"python build_index.py --index '{tmp_path / 'my index'}'"
 
 
 # --- a real server -------------------------------------------------------------------------------------
