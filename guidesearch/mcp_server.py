@@ -17,7 +17,9 @@ import difflib
 import inspect
 import logging
 import os
+import re
 import sys
+import threading
 from typing import Annotated, Iterator
 
 from mcp.server.mcpserver import MCPServer
@@ -292,7 +294,48 @@ def serve_stdio(settings: Settings) -> None:
     status = live.status()
     log.info("Guide Search MCP server: index %s, build %s, %d chunks; serving on stdio",
              settings.index_dir, status.build, status.chunks)
-    build_server(live).run("stdio")
+    with _stdin_without_lone_surrogates():
+        build_server(live).run("stdio")
+
+
+# A lone surrogate written as a JSON escape ("\ud800" with no low half after it, or a low half
+# alone): valid JSON text, but the SDK's parser refuses the line, and it drops such a line without
+# an answer, leaving the client waiting for ever (found by adversarial testing). Each becomes
+# U+FFFD, the replacement character, before the SDK reads the line; the question is then cleaned
+# like any other.
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def without_lone_surrogates(line: bytes) -> bytes:
+    return _LONE_SURROGATE.sub(rb"\\ufffd", line)
+
+
+@contextlib.contextmanager
+def _stdin_without_lone_surrogates() -> Iterator[None]:
+    """Meanwhile fd 0 is a pipe fed, line by line, with stdin's lines without lone surrogates
+    (by a thread, until stdin ends); the SDK reads fd 0 as it would stdin."""
+    original = os.dup(0)
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, 0)
+    os.close(read_end)
+
+    def feed() -> None:
+        with open(original, "rb") as source, open(write_end, "wb") as sink:
+            for line in source:
+                try:
+                    sink.write(without_lone_surrogates(line))
+                    sink.flush()
+                except BrokenPipeError:
+                    return
+
+    threading.Thread(target=feed, name="mcp-stdin", daemon=True).start()
+    try:
+        yield
+    finally:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
 
 
 @contextlib.contextmanager

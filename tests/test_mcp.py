@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 
 import anyio
 import pytest
@@ -14,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from conftest import ROOT
 from guidesearch import __version__
-from guidesearch.mcp_server import (TOP_K_MAX, build_server, _stdout_to_stderr, check_top_k, find_sections, format_hit,
+from guidesearch.mcp_server import (without_lone_surrogates, TOP_K_MAX, build_server, _stdout_to_stderr, check_top_k, find_sections, format_hit,
                                     format_result, heading_path, quoted, search_text, section_text)
 from guidesearch.records import Chunk, Evidence, Hit, SearchResult
 from guidesearch.service import LiveSearcher, Section
@@ -262,6 +265,38 @@ async def _session(settings, errlog) -> dict:
 
 def _text(result) -> str:
     return "\n".join(block.text for block in result.content)
+
+
+def test_lone_surrogate_escapes_become_replacement_characters():
+    assert without_lone_surrogates(rb'{"q": "leg \ud800 cramps \udc00"}') == rb'{"q": "leg \ufffd cramps \ufffd"}'
+    assert without_lone_surrogates(rb'{"q": "\ud83d\ude00 ok"}') == rb'{"q": "\ud83d\ude00 ok"}'   # a pair stays
+
+
+def test_a_request_with_a_lone_surrogate_is_answered(seed_settings):
+    """Found by adversarial testing: the SDK dropped the line, and the client waited for ever."""
+    lines = [{"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                         "clientInfo": {"name": "raw", "version": "1"}}},
+             {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    raw = "\n".join(json.dumps(line) for line in lines) + "\n" + \
+        '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"search_guides",' \
+        '"arguments":{"question":"leg \\ud800 cramps","top_k":1}}}\n'
+    server = subprocess.Popen([sys.executable, "-m", "guidesearch", "mcp", "--index", str(seed_settings.index_dir),
+                               "--corpus", str(seed_settings.corpus_dir)], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    replies: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [replies.put(json.loads(line)) for line in server.stdout], daemon=True).start()
+    try:
+        server.stdin.write(raw)
+        server.stdin.flush()
+        answers = {}
+        while 11 not in answers:        # the stdin stays open until the answer: at its end the session ends
+            reply = replies.get(timeout=SESSION_SECONDS)
+            answers[reply.get("id")] = reply
+        assert "Covered:" in answers[11]["result"]["content"][0]["text"]
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_no_index_ends_in_one_line_before_serving(tmp_path):
