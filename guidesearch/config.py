@@ -32,6 +32,15 @@ def _default_cache() -> Path:
 DEFAULT_MAX_TOKENS = 128
 # What builds the index; the CLI repeats after it the flags it was given (cli.build_command).
 BUILD_COMMAND = "python build_index.py"
+# The settings a build reads, and the flag of build_index.py that sets each.
+_BUILD_FLAGS = (("corpus_dir", "--corpus"), ("index_dir", "--index"), ("model_name", "--model"),
+                ("backend", "--backend"), ("max_tokens", "--max-tokens"), ("max_file_bytes", "--max-file-bytes"))
+
+
+def _differs(value: object, default: object) -> bool:
+    if isinstance(value, Path) and isinstance(default, Path):
+        return value.resolve() != default.resolve()
+    return value != default
 _TEXT_VARIABLES = (("corpus_dir", "GUIDESEARCH_CORPUS"), ("index_dir", "GUIDESEARCH_INDEX"),
                    ("model_name", "GUIDESEARCH_MODEL"), ("mode", "GUIDESEARCH_MODE"),
                    ("backend", "GUIDESEARCH_BACKEND"), ("cache_dir", "GUIDESEARCH_CACHE"))
@@ -229,13 +238,13 @@ class Settings:
 
     @property
     def build_command(self) -> str:
-        """The command that builds this index from these guides: with --corpus and --index when
-        they are not the defaults. A server or page started on other folders must not advise
-        the bare command, which builds the default index (found by adversarial testing)."""
+        """The command that builds this index from these guides with these settings: with a flag
+        for each that is not the default. A server or page started on other folders, or another
+        model, must not advise the bare command, which builds the default index with the default
+        model (found by adversarial testing and review)."""
         default = Settings()
-        flags = [f"{flag} {shlex.quote(str(folder))}" for flag, folder, usual in
-                 (("--corpus", self.corpus_dir, default.corpus_dir), ("--index", self.index_dir, default.index_dir))
-                 if Path(folder).resolve() != Path(usual).resolve()]
+        flags = [f"{flag} {shlex.quote(str(getattr(self, name)))}" for name, flag in _BUILD_FLAGS
+                 if _differs(getattr(self, name), getattr(default, name))]
         return " ".join([BUILD_COMMAND, *flags])
 
     def with_build_command(self, message: str) -> str:

@@ -368,7 +368,9 @@ class CoverageCheck:
 
 def _is_name(match: re.Match) -> bool:
     """Whether a word is capitalised inside a sentence, as a name is: "Silverman" in "Dyssegmental
-    dysplasia Silverman-Handmaker type" is no compound of "silver" and "man"."""
+    dysplasia Silverman-Handmaker type" is no compound of "silver" and "man". A question typed in
+    title case or capitals ("How Often Should I Get Checkups") reads as names too, and its
+    compounds are searched as typed: the cost of not splitting names."""
     before = match.string[:match.start()]
     opening = before.rstrip()
     starts_sentence = not opening or opening[-1] in ".?!:;\"'“‘(" or "\n" in before[len(opening):]
@@ -404,14 +406,14 @@ WHEN_WORDS = frozenset(
 
 # Words that say who, after "my", "our", "his", "her", "their" or "your": the people of a reader's
 # story ("my wife gets leg cramps at night", "my aunt swears by stretching") are not what the
-# question asks about, though they weigh in a short one. Without a possessive they may be
-# ("can kids get neuropathy?" asks about children). Found by adversarial testing: "wife",
+# question asks about, though they weigh in a short one. Without a possessive they may be. Words
+# of an age ("my baby", "my toddler", "my kids") are not among them: a child's cramps are another
+# question than an adult's (found by review). Found by adversarial testing: "wife",
 # "husband", "son", "dad" and others were named as what the guides don't mention.
 WHO_WORDS = frozenset("""
     mother mom mum mommy mummy mama father dad daddy papa parent parents stepmother stepfather
     wife husband spouse partner boyfriend girlfriend fiance fiancee son sons daughter daughters
-    child children kid kids baby toddler teen teenager brother brothers sister sisters sibling
-    siblings twin aunt aunts auntie uncle uncles niece nephew cousin cousins grandmother grandma
+    brother brothers sister sisters sibling siblings twin aunt aunts auntie uncle uncles niece nephew cousin cousins grandmother grandma
     granny gran nan nana grandfather grandpa grandad granddad grandparent grandparents grandson
     granddaughter grandchild grandchildren family friend friends neighbour neighbor neighbours
     neighbors colleague colleagues coworker coworkers boss client clients patient patients

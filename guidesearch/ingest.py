@@ -373,9 +373,19 @@ def _without_front_matter(lines: list[str]) -> tuple[list[str], str]:
             if not all(_FRONT_MATTER_FIELD.match(field) for field in fields) or \
                     not any(_FRONT_MATTER_KEY.match(field) for field in fields):
                 return lines, ""
-            titles = [match.group(1) for field in fields if (match := _FRONT_MATTER_TITLE.match(field))]
-            return [""] * (end + 1) + lines[end + 1:], titles[0].strip("\"'") if titles else ""
+            titles = [_front_matter_value(match.group(1)) for field in fields
+                      if (match := _FRONT_MATTER_TITLE.match(field))]
+            return [""] * (end + 1) + lines[end + 1:], titles[0] if titles else ""
     return lines, ""
+
+
+def _front_matter_value(value: str) -> str:
+    """A one-line YAML value as text, or "": a block scalar (">", "|") continues on later lines,
+    and a comment (" # draft") is no part of it."""
+    if value.startswith((">", "|")):
+        return ""
+    value = re.sub(r"\s+#.*$", "", value) if not value.startswith(("'", '"')) else value
+    return value.strip().strip("\"'").strip()
 
 
 def _split_carriage_returns(lines: list[str]) -> list[str]:
@@ -456,8 +466,9 @@ def _top_level_blocks(lines: list[str], first_line: int) -> list[_Block]:
 
 
 def _is_comment(token) -> bool:
+    """An HTML block that is one comment: "<!-- a --> shown <!-- b -->" shows its middle."""
     content = token.content.strip()
-    return token.type == "html_block" and content.startswith("<!--") and content.endswith("-->")
+    return token.type == "html_block" and content.startswith("<!--") and content.find("-->") == len(content) - 3
 
 
 def _unheld_lines(lines: list[str], first_line: int, blocks: list[_Block]) -> list[_Block]:

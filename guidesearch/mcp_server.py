@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import inspect
+import json
 import logging
 import os
 import re
@@ -298,17 +299,36 @@ def serve_stdio(settings: Settings) -> None:
         build_server(live).run("stdio")
 
 
-# A lone surrogate written as a JSON escape ("\ud800" with no low half after it, or a low half
+# A lone surrogate written as a JSON escape ("\\ud800" with no low half after it, or a low half
 # alone): valid JSON text, but the SDK's parser refuses the line, and it drops such a line without
 # an answer, leaving the client waiting for ever (found by adversarial testing). Each becomes
 # U+FFFD, the replacement character, before the SDK reads the line; the question is then cleaned
-# like any other.
-_LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-                             rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+# like any other. Python's own parser reads such text, and joins the halves of a pair.
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def without_lone_surrogates(line: bytes) -> bytes:
-    return _LONE_SURROGATE.sub(rb"\\ufffd", line)
+    if not _MAY_HOLD_SURROGATE.search(line):
+        return line
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return line             # not JSON: the SDK answers it as it does
+    cleaned = _without_surrogates(message)
+    if cleaned == message:
+        return line
+    return json.dumps(cleaned, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _without_surrogates(value):
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 @contextlib.contextmanager

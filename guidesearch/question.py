@@ -12,7 +12,9 @@ from guidesearch.text import WORD
 _SPACES = re.compile(r"\s+")
 # A terminal escape sequence pasted with the text ("\x1b[2J" clears a screen): all of it goes,
 # not only its escape character, or "[2J" is searched as the word "2j".
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# An operating-system command ("\x1b]0;title\x07") goes only with its terminator, on one line and
+# short: unterminated, only its escape goes, or the rest of the question would go with it.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]{0,256}(?:\x07|\x1b\\)|[ -/]+[0-~]|[@-Z\\-_])")
 # Control and format characters, line and paragraph separators, lone surrogates.
 _NOT_TEXT = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 

@@ -239,7 +239,7 @@ class Searcher:
         vectors = self.encoder.encode([text, *self.coverage.probes(text)])
         rows, cosines = self.index.dense.top_k(vectors[0], NEAREST)
         evidence = self.coverage.evidence(text, vectors[0], float(cosines[0]), self.index.vectors[rows],
-                                          vectors[1:], [self._passage_text(row) for row in rows])
+                                          vectors[1:], [self._passage_text(row) for row in rows], together=False)
         verdict = self.coverage.judge(evidence)
         return not verdict.missing_terms and not verdict.passing_terms
 

@@ -408,6 +408,7 @@ def test_a_rebuild_is_answered_without_a_restart_and_a_damaged_one_is_not(tmp_pa
 
 def test_the_build_command_names_the_folders_that_are_not_the_defaults(tmp_path):
     assert Settings().build_command == "python build_index.py"
+    assert Settings(model_name="org/other-model").build_command == "python build_index.py --model org/other-model"
     assert Settings(index_dir=tmp_path / "my index").build_command == \
         f"python build_index.py --index '{tmp_path / 'my index'}'"
 

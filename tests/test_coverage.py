@@ -124,6 +124,7 @@ def test_the_people_of_a_story_are_no_key_words():
     assert key_words("my wife gets leg cramps") == ["leg", "cramps"]
     assert key_words("my 16 year old son has cramps") == ["old", "cramps"]        # numbers and "year" say when
     assert key_words("can kids get neuropathy") == ["kids", "neuropathy"]
+    assert key_words("my baby has cramps") == ["baby", "cramps"]      # an age is a topic (found by review)
     assert key_words("my dad's cramps, his friends") == ["cramps"]
     assert key_words("my legs, friends and wife") == ["legs", "friends", "wife"]      # a mark ends "my"
 

@@ -279,12 +279,18 @@ def test_markdown_what_a_reader_never_sees_is_no_passage():
     # In code, both are shown as written.
     code = "# T\n\n```\n<!-- shown -->\n[x]: y\n```\n"
     assert md_sections(code) == [(("T",), "```\n<!-- shown -->\n[x]: y\n```")]
+    # Between two comments, text is shown (found by review).
+    assert md_sections("# T\n\n<!-- a --> Shown <!-- b -->\n") == [(("T",), "<!-- a --> Shown <!-- b -->")]
 
 
 def test_markdown_front_matter_is_skipped_and_gives_the_title():
     front = "---\ntitle: 'Knee Pain'\ntags:\n  - knees\n---\n\n## Causes\n\nMany things.\n"
     assert md_sections(front) == [(("Knee Pain", "Causes"), "Many things.")]
     assert md_sections("---\nauthor: x\n---\n# Hip\n\nText.\n") == [(("Hip",), "Text.")]
+    # A block scalar or a blank title titles nothing; a comment is no part of it (found by review).
+    assert md_sections("---\ntitle: >\n  Knee Pain\n---\n\nText.\n")[0][0] == ("Guide",)
+    assert md_sections("---\ntitle: '  '\n---\n\nText.\n")[0][0] == ("Guide",)
+    assert md_sections("---\ntitle: Knee # draft\n---\n\nText.\n")[0][0] == ("Knee",)
     # A rule above text is no front matter.
     assert md_sections("---\n\nJust text.\n\n---\n")[0][1] == "---\n\nJust text.\n\n---"
 

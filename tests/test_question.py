@@ -31,6 +31,12 @@ def test_terminal_escape_sequences_go_whole(raw):
     assert clean_question(raw, 100).text == "leg cramps"
 
 
+def test_an_unterminated_escape_sequence_takes_only_its_escape():
+    """Found by review: an unterminated "\x1b]" took the rest of the question with it."""
+    assert clean_question("leg cramps \x1b]0;what helps at night", 100).text == "leg cramps 0;what helps at night"
+    assert clean_question("leg \x1b(Bcramps", 100).text == "leg cramps"
+
+
 def test_lone_surrogates_are_dropped_so_the_text_can_be_tokenized_and_written():
     clean = clean_question("cramps \ud800 at\udcff night", 2000)
     assert clean.text == "cramps at night"
