@@ -259,7 +259,11 @@ class OneLineParser(argparse.ArgumentParser):
     """Bad arguments end in one line, like every other error: what is wrong and where to look."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+        # "search -cramps" reads "-cramps" as an option, and says the question is missing.
+        dashed = "required: question" in message and any(word.startswith("-") and word[1:2].isalpha()
+                                                          for word in sys.argv[2:])
+        hint = '; a question that starts with "-" goes after "--": search -- "-cramps"' if dashed else ""
+        self.exit(2, f"error: {message}{hint} (see {self.prog} --help)\n")
 
 
 def main_parser() -> argparse.ArgumentParser:

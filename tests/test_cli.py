@@ -270,6 +270,13 @@ def test_bad_arguments_are_one_line_too(args):
     assert "--help" in done.stderr and "usage" not in done.stderr
 
 
+def test_a_question_that_starts_with_a_dash_is_told_where_it_goes():
+    """Found by adversarial testing: "-cramps" is read as an option, and the question is missing."""
+    done = run("-m", "guidesearch", "search", "-cramps")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and 'goes after "--"' in done.stderr
+    assert 'goes after "--"' not in run("-m", "guidesearch", "search").stderr
+
+
 def test_index_folder_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "corpus").mkdir()
     shutil.copy(SEED, tmp_path / "corpus")
