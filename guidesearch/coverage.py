@@ -371,10 +371,11 @@ def _is_name(match: re.Match) -> bool:
     dysplasia Silverman-Handmaker type" is no compound of "silver" and "man". A question typed in
     title case or capitals ("How Often Should I Get Checkups") reads as names too, and its
     compounds are searched as typed: the cost of not splitting names."""
+    if not match.group(0)[:1].isupper():
+        return False        # most words: no need to read what comes before
     before = match.string[:match.start()]
     opening = before.rstrip()
-    starts_sentence = not opening or opening[-1] in ".?!:;\"'“‘(" or "\n" in before[len(opening):]
-    return match.group(0)[:1].isupper() and not starts_sentence
+    return not (not opening or opening[-1] in ".?!:;\"'“‘(" or "\n" in before[len(opening):])
 
 
 def _made_up_words(count: int, seed: int = 0) -> list[str]:
