@@ -321,6 +321,43 @@ def validation_message(error: dict) -> tuple[int, str]:
     return 422, f"{'.'.join(loc)}: {error.get('msg', 'invalid')}."
 
 
+def check_query(items: list[tuple[str, str]]) -> None:
+    """Refuse what FastAPI would read leniently: a parameter given twice (the last would win,
+    silently) and a k that is not plain digits (Python's int() reads "1_0" as 10, " 3" as 3).
+
+    Raises:
+        ApiError: 422, saying what to send instead.
+    """
+    names = [name for name, _ in items]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ApiError(422, f"{_cut(twice)} is given {names.count(twice)} times: give it once"
+                            + (" (one question per request)." if twice == "q" else "."))
+    k = dict(items).get("k")
+    if k is not None and not (k.isascii() and k.isdigit()):
+        raise ApiError(422, f"k must be a whole number from 1 to {MAX_TOP_K}, not {_short(k)}.")
+
+
+def check_fields_once(body: bytes) -> None:
+    """Refuse a JSON body that names a field twice ({"question": "a", "question": "b"}): the
+    JSON parser keeps the last one, silently.
+
+    Raises:
+        ApiError: 422, naming the field.
+    """
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        names = [name for name, _ in items]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:
+            raise ApiError(422, f"The body names {_short(twice)} {names.count(twice)} times: name each field "
+                                f"once, like {BODY_EXAMPLE}")
+        return dict(items)
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except ValueError:      # FastAPI has parsed it already: not reached for a body it accepted
+        pass
+
+
 def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -570,11 +607,13 @@ def _add_search_routes(app: FastAPI, service: Service) -> None:
         if unknown:
             raise ApiError(422, f"Unknown parameter {_cut(unknown[0])!r}: GET /search takes q (the question), "
                                 f"k (1 to {MAX_TOP_K} passages) and mode (hybrid, dense or lexical).")
+        check_query(request.query_params.multi_items())
         return await service.search(q, k, mode)
 
     @app.post("/search", response_model=SearchOut, responses=_errors(400, 413, 422, 503), tags=["search"],
               summary="Answer a question sent as JSON (same answer as GET)")
-    async def search_post(body: SearchIn) -> dict:
+    async def search_post(request: Request, body: SearchIn) -> dict:
+        check_fields_once(await request.body())
         return await service.search(body.question, body.top_k, body.mode)
 
 

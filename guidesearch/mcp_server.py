@@ -25,7 +25,7 @@ from typing import Annotated, Iterator
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
 from guidesearch import __version__
 from guidesearch.config import Settings
@@ -249,10 +249,19 @@ def bad_arguments(error: ValidationError) -> str:
     said = []
     for problem in error.errors():
         name = ".".join(str(part) for part in problem["loc"]) or "the arguments"
-        message = problem["msg"].replace("Input should be", "should be").replace("Field required", "is missing")
+        message = problem["msg"].removeprefix("Value error, ").replace("Input should be", "should be") \
+            .replace("Field required", "is missing")
         given = "" if problem["type"] == "missing" else f", not {problem['input']!r}"[:80]
         said.append(f"{name} {message}{given}")
     return "; ".join(said)
+
+
+def no_truth_value(value: object) -> object:
+    """A top_k of true or false is refused rather than read as 1 or 0 (pydantic's lax integers).
+    A model's "3" stays 3: agents send numbers as strings often enough."""
+    if isinstance(value, bool):
+        raise ValueError("Input should be a whole number")
+    return value
 
 
 def build_server(live: LiveSearcher) -> MCPServer:
@@ -263,8 +272,9 @@ def build_server(live: LiveSearcher) -> MCPServer:
     def search_guides(
         question: Annotated[str, Field(description="The question in plain words, e.g. "
                                                    "\"why do my calves cramp at night?\"")],
-        top_k: Annotated[int, Field(description=f"How many passages to return, 1 to {TOP_K_MAX}.",
-                                    json_schema_extra={"minimum": 1, "maximum": TOP_K_MAX})] = TOP_K_DEFAULT,
+        top_k: Annotated[int, BeforeValidator(no_truth_value),
+                         Field(description=f"How many passages to return, 1 to {TOP_K_MAX}.",
+                               json_schema_extra={"minimum": 1, "maximum": TOP_K_MAX})] = TOP_K_DEFAULT,
     ) -> str:
         # The range is checked by check_top_k, not by pydantic, for a message that says what to do.
         return search_text(live, question, top_k)

@@ -129,9 +129,24 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     ("GET", "/nowhere", None, 404, ["No such endpoint", "/docs"]),
     ("DELETE", "/search", None, 405, ["not allowed: use GET or POST"]),
     ("GET", "/search?q=cramps&top_k=10", None, 422, ["Unknown parameter 'top_k'", "q (the question), k"]),
+    # What int() or a query string reads leniently is refused: the last of two would win silently.
+    ("GET", "/search?q=cramps&k=1_0", None, 422, ["k must be a whole number", '"1_0"']),
+    ("GET", "/search?q=cramps&k=3.0", None, 422, ["k must be a whole number", '"3.0"']),
+    ("GET", "/search?q=cramps&k=%203", None, 422, ["k must be a whole number", '" 3"']),
+    ("GET", "/search?q=cramps&k=%EF%BC%93", None, 422, ["k must be a whole number"]),
+    ("GET", "/search?q=cramps&q=stretching", None, 422, ["q is given 2 times", "one question per request"]),
+    ("GET", "/search?q=cramps&k=2&k=3", None, 422, ["k is given 2 times: give it once."]),
+    ("GET", "/search?q=cramps&mode=dense&mode=lexical", None, 422, ["mode is given 2 times"]),
 ])
 def test_bad_input_gets_a_4xx_with_one_line_saying_what_to_do(client, method, target, payload, status, words):
     assert_one_line_error(client.request(method, target, json=payload), status, *words)
+
+
+def test_a_json_body_naming_a_field_twice_is_refused_not_read_as_its_last(client):
+    body = '{"question": "why do my calves cramp at night?", "question": "stretching"}'
+    response = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert_one_line_error(response, 422, 'names "question" 2 times', "name each field once")
+    assert client.get("/search?q=cramps&k=03").status_code == 200      # digits, a leading zero read as 3
 
 
 def test_a_method_not_allowed_says_the_same_in_its_allow_header(client):

@@ -193,6 +193,7 @@ def test_model_loading_output_never_reaches_stdout(capfd):
 @pytest.mark.parametrize("tool, arguments, said", [
     ("search_guides", {"question": "cramps", "top_k": "abc"}, "top_k should be a valid integer"),
     ("search_guides", {"question": "cramps", "top_k": 2.5}, "top_k should be a valid integer"),
+    ("search_guides", {"question": "cramps", "top_k": True}, "top_k should be a whole number, not True"),   # was 1
     ("search_guides", {"question": None}, "question should be a valid string, not None"),
     ("search_guides", {}, "question is missing"),
     ("read_guide_section", {"source": "a.txt"}, "heading is missing"),
