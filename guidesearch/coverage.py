@@ -154,7 +154,8 @@ class CoverageCheck:
         self.corpus_terms = lexical.terms
         self.encoder = encoder
         self.settings = settings
-        self.spelling = SpellingIndex(w for w in vocabulary.words if w not in FUNCTION_WORDS)
+        self.spelling = SpellingIndex((w for w in vocabulary.words if w not in FUNCTION_WORDS),
+                                      commonness=lambda word: lexical.share(stem([word])[0]))
         self._corpus_words = frozenset(vocabulary.words)
 
     @classmethod

@@ -37,6 +37,20 @@ def test_long_words_are_repaired_across_two_slips():
     assert SPELLING.correct("pxercize") is None                # two slips keep the first letter
 
 
+def test_of_words_as_near_the_commonest_in_the_corpus_wins():
+    """Over MedQuAD, "strok" was repaired to "stork" (in 1 text) rather than "stroke" (913), the
+    shorter word winning on length alone; likewise "disese" -> "disuse", "presure" -> "presume"."""
+    texts = {"stroke": 913, "stork": 1, "disease": 11847, "disuse": 2, "stress": 537, "stores": 356, "sores": 257}
+    common = SpellingIndex(texts, commonness=lambda word: texts.get(word, 0) / 20000)
+    assert common.correct("strok") == "stroke" and common.correct("disese") == "disease"
+    assert common.correct("stres") == "stress"
+    assert common.correct("stork") == "stork"                  # a corpus word stays itself
+    assert SpellingIndex(texts).correct("strok") == "stork"   # without commonness: the closest length
+    # The first letter still comes first: a slip there is rare.
+    first = {"tiger": 4, "cigar": 21}
+    assert SpellingIndex(first, commonness=lambda word: first[word]).correct("tigar") == "tiger"
+
+
 def test_a_word_with_a_digit_is_neither_repaired_nor_offered():
     """A gene band or a type number is a code: "17q23" is not a slip for "17q21"."""
     spelling = SpellingIndex(["17q21", "type2", "vitamin", "omega3"])
