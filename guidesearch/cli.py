@@ -6,12 +6,15 @@ Argument parsing and reporting only; the work happens in the stage modules.
 from __future__ import annotations
 
 import argparse
+import atexit
+import errno
 import json
 import math
 import os
 import shlex
 import signal
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -110,7 +113,7 @@ MAX_WARNINGS = 10
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from guidesearch.evaluate import evaluate, label_problems, outcome_line, read_questions
     questions = read_questions(Path(args.questions))
-    out = _open_out(args.out) if args.out else None      # before the long run, not after it
+    out = ResultsFile(Path(args.out), Path(args.questions)) if args.out else None   # before the long run
     searcher = open_searcher(settings_from(args))
     problems = label_problems(questions, searcher.index.chunks)
     for problem in problems[:MAX_WARNINGS]:
@@ -126,20 +129,52 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"{args.questions} ({searcher.settings.mode} mode, index {searcher.settings.index_dir})")
         print(report.format())
     if out is not None:
-        with out:
-            for outcome in report.outcomes:
-                out.write(json.dumps(outcome_line(outcome), ensure_ascii=False) + "\n")
+        out.write(json.dumps(outcome_line(outcome), ensure_ascii=False) + "\n" for outcome in report.outcomes)
         # with --json, stdout holds the JSON object alone
         print(f"Wrote {len(report.outcomes)} line(s) to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
-def _open_out(path: str):
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise OutputFileError(f"Cannot write {path} ({exc.strerror or exc}). Give --out a file in a "
-                              "folder that exists and that you can write.") from exc
+class ResultsFile:
+    """evaluate --out: opened before the run, so that a folder that cannot be written fails at
+    once, and written whole at the end through a temporary file beside it, so that a full disk
+    or an interrupted run leaves what the path held (a device or a pipe, /dev/stdout, is written
+    directly). The question file itself is refused: the results would replace the questions
+    (found by adversarial testing)."""
+
+    def __init__(self, path: Path, questions: Path) -> None:
+        self.path = path
+        if path.resolve() == questions.resolve() or (path.exists() and os.path.samefile(path, questions)):
+            raise OutputFileError(f"--out {path} is the question file itself: the results would replace the "
+                                  "questions. Give --out another file.")
+        self._direct = path.exists() and not path.is_file()
+        try:
+            self._file = open(path, "w", encoding="utf-8") if self._direct else tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        if not self._direct:
+            atexit.register(self._discard)      # a run that fails or is interrupted leaves no temporary file
+
+    def write(self, lines) -> None:
+        try:
+            with self._file:
+                self._file.writelines(lines)
+            if not self._direct:
+                os.replace(self._file.name, self.path)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        finally:
+            self._discard()
+
+    def _discard(self) -> None:
+        if not self._direct:
+            self._file.close()
+            Path(self._file.name).unlink(missing_ok=True)
+
+    def _error(self, exc: OSError) -> OutputFileError:
+        return OutputFileError(f"Cannot write {self.path} ({exc.strerror or exc}). Give --out a file in a "
+                               "folder that exists, that you can write and that has room.")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -308,7 +343,9 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     if getattr(args, "k", 1) < 1:
         parser.error("-k (--top-k) must be at least 1")
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()      # output a full disk refuses fails here, inside the handlers below
+        return code
     except GuideSearchError as exc:
         print(f"error: {with_build_command(str(exc), args)}", file=sys.stderr)
         return 1
@@ -318,12 +355,28 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     except KeyboardInterrupt:       # a build says which index answers (cmd_build)
         print("error: interrupted.", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: one line, and the way to see more
-        if getattr(args, "debug", False):
-            traceback.print_exc()
-        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. This is a bug in Guide "
-              "Search; run again with --debug to see the traceback, and report it.", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        if exc.errno not in CANNOT_WRITE:
+            return _bug(exc, args)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # what stdout still holds goes nowhere
+        print(f"error: Cannot write the output ({exc.strerror}). Free some space, or send the output to "
+              "another disk.", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        return _bug(exc, args)
+
+
+# Errors of writing the output (to a full disk, say) rather than of Guide Search.
+CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _bug(exc: Exception, args: argparse.Namespace) -> int:
+    """A bug: one line, and the way to see more."""
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}. This is a bug in Guide "
+          "Search; run again with --debug to see the traceback, and report it.", file=sys.stderr)
+    return 2
 
 
 def _one_line(text: str, limit: int = 300) -> str:

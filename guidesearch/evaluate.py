@@ -122,6 +122,10 @@ def _parse_line(line: str, where: str) -> Question:
             return Question(qid, question, evidence=_phrases(data["evidence"]), group=group)
         if data.get("relevant"):
             relevant = tuple(_relevant_entry(entry) for entry in data["relevant"])
+            if not any(item.grade > 0 for item in relevant):
+                # Every metric would count it a miss, with nothing to say why (adversarial testing).
+                raise ValueError('no "relevant" section has a grade above 0, so no answer could count; give the '
+                                 'sections that answer grade 1 or 2, or mark the line "expect": "none"')
             return Question(qid, question, relevant=relevant, group=group)
         raise ValueError('no "evidence", "relevant" or "expect": "none"')
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
@@ -143,7 +147,10 @@ def _relevant_entry(entry: dict) -> RelevantSection:
     file, heading = corpus_path(str(entry["file"])), str(entry["heading"]).strip()
     if file == "." or not heading:
         raise ValueError('a "relevant" entry has an empty "file" or "heading"')
-    return RelevantSection(file, heading, int(entry.get("grade", 1)))
+    grade = entry.get("grade", 1)
+    if type(grade) is not int or grade < 0:     # not true (1), 2.7 (2) or -1
+        raise ValueError(f'a "grade" must be a whole number 0 or more (0: judged not relevant), not {json.dumps(grade)}')
+    return RelevantSection(file, heading, grade)
 
 
 def _phrases(evidence: list) -> tuple[str, ...]:

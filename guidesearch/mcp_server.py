@@ -33,6 +33,7 @@ from guidesearch.errors import GuideSearchError
 from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
                                  opens_under_heading)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
+from guidesearch.text import cut
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,10 @@ def quoted(text: str) -> str:
 
 # --- read_guide_section ----------------------------------------------------------------------
 
+# Characters of an argument an error message repeats: a model's 100,000-character heading must
+# not come back whole into its context (found by adversarial testing; the API cuts at 120 too).
+ECHO_CHARS = 120
+
 def section_text(live: LiveSearcher, source: str, heading: str) -> str:
     """The whole text of the sections of a guide whose heading path ends with `heading`.
 
@@ -161,7 +166,7 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
     sections = live.sections(source) or []
     matches = find_sections(sections, heading)
     if not matches:
-        problem = f'No section "{heading.strip()}"' if heading.strip() else "No heading given"
+        problem = f'No section "{cut(heading.strip(), ECHO_CHARS)}"' if heading.strip() else "No heading given"
         raise ToolError(f"{problem} in the guide {display_name(source)}. "
                         f"Call read_guide_section again with one of its sections:\n"
                         + "\n".join(f"- {heading_path(section.headings)}" for section in sections))
@@ -198,11 +203,11 @@ def find_source(live: LiveSearcher, source: str) -> str:
         if wanted in (_fold(stored), _fold(shown)):
             return stored
     shown = sorted(guides.values())
-    close = difflib.get_close_matches(source.strip(), shown, n=5, cutoff=0.5)
+    close = difflib.get_close_matches(source.strip()[:ECHO_CHARS], shown, n=5, cutoff=0.5)
     listed = close or shown[:GUIDES_LISTED]
     more = "" if close or len(shown) <= GUIDES_LISTED else f" (and {len(shown) - GUIDES_LISTED} more)"
     label = "The closest guides" if close else f"The index holds {len(shown)} guide(s)"
-    raise ToolError(f'No guide "{display_name(source.strip())}" in the index. Give the source file as '
+    raise ToolError(f'No guide "{cut(display_name(source.strip()), ECHO_CHARS)}" in the index. Give the source file as '
                     f"search_guides shows it after \"source:\". {label}: {', '.join(listed)}{more}.")
 
 

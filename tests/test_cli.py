@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -291,6 +292,42 @@ def test_evaluate_out_that_cannot_be_written_fails_before_the_run(cli_index):
                str(cli_index / "index"), "--out", "/nonexistent/o.jsonl")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: Cannot write /nonexistent/o.jsonl (No such file or directory)")
+
+
+def test_evaluate_refuses_to_write_its_results_over_its_questions(cli_index, tmp_path):
+    """Found by adversarial testing: --out naming the question file replaced the questions."""
+    questions = tmp_path / "q.jsonl"
+    shutil.copy(DATA / "seed_questions.jsonl", questions)
+    (tmp_path / "link.jsonl").symlink_to(questions)
+    for out in (questions, tmp_path / "link.jsonl", tmp_path / "." / "q.jsonl"):
+        done = run("-m", "guidesearch", "evaluate", str(questions), "--index", str(cli_index / "index"), "--out", str(out))
+        assert done.returncode == 1 and "is the question file itself" in done.stderr and done.stdout == ""
+    assert questions.read_bytes() == (DATA / "seed_questions.jsonl").read_bytes()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_under_the_output_is_one_line_not_a_bug(cli_index, tmp_path):
+    """Found by adversarial testing: "unexpected OSError ... This is a bug" (exit 2)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "guidesearch", "search", "leg cramps", "-k", "50",
+                               "--index", str(cli_index / "index")], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 1 and done.stderr.startswith("error: Cannot write the output (No space left on device)")
+    assert done.stderr.count("\n") == 1
+    done = run("-m", "guidesearch", "evaluate", str(DATA / "seed_questions.jsonl"), "--index",
+               str(cli_index / "index"), "--out", "/dev/full")
+    assert done.returncode == 1 and done.stderr.startswith("error: Cannot write /dev/full (No space left on device)")
+
+
+def test_evaluate_out_is_replaced_whole_and_leaves_no_temporary_file(cli_index, tmp_path):
+    out = tmp_path / "results.jsonl"
+    out.write_text("an earlier run\n")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text((DATA / "seed_questions.jsonl").read_text().splitlines()[0] + "\n")
+    done = run("-m", "guidesearch", "evaluate", str(questions), "--index", str(cli_index / "index"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["id"] == "seed-001" and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["q.jsonl", "results.jsonl"]
 
 
 def test_a_closed_pipe_ends_the_cli_quietly(cli_index):

@@ -206,7 +206,12 @@ def test_expect_none_questions_count_flags_not_metrics(tmp_path):
                                   # found by adversarial testing: a run's end, or a "bug", not the line
                                   '{"id": "1", "question": "???", "expect": "none"}',
                                   '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 1e400}]}',
-                                  "[" * 100_000 + "]" * 100_000])
+                                  "[" * 100_000 + "]" * 100_000,
+                                  # a grade read leniently (true as 1, 2.7 as 2), or no section that could count
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": true}]}',
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 2.7}]}',
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": -5}]}',
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 0}]}'])
 def test_bad_lines_name_the_file_and_line(tmp_path, line):
     path = tmp_path / "bad.jsonl"
     path.write_text(line + "\n", encoding="utf-8")

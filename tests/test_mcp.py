@@ -173,6 +173,15 @@ def test_unknown_heading_lists_the_guide_sections(live):
     assert f"\n- {SYMPTOMS}\n" in message and f"\n- {TITLE}\n" in message
 
 
+def test_a_huge_argument_is_not_repeated_whole_in_the_error(live):
+    """Found by adversarial testing: a 100,000-character heading came back whole, into the
+    calling model's context."""
+    for source, heading in ((SEED_FILE, "x" * 100_000), ("y" * 100_000, "Conclusion")):
+        with pytest.raises(ToolError) as caught:
+            section_text(live, source, heading)
+        assert len(str(caught.value)) < 2_000 and "…" in str(caught.value)
+
+
 def test_unknown_guide_names_the_closest(live):
     with pytest.raises(ToolError, match=f'No guide "neuropathy-leg-cramps.txt".*closest.*{SEED_FILE}'):
         section_text(live, "neuropathy-leg-cramps.txt", "Conclusion")
