@@ -20,7 +20,7 @@ from guidesearch.highlight import escape_html, escape_markdown, render_passage
 from guidesearch.records import SHOWN_SEPARATOR, SearchResult, display_name
 from guidesearch.retrieve import Searcher, question_encoders
 from guidesearch.service import Section, sections_by_source
-from guidesearch.freshness import check_freshness
+from guidesearch.freshness import check_freshness, with_recorded_corpus
 from guidesearch.store import current_build, read_manifest
 
 log = logging.getLogger("guidesearch.page")
@@ -333,12 +333,20 @@ def show_hits(result: SearchResult, highlight: bool, details: bool = True) -> No
         st.divider()
 
 
+def page_settings() -> Settings:
+    """The environment's settings; with no GUIDESEARCH_CORPUS, the corpus is the one the index was
+    built from (freshness.with_recorded_corpus): the banner compares, and a rebuild reads, the
+    guides it holds, not the default folder's."""
+    settings = Settings.from_env()
+    return settings if os.environ.get("GUIDESEARCH_CORPUS") else with_recorded_corpus(settings)
+
+
 def main() -> None:
     st.set_page_config(page_title="Guide Search", page_icon="🔎")
     st.title("Guide Search", anchor=False)
     st.markdown(PASSAGE_CSS, unsafe_allow_html=True)
     try:
-        settings = Settings.from_env()
+        settings = page_settings()
         if REBUILT_KEY in st.session_state:
             st.success(escape_markdown(st.session_state.pop(REBUILT_KEY)))
         build_name = ensure_index(settings)

@@ -26,11 +26,26 @@ from guidesearch.text import cut
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the flags given on the command line on top."""
-    return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
-                             model_name=args.model, mode=getattr(args, "mode", None), backend=args.backend,
-                             max_tokens=getattr(args, "max_tokens", None),
-                             max_file_bytes=getattr(args, "max_file_bytes", None))
+    """Settings from the environment, with the flags given on the command line on top. A command
+    that reads an index and names no corpus compares it with the corpus it was built from
+    (freshness.with_recorded_corpus); a build names its own, the default when none."""
+    settings = Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
+                                 model_name=args.model, mode=getattr(args, "mode", None), backend=args.backend,
+                                 max_tokens=getattr(args, "max_tokens", None),
+                                 max_file_bytes=getattr(args, "max_file_bytes", None))
+    if _builds(args) or not _corpus_unnamed(args):
+        return settings
+    from guidesearch.freshness import with_recorded_corpus
+    return with_recorded_corpus(settings)
+
+
+def _builds(args: argparse.Namespace) -> bool:
+    """build_index.py, `build` and `check`: they name their corpus, the default when none."""
+    return getattr(args, "run", None) in (cmd_build, cmd_check)
+
+
+def _corpus_unnamed(args: argparse.Namespace) -> bool:
+    return getattr(args, "corpus", None) is None and not os.environ.get("GUIDESEARCH_CORPUS")
 
 
 # The flags that say which index a build writes and how (argparse dest -> flag).
@@ -47,10 +62,29 @@ def build_command(args: argparse.Namespace) -> str:
     given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()
              if dest != "backend" or builds]    # elsewhere it runs the questions only
     words = [BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)]
+    if _builds(args) or not _corpus_unnamed(args):
+        return " ".join(words)
+    recorded = _recorded_corpus(args)
     index_named = getattr(args, "index", None) is not None or os.environ.get("GUIDESEARCH_INDEX")
-    if not hasattr(args, "corpus") and index_named and not os.environ.get("GUIDESEARCH_CORPUS"):
+    if recorded is not None:
+        words[1:1] = [f"--corpus {shlex.quote(recorded)}"] if recorded else []
+    elif not hasattr(args, "corpus") and index_named:
         words.insert(1, "--corpus <the guides' folder>")
     return " ".join(words)
+
+
+def _recorded_corpus(args: argparse.Namespace) -> str | None:
+    """The corpus the index these arguments name was built from, as its manifest records it: ""
+    when it is the default folder, None when unknown (nothing built, an older manifest, or
+    settings that cannot be read)."""
+    from guidesearch.store import read_manifest
+    try:
+        manifest = read_manifest(Path(Settings.from_env(index_dir=args.index).index_dir))
+    except GuideSearchError:
+        return None
+    if manifest is None or not manifest.corpus:
+        return None
+    return "" if Path(manifest.corpus) == Path(Settings().corpus_dir).resolve() else manifest.corpus
 
 
 def with_build_command(message: str, args: argparse.Namespace) -> str:

@@ -173,6 +173,20 @@ def _shape(settings: Settings, manifest: Manifest) -> IndexShape:
     return shape
 
 
+def with_recorded_corpus(settings: Settings) -> Settings:
+    """The settings with the corpus the index was built from, as its manifest records it: for a
+    command or page that names no corpus (--corpus, GUIDESEARCH_CORPUS), so that an index built
+    from another folder is compared with the guides it holds, and rebuilt from them, rather than
+    with the default corpus folder (found by adversarial testing: /index listed every guide as
+    added and removed while /health and search said nothing). Unchanged when nothing is built or
+    the manifest is older than the record."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except GuideSearchError:
+        return settings
+    return settings.with_(corpus_dir=Path(manifest.corpus)) if manifest and manifest.corpus else settings
+
+
 def stale_note(settings: Settings, corpus_named: bool = True) -> str:
     """One line saying the guides changed after the index was built, or "": only for the corpus
     the index was built from, the one its manifest records (an index built from another folder

@@ -71,10 +71,14 @@ def test_search_says_when_its_answers_come_from_an_index_older_than_the_guides(c
     assert done.stderr.splitlines()[-1] == ("note: the guides changed (1 added guide file(s)) after this index was "
                                             "built, so these answers may be out of date. Rebuild with: python "
                                             "build_index.py")
-    # An index named without its corpus: the default one may not be the one this index was built from.
-    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--index", str(index)).stderr
-    assert "note:" not in run("-m", "guidesearch", "search", "leg cramps", "-k", "1",
-                              env={"GUIDESEARCH_INDEX": str(index)}).stderr
+    # An index named without its corpus is compared with the corpus its manifest records, not the
+    # default folder, and the advice rebuilds it from there (adversarial testing: the API's /index
+    # compared it with corpus/ while /health and search said nothing).
+    advice = f"Rebuild with: python build_index.py --corpus {corpus} --index {index}"
+    named = run("-m", "guidesearch", "search", "leg cramps", "-k", "1", "--index", str(index)).stderr
+    assert "note: the guides changed (1 added" in named and named.rstrip().endswith(advice)
+    assert "note: the guides changed (1 added" in run("-m", "guidesearch", "search", "leg cramps", "-k", "1",
+                                                      env={"GUIDESEARCH_INDEX": str(index)}).stderr
     # Another corpus than the one this index was built from: no stale copy of it (adversarial testing).
     other = tmp_path / "other"
     shutil.copytree(corpus, other)
@@ -102,6 +106,23 @@ def test_the_advised_build_command_names_what_it_must_and_only_that(monkeypatch,
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert build_command(main_parser().parse_args(argv)) == command
+
+
+def test_a_command_naming_no_corpus_reads_the_one_its_index_was_built_from(cli_index, monkeypatch):
+    """serve, mcp, search and evaluate compare the index with (and the API rebuilds it from) the
+    corpus its manifest records; a build, or a corpus named, keeps its own."""
+    from guidesearch.cli import main_parser, settings_from
+    from guidesearch.config import Settings
+    monkeypatch.delenv("GUIDESEARCH_CORPUS", raising=False)
+    index, built_from = str(cli_index / "index"), (cli_index / "corpus").resolve()
+    corpus_of = lambda *argv: Path(settings_from(main_parser().parse_args(list(argv))).corpus_dir)  # noqa: E731
+    for argv in (["serve", "--index", index], ["mcp", "--index", index], ["search", "q", "--index", index],
+                 ["evaluate", "q.jsonl", "--index", index]):
+        assert corpus_of(*argv) == built_from, argv
+    assert corpus_of("build", "--index", index) == corpus_of("check", "--index", index) == Path(Settings().corpus_dir)
+    assert corpus_of("serve", "--index", index, "--corpus", "elsewhere").name == "elsewhere"
+    monkeypatch.setenv("GUIDESEARCH_CORPUS", "named")
+    assert corpus_of("serve", "--index", index).name == "named"
 
 
 def test_check_on_a_damaged_index_advises_the_rebuild_with_the_flags_given(cli_index, tmp_path):
