@@ -96,6 +96,16 @@ def rebuild(settings: Settings) -> None:
     st.rerun()
 
 
+def rebuild_or_say_why(settings: Settings) -> None:
+    """rebuild(), or the reason it failed, after which the page goes on answering from the
+    build before (found by adversarial testing: a read-only index folder hid the question box
+    under a message saying the previous index still answers)."""
+    try:
+        rebuild(settings)
+    except GuideSearchError as exc:
+        st.error(escape_markdown(settings.with_build_command(str(exc))))
+
+
 def ensure_index(settings: Settings) -> str:
     """Build when there is none; say when it is out of date or damaged, with a button that rebuilds.
 
@@ -114,13 +124,13 @@ def ensure_index(settings: Settings) -> str:
         st.error(escape_markdown(settings.with_build_command(diff.problem)))
         if not st.button("Rebuild the index now"):
             st.stop()
-        rebuild(settings)
+        rebuild_or_say_why(settings)
     elif not diff.fresh:
         st.warning(escape_markdown("The guides or settings have changed since the index was built:\n"
                                    + diff.describe()))
         # With no guide left a rebuild can only fail: the warning says to add guides first.
         if not diff.no_guides_left and st.button("Rebuild the index"):
-            rebuild(settings)
+            rebuild_or_say_why(settings)
     if current_build(settings.index_dir) is None:      # no index, and the corpus cannot be read to build one
         st.stop()
     try:

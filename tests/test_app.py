@@ -67,6 +67,25 @@ def test_changed_corpus_offers_a_rebuild(page_env):
     assert "Shin Splints" in "\n".join(m.value for m in page.markdown)
 
 
+def test_a_rebuild_that_fails_says_why_and_the_page_goes_on_answering(page_env, monkeypatch):
+    """Found by adversarial testing: a build refused by a read-only index folder left only its
+    message, which said the previous index still answers, and no question box."""
+    import guidesearch.build
+    from guidesearch.errors import IndexFolderError
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    (page_env / "corpus" / "new.md").write_text("# Shin Splints\n\n## Causes\n\nRunning on hard ground.\n")
+
+    def read_only(*args, **kwargs):
+        raise IndexFolderError("Cannot write the index in it (Read-only file system); the previous index still answers.")
+    monkeypatch.setattr(guidesearch.build, "build_index", read_only)
+    page.run()
+    page.button[0].click().run()
+    assert not page.exception
+    assert any("Read-only file system" in plain(e.value) for e in page.error)
+    page.text_input[0].input("why do my calves cramp at night?").run()
+    assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in "\n".join(m.value for m in page.markdown)
+
+
 def test_bad_questions_get_messages_not_tracebacks(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
     page.text_input[0].input("?!?!").run()
