@@ -21,7 +21,7 @@ from typing import NoReturn, Sequence
 
 from guidesearch.config import BACKENDS, BUILD_COMMAND, MODES, Settings
 from guidesearch.errors import CorpusError, GuideSearchError, OutputFileError
-from guidesearch.records import display_name
+from guidesearch.records import display_name, terminal_text
 from guidesearch.text import cut
 
 
@@ -115,17 +115,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     if result.truncated:
         print("(The question was long and was cut to what the model reads.)")
     if result.message:
-        print(result.message)
+        print(terminal_text(result.message))
     for note in filter(None, (result.spelling_note, result.related_note)):
-        print(f"({note})")
+        print(f"({terminal_text(note)})")
     for hit in result.hits:
-        print(f"\n[{hit.rank}] {' > '.join(hit.headings)}  ({display_name(hit.source)}, score {hit.score:.3f}, "
-              f"{result.match_of(hit)} match)")
-        print(hit.text)
+        print(f"\n[{hit.rank}] {terminal_text(' > '.join(hit.headings))}  ({display_name(hit.source)}, "
+              f"score {hit.score:.3f}, {result.match_of(hit)} match)")
+        print(terminal_text(hit.text))
         if hit.evidence and hit.evidence.text != hit.text.strip():
-            print(f"  » best answer: {hit.evidence.text}")
+            print(f"  » best answer: {terminal_text(hit.evidence.text)}")
         if hit.also_in:
-            print(f"  (also in: {hit.other_places})")
+            print(f"  (also in: {terminal_text(hit.other_places)})")
     return 0
 
 

@@ -31,7 +31,7 @@ from guidesearch import __version__
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
-                                 opens_under_heading)
+                                 opens_under_heading, terminal_text)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
 from guidesearch.text import cut
 
@@ -134,7 +134,7 @@ def format_hit(hit: Hit, covered: bool = True, match: str = "strong") -> str:
 
 def guide_line(title: str, headings: tuple[str, ...], source: str) -> str:
     """'Guide: <title> — <heading path> (source: <file>)'."""
-    return f"Guide: {title} — {heading_path(headings)} (source: {display_name(source)})"
+    return f"Guide: {terminal_text(title)} — {terminal_text(heading_path(headings))} (source: {display_name(source)})"
 
 
 def heading_path(headings: tuple[str, ...]) -> str:
@@ -145,8 +145,9 @@ def heading_path(headings: tuple[str, ...]) -> str:
 
 def quoted(text: str) -> str:
     """Guide text as a quote block: every line starts with "> ", so no line of a guide can pass
-    for a passage header or for this server's own words."""
-    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
+    for a passage header or for this server's own words. Bidirectional controls are shown as
+    escapes (records.terminal_text): clients show tool results in terminals too."""
+    return "\n".join(f"> {line}".rstrip() for line in terminal_text(text).strip().splitlines())
 
 
 # --- read_guide_section ----------------------------------------------------------------------
@@ -212,7 +213,9 @@ def find_source(live: LiveSearcher, source: str) -> str:
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    """Text compared as a caller may give it back: spacing, case, and bidirectional controls as
+    guide_line shows them."""
+    return " ".join(terminal_text(text).split()).casefold()
 
 
 # --- the server ------------------------------------------------------------------------------

@@ -539,3 +539,22 @@ def test_an_interrupt_after_another_builds_switch_says_this_one_did_not_finish(b
     monkeypatch.setattr(guidesearch.build, "build_index", another_process_built)
     assert build_in_process() == 130
     assert capsys.readouterr().err == "error: interrupted. The build was not finished; the previous index still answers.\n"
+
+
+def test_bidirectional_controls_in_a_guide_are_escaped_in_the_terminal(tmp_path, fake_encoder, monkeypatch, capsys):
+    """Found by adversarial testing: a heading holding U+202E (right-to-left override) printed
+    raw, and could show the rest of the line, source and score included, reversed."""
+    from conftest import make_corpus
+    from guidesearch import cli
+    from guidesearch.build import build_index
+    from guidesearch.config import Settings
+    from guidesearch.retrieve import Searcher
+    corpus = make_corpus(tmp_path / "corpus", {"bidi.md": "# Bidi \u202eGuide\u202c Title\n\n## Part \u202eevil\n\n"
+                                                          "Leg cramps at night \u2067often\u2069 ease with stretching.\n"})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
+    build_index(settings, fake_encoder)
+    monkeypatch.setattr(cli, "open_searcher", lambda _: Searcher.open(settings, fake_encoder))
+    assert cli.main(["search", "leg cramps stretching", "--index", str(tmp_path / "index"), "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert not any(char in out for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "Part \\u202eevil" in out and "\\u2067often\\u2069" in out
