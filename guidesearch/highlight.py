@@ -206,9 +206,11 @@ def _table(text: str, terms: set[str], is_evidence: bool) -> str:
 
 
 def escape_html(text: str) -> str:
-    """Text for an HTML block of the page: tags escaped, and "$" as an entity so that no math
-    renderer reads a formula in it. The one way corpus text reaches raw HTML on the page."""
-    return html.escape(text).replace("$", "&#36;")
+    """Text for an HTML block of the page: tags escaped, "$" as an entity so that no math
+    renderer reads a formula in it, and ":" so that Streamlit reads no directive (":red[…]",
+    ":material/home:", which it rewrote as ":material_home:": found by adversarial testing).
+    The one way corpus text reaches raw HTML on the page."""
+    return html.escape(text).replace("$", "&#36;").replace(":", "&#58;")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character

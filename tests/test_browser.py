@@ -164,7 +164,7 @@ def test_the_answer_page_is_accessible(reader):
 
 
 HOSTILE_TITLE = ("**Bold** ![pixel](http://127.0.0.1:9/pixel.png) [a link](http://127.0.0.1:9/phish) "
-                 "$x^2$ :red[red] www.example.org mail@example.org")
+                 "$x^2$ :red[red] :material/home: www.example.org mail@example.org")
 HOSTILE_GUIDE = (f"# {HOSTILE_TITLE}\n\n## Visit www.example.org or https://example.org/offer now\n\n"
                  "Zinc lozenges may shorten a common cold.\n")
 
@@ -197,6 +197,14 @@ def test_titles_and_headings_never_render_as_links_images_or_formulas(page, host
     snapshot(page, "hostile-header")
     assert_nothing_rendered(page)
     assert page.get_by_role("button", name="What is **Bold**", exact=False).count() == 1
+    page.goto(hostile_url + "/?q=zinc+lozenges")
+    page.locator(".hit-head").first.wait_for()
+    wait_until_idle(page)
+    # The one link of a result is the page's own, to the guide view, the heading inside its query.
+    for selector in ("img", "a[href^='http']", "a[href^='www']", "a[href^='mailto:']", ".katex", "strong:has-text('Bold')"):
+        assert page.locator(selector).count() == 0, selector
+    # The result header is raw HTML: Streamlit rewrote ":material/home:" there (adversarial testing).
+    assert ":red[red] :material/home: www" in page.locator(".hit-head small").first.inner_text()
     page.goto(hostile_url + "/?guide=0hostile.md&q=zinc")
     page.get_by_text("Zinc lozenges").wait_for()
     wait_until_idle(page)

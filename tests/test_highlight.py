@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guidesearch.highlight import UnitVectors, blocks_of, escape_markdown, find_evidence, render_passage
+from guidesearch.highlight import UnitVectors, blocks_of, escape_html, escape_markdown, find_evidence, render_passage
 
 from conftest import SEED
 
@@ -103,3 +103,13 @@ def test_corpus_text_never_becomes_a_link_image_formula_or_tag(hostile):
     assert hostile.replace("<", "&lt;").replace(">", "&gt;") in shown
     html_form = render_passage(f"Text {hostile} here.", "question", None)
     assert "<img" not in html_form and "<a " not in html_form and "$" not in html_form
+
+
+@pytest.mark.parametrize("directive", [":material/home:", ":red[warning]", ":smile:", ":rainbow-background[x]"])
+def test_no_streamlit_directive_survives_into_raw_html(directive):
+    """Found by adversarial testing: a title ending in ":material/home:" showed as
+    ":material_home:" in every result header, which goes to the page as raw HTML."""
+    import html
+    escaped = escape_html(f"Sleep guide {directive} end")
+    assert ":" not in escaped and html.unescape(escaped) == f"Sleep guide {directive} end"
+    assert ":" not in render_passage(f"Sleep {directive} well.", "sleep", None).replace("&#58;", "")
