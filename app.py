@@ -258,8 +258,9 @@ def guide_link(hit, question: str) -> str:
 
 
 def section_anchor(headings: tuple[str, ...]) -> str:
-    """A stable id for a section's heading on the guide view (the browser scrolls to it)."""
-    return "section-" + hashlib.sha1(" > ".join(headings).encode("utf-8")).hexdigest()[:12]
+    """A stable id for a section's heading on the guide view (the browser scrolls to it): of the
+    headings apart, since a heading "A > B" and a heading B under A are two sections."""
+    return "section-" + hashlib.sha1("\x1f".join(headings).encode("utf-8")).hexdigest()[:12]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

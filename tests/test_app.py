@@ -359,6 +359,20 @@ def test_a_result_links_to_its_section_in_the_whole_guide(page_env):
            "guide." in [plain(c.value) for c in gone.caption]
 
 
+def test_a_heading_holding_a_path_separator_keeps_its_own_anchor(page_env):
+    """Found by adversarial testing: a heading "Sleep > Naps" and a heading "Naps" under
+    "Sleep" had one anchor, two elements with the same id on the guide view."""
+    (page_env / "corpus" / "rest.md").write_text("# Rest\n\n## Sleep > Naps\n\nShort naps help.\n\n"
+                                                 "## Sleep\n\n### Naps\n\nLong naps do not.\n")
+    AppTest.from_file(APP, default_timeout=300).run()        # builds the index
+    view = AppTest.from_file(APP, default_timeout=300)
+    view.query_params["guide"] = "rest.md"
+    view.run()
+    assert not view.exception
+    anchors = [h.proto.anchor for h in view.subheader]
+    assert len(anchors) == 2 and len(set(anchors)) == 2 and all(a.startswith("section-") for a in anchors)
+
+
 def test_the_guide_view_serves_only_indexed_guides(page_env):
     view = AppTest.from_file(APP, default_timeout=300)
     view.query_params["guide"] = "../../../etc/passwd"
