@@ -164,8 +164,8 @@ def is_guide_name(name: str) -> bool:
 
 
 def _is_leftover(name: str) -> bool:
-    """Hidden, or an editor's backup or swap file."""
-    return name.startswith(".") or name.endswith("~") or name.startswith("#")
+    """Hidden, or an editor's backup, swap or lock file ("~$guide.md": Word's, while it is open)."""
+    return name.startswith((".", "#", "~$")) or name.endswith("~")
 
 
 @dataclass(frozen=True)

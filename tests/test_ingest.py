@@ -115,6 +115,7 @@ def test_bad_files_beside_good_ones_are_skipped_with_a_reason(tmp_path):
         "good.md": "# Good\n\n## Part\n\nText here.\n", "empty.md": "", "image.md": png,
         "copy.md": "# Good\n\n## Part\n\nText here.\n", ".hidden.md": "# H\n\nx\n",
         "notes.md~": "# N\n\nx\n", ".good.md.swp": b"b0VIM", "latin.txt": "Caf\xe9\nCaf\xe9 au lait.\n".encode("latin-1"),
+        "~$good.md": b"\x05owner\x00\x00",      # an office suite's lock file while the guide is open
     })
     os.symlink("loop-b.md", corpus / "loop-a.md")
     os.symlink("loop-a.md", corpus / "loop-b.md")
@@ -125,7 +126,7 @@ def test_bad_files_beside_good_ones_are_skipped_with_a_reason(tmp_path):
     assert reasons["image.md"] == "not text (binary content)"
     assert reasons["good.md"] == "same content as copy.md"
     assert "cannot be read" in reasons["loop-a.md"] and "cannot be read" in reasons["loop-b.md"]
-    assert not any(name.startswith(".") or name.endswith("~") for name in reasons)
+    assert not any(name.startswith((".", "~$")) or name.endswith("~") for name in reasons)
 
 
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
