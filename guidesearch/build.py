@@ -85,8 +85,13 @@ class BuildReport:
         if self.embedded == 0:
             lines.append("Nothing new to embed.")
         lines += [f"Skipped {display_name(item.source)}: {item.reason}" for item in self.skipped]
-        if self.not_guides:
-            lines.append(f"Not read, not .txt or .md: {display_names(self.not_guides)}.")
+        files = [name for name in self.not_guides if not name.endswith("/")]
+        folders = [name for name in self.not_guides if name.endswith("/")]
+        if files:
+            lines.append(f"Not read, not .txt, .md or .markdown: {display_names(files)}.")
+        if folders:
+            lines.append(f"Not entered, folders that are links: {display_names(folders)} (put the guides "
+                         "themselves in the corpus folder).")
         return "\n".join(lines)
 
 

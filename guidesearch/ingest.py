@@ -142,20 +142,34 @@ def _guides_among(paths: Iterable[Path]) -> list[Path]:
 
 
 def list_other_files(corpus_dir: Path) -> list[str]:
-    """Files under corpus_dir that are not guides by their name (a .pdf, a .docx), as sources:
-    a build names them, since a maintainer who put one there expects it to be searched."""
+    """Files under corpus_dir that are not guides by their name (a .pdf, a .docx), as sources,
+    and folders that are links, which are not entered, as "name/": a build names them, since a
+    maintainer who put one there expects it to be searched."""
     return _other_sources(corpus_dir, _visible_files(corpus_dir))
 
 
 def _other_sources(corpus_dir: Path, visible: Iterable[Path]) -> list[str]:
-    return sorted(path.relative_to(corpus_dir).as_posix() for path in visible
-                  if not is_guide_name(path.name) and not _is_leftover(path.name))
+    files = [path.relative_to(corpus_dir).as_posix() for path in visible
+             if not is_guide_name(path.name) and not _is_leftover(path.name)]
+    return sorted(files + [f"{folder}/" for folder in _linked_folders(corpus_dir)])
 
 
 def _visible_files(corpus_dir: Path) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(corpus_dir, followlinks=False):
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
         yield from (Path(folder) / name for name in names)
+
+
+def _linked_folders(corpus_dir: Path) -> list[str]:
+    """Folders under corpus_dir that are links, which os.walk does not enter (one could lead
+    outside the corpus, or back into it): found by adversarial testing, where a linked folder of
+    guides was passed over without a word."""
+    linked = []
+    for folder, subfolders, _ in os.walk(corpus_dir, followlinks=False):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        linked += [(Path(folder) / name).relative_to(corpus_dir).as_posix()
+                   for name in subfolders if (Path(folder) / name).is_symlink()]
+    return linked
 
 
 def is_guide_name(name: str) -> bool:

@@ -434,8 +434,20 @@ def test_files_that_are_not_guides_are_named_by_the_build(settings, fake_encoder
     (settings.corpus_dir / "notes.docx").write_bytes(b"PK\x03\x04")
     (settings.corpus_dir / "scan.pdf").write_bytes(b"%PDF-1.4")
     (settings.corpus_dir / ".DS_Store").write_bytes(b"\x00")
-    assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
-    assert "Not read, not .txt or .md: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
+    assert "Not read, not .txt, .md or .markdown: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
+    assert "Not read, not .txt, .md or .markdown: notes.docx, scan.pdf." in build_index(settings, fake_encoder).summary()
+
+
+def test_a_folder_that_is_a_link_is_named_by_the_build_not_entered(settings, fake_encoder, tmp_path):
+    """Found by adversarial testing: a linked folder of guides was passed over without a word."""
+    shared = make_corpus(tmp_path / "elsewhere", {"sleep.md": "# Sleep\n\n## Naps\n\nShort naps help.\n"})
+    (settings.corpus_dir / "team").mkdir()
+    os.symlink(shared, settings.corpus_dir / "team" / "shared")
+    os.symlink(shared, settings.corpus_dir / ".hidden-link")
+    report = build_index(settings, fake_encoder)
+    assert "Not entered, folders that are links: team/shared/ (put the guides themselves in the corpus " \
+           "folder)." in report.summary()
+    assert not any(source.startswith("team/") for source in report.diff.added)
 
 
 def test_a_guide_overwritten_with_another_guides_text_leaves_that_guide_in_place(settings, fake_encoder):
