@@ -558,3 +558,17 @@ def test_bidirectional_controls_in_a_guide_are_escaped_in_the_terminal(tmp_path,
     out = capsys.readouterr().out
     assert not any(char in out for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "Part \\u202eevil" in out and "\\u2067often\\u2069" in out
+
+
+def test_a_build_folder_or_a_file_given_as_the_index_is_named_for_what_it_is(cli_index, capsys):
+    """Found by adversarial testing: both answered "No index ... Build it with ... --index
+    <that path>", advice that nests an index inside a build, or fails."""
+    from guidesearch import cli
+    index = cli_index / "index"
+    build = index / (index / "CURRENT").read_text().strip()
+    assert cli.main(["search", "cramps", "--index", str(build)]) == 1
+    assert capsys.readouterr().err == f"error: {build} is one build inside the index {index}: give --index {index} instead.\n"
+    assert cli.main(["build", "--corpus", str(cli_index / "corpus"), "--index", str(build)]) == 1
+    assert "is one build inside the index" in capsys.readouterr().err and not (build / "CURRENT").exists()
+    assert cli.main(["search", "cramps", "--index", str(index / "CURRENT")]) == 1
+    assert "CURRENT is a file, not an index folder" in capsys.readouterr().err
