@@ -90,8 +90,8 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str
     indexed = indexed or {}
     kept: dict[str, Guide] = {}     # content hash -> the guide indexed for it
     for outcome in read:
-        if isinstance(outcome, Guide) and (outcome.sha256 not in kept or
-                                           _preferred(outcome, indexed) < _preferred(kept[outcome.sha256], indexed)):
+        if isinstance(outcome, Guide) and (outcome.sha256 not in kept or _preferred(outcome, indexed, corpus_dir)
+                                           < _preferred(kept[outcome.sha256], indexed, corpus_dir)):
             kept[outcome.sha256] = outcome
     guides: list[Guide] = []
     skipped: list[SkippedFile] = []
@@ -107,10 +107,12 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str
     return CorpusScan(tuple(guides), tuple(skipped), tuple(_other_sources(corpus_dir, visible)))
 
 
-def _preferred(guide: Guide, indexed: Mapping[str, str]) -> tuple[bool, bool]:
+def _preferred(guide: Guide, indexed: Mapping[str, str], corpus_dir: Path) -> tuple[bool, bool, bool]:
     """Sorts first the copy to index among files of the same content: the one indexed with this
-    content, then one indexed at all (a tie keeps the first by name)."""
-    return indexed.get(guide.source) != guide.sha256, guide.source not in indexed
+    content, then one indexed at all, then a file rather than a link to it (results cite the file
+    a maintainer edits: adversarial testing); a tie keeps the first by name."""
+    return (indexed.get(guide.source) != guide.sha256, guide.source not in indexed,
+            (corpus_dir / guide.source).is_symlink())
 
 
 def corpus_folder_problem(corpus_dir: Path) -> str:

@@ -129,6 +129,15 @@ def test_bad_files_beside_good_ones_are_skipped_with_a_reason(tmp_path):
     assert not any(name.startswith((".", "~$")) or name.endswith("~") for name in reasons)
 
 
+def test_of_a_guide_and_a_link_to_it_the_guide_itself_is_indexed(tmp_path):
+    """Found by adversarial testing: the link's name came first, so results cited the link."""
+    corpus = make_corpus(tmp_path / "corpus", {"sleep.md": "# Sleep\n\n## Naps\n\nShort naps help.\n"})
+    os.symlink("sleep.md", corpus / "alias.md")
+    scan = read_corpus(corpus, 10**6)
+    assert [g.source for g in scan.guides] == ["sleep.md"]
+    assert [(s.source, s.reason) for s in scan.skipped] == [("alias.md", "same content as sleep.md")]
+
+
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
     corpus = make_corpus(tmp_path, {"locked.md": "# L\n\ntext\n"})
     os.chmod(corpus / "locked.md", 0)
