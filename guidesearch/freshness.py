@@ -174,17 +174,25 @@ def _shape(settings: Settings, manifest: Manifest) -> IndexShape:
 
 
 def with_recorded_corpus(settings: Settings) -> Settings:
-    """The settings with the corpus the index was built from, as its manifest records it: for a
-    command or page that names no corpus (--corpus, GUIDESEARCH_CORPUS), so that an index built
-    from another folder is compared with the guides it holds, and rebuilt from them, rather than
-    with the default corpus folder (found by adversarial testing: /index listed every guide as
-    added and removed while /health and search said nothing). Unchanged when nothing is built or
-    the manifest is older than the record."""
+    """The settings with the corpus the index was built from (recorded_corpus) when they name no
+    corpus: every command and the page then compare the index with, and rebuild it from, the
+    guides it holds rather than the default corpus folder (found by adversarial testing: the
+    API's /index listed every guide as added and removed while /health and search said nothing).
+    Unchanged when a corpus is named, or nothing usable is recorded."""
+    recorded = None if settings.corpus_named else recorded_corpus(settings.index_dir)
+    return settings.with_(corpus_dir=recorded) if recorded else settings
+
+
+def recorded_corpus(index_dir: Path) -> Path | None:
+    """The corpus folder the index's manifest records it was built from, while that folder is
+    there (a project moved, or an index copied from another machine, records a folder that is
+    gone: then the default stands); None when nothing is built or recorded."""
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = read_manifest(index_dir)
     except GuideSearchError:
-        return settings
-    return settings.with_(corpus_dir=Path(manifest.corpus)) if manifest and manifest.corpus else settings
+        return None
+    folder = Path(manifest.corpus) if manifest and manifest.corpus else None
+    return folder if folder is not None and folder.is_dir() else None
 
 
 def stale_note(settings: Settings, corpus_named: bool = True) -> str:

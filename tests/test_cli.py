@@ -108,21 +108,31 @@ def test_the_advised_build_command_names_what_it_must_and_only_that(monkeypatch,
     assert build_command(main_parser().parse_args(argv)) == command
 
 
-def test_a_command_naming_no_corpus_reads_the_one_its_index_was_built_from(cli_index, monkeypatch):
-    """serve, mcp, search and evaluate compare the index with (and the API rebuilds it from) the
-    corpus its manifest records; a build, or a corpus named, keeps its own."""
-    from guidesearch.cli import main_parser, settings_from
+def test_a_command_naming_no_corpus_reads_the_one_its_index_was_built_from(cli_index, tmp_path, monkeypatch):
+    """Every command (a build and check too) compares the index with, and rebuilds it from, the
+    corpus its manifest records, while that folder is there; a corpus named keeps its own."""
+    from guidesearch.cli import build_command, main_parser, settings_from
     from guidesearch.config import Settings
     monkeypatch.delenv("GUIDESEARCH_CORPUS", raising=False)
+    monkeypatch.delenv("GUIDESEARCH_INDEX", raising=False)
     index, built_from = str(cli_index / "index"), (cli_index / "corpus").resolve()
-    corpus_of = lambda *argv: Path(settings_from(main_parser().parse_args(list(argv))).corpus_dir)  # noqa: E731
+    parse = main_parser().parse_args
+    corpus_of = lambda *argv: Path(settings_from(parse(list(argv))).corpus_dir)  # noqa: E731
     for argv in (["serve", "--index", index], ["mcp", "--index", index], ["search", "q", "--index", index],
-                 ["evaluate", "q.jsonl", "--index", index]):
+                 ["evaluate", "q.jsonl", "--index", index], ["build", "--index", index], ["check", "--index", index]):
         assert corpus_of(*argv) == built_from, argv
-    assert corpus_of("build", "--index", index) == corpus_of("check", "--index", index) == Path(Settings().corpus_dir)
+    assert build_command(parse(["search", "q", "--index", index])) == \
+        f"python build_index.py --corpus {built_from} --index {index}"
     assert corpus_of("serve", "--index", index, "--corpus", "elsewhere").name == "elsewhere"
     monkeypatch.setenv("GUIDESEARCH_CORPUS", "named")
     assert corpus_of("serve", "--index", index).name == "named"
+    monkeypatch.delenv("GUIDESEARCH_CORPUS")
+    # A recorded folder that is gone (the project moved, the index copied from elsewhere): the default stands.
+    moved = tmp_path / "index"
+    shutil.copytree(index, moved)
+    manifest = moved / (moved / "CURRENT").read_text().strip() / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(json.dumps(str(built_from)), json.dumps(str(tmp_path / "gone"))))
+    assert corpus_of("search", "q", "--index", str(moved)) == Path(Settings().corpus_dir)
 
 
 def test_check_on_a_damaged_index_advises_the_rebuild_with_the_flags_given(cli_index, tmp_path):
