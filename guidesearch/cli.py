@@ -6,7 +6,6 @@ Argument parsing and reporting only; the work happens in the stage modules.
 from __future__ import annotations
 
 import argparse
-import atexit
 import errno
 import json
 import math
@@ -14,13 +13,12 @@ import os
 import shlex
 import signal
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guidesearch.config import BACKENDS, BUILD_COMMAND, MODES, Settings
-from guidesearch.errors import CorpusError, GuideSearchError, OutputFileError
+from guidesearch.errors import CorpusError, GuideSearchError
 from guidesearch.records import display_name, terminal_text
 from guidesearch.text import cut
 
@@ -124,7 +122,7 @@ MAX_WARNINGS = 10
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from guidesearch.evaluate import evaluate, label_problems, outcome_line, read_questions
+    from guidesearch.evaluate import ResultsFile, evaluate, label_problems, outcome_line, read_questions
     questions = read_questions(Path(args.questions))
     out = ResultsFile(Path(args.out), Path(args.questions)) if args.out else None   # before the long run
     searcher = open_searcher(settings_from(args))
@@ -146,48 +144,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         # with --json, stdout holds the JSON object alone
         print(f"Wrote {len(report.outcomes)} line(s) to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
-
-
-class ResultsFile:
-    """evaluate --out: opened before the run, so that a folder that cannot be written fails at
-    once, and written whole at the end through a temporary file beside it, so that a full disk
-    or an interrupted run leaves what the path held (a device or a pipe, /dev/stdout, is written
-    directly). The question file itself is refused: the results would replace the questions
-    (found by adversarial testing)."""
-
-    def __init__(self, path: Path, questions: Path) -> None:
-        self.path = path
-        if path.resolve() == questions.resolve() or (path.exists() and os.path.samefile(path, questions)):
-            raise OutputFileError(f"--out {path} is the question file itself: the results would replace the "
-                                  "questions. Give --out another file.")
-        self._direct = path.exists() and not path.is_file()
-        try:
-            self._file = open(path, "w", encoding="utf-8") if self._direct else tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-        except OSError as exc:
-            raise self._error(exc) from exc
-        if not self._direct:
-            atexit.register(self._discard)      # a run that fails or is interrupted leaves no temporary file
-
-    def write(self, lines) -> None:
-        try:
-            with self._file:
-                self._file.writelines(lines)
-            if not self._direct:
-                os.replace(self._file.name, self.path)
-        except OSError as exc:
-            raise self._error(exc) from exc
-        finally:
-            self._discard()
-
-    def _discard(self) -> None:
-        if not self._direct:
-            self._file.close()
-            Path(self._file.name).unlink(missing_ok=True)
-
-    def _error(self, exc: OSError) -> OutputFileError:
-        return OutputFileError(f"Cannot write {self.path} ({exc.strerror or exc}). Give --out a file in a "
-                               "folder that exists, that you can write and that has room.")
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -19,16 +19,21 @@ names sentence-transformers' InformationRetrievalEvaluator uses for the same thi
 
 from __future__ import annotations
 
+import atexit
+import errno
 import json
 import math
+import os
 import re
+import stat
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
 
-from guidesearch.errors import QuestionError, QuestionFileError
+from guidesearch.errors import OutputFileError, QuestionError, QuestionFileError
 from guidesearch.question import clean_question
 from guidesearch.records import Chunk, Hit, SearchResult, ends_with_heading, opens_under_heading
 
@@ -403,3 +408,88 @@ def outcome_line(outcome: Outcome) -> dict:
 
 def _hit_line(hit: Hit, grade: int) -> dict:
     return {**hit.to_dict(), "relevant": bool(grade), "grade": grade}
+
+
+class ResultsFile:
+    """Where evaluate --out writes its lines: opened before the run, so that a path that cannot
+    be written fails at once, and written whole at the end.
+
+    A regular file is written through a temporary file beside it, given the file's mode (or the
+    one a new file gets), then moved over it: a full disk, an error or Ctrl-C leaves what the
+    path held. A link (/dev/stdout is one), a device or a pipe is written directly, as is a file
+    whose folder cannot be written. The question file itself is refused: the results would
+    replace the questions (found by adversarial testing; links and modes by review).
+    """
+
+    def __init__(self, path: Path, questions: Path) -> None:
+        self.path = path
+        if path.resolve() == questions.resolve() or (path.exists() and os.path.samefile(path, questions)):
+            raise OutputFileError(f"--out {path} is the question file itself: the results would replace the "
+                                  "questions. Give --out another file.")
+        try:
+            if path.exists() and not os.access(path, os.W_OK):      # a read-only file is not replaced
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            self._temporary = self._beside(path) if self._replaceable(path) else None
+            self._file = open(path, "w", encoding="utf-8") if self._temporary is None else self._temporary
+        except OSError as exc:
+            raise self._error(exc) from exc
+        if self._temporary is not None:
+            atexit.register(self._discard)
+
+    @staticmethod
+    def _replaceable(path: Path) -> bool:
+        """Whether path is (or will be) a regular file of its own, not a link, device or pipe."""
+        try:
+            return stat.S_ISREG(path.lstat().st_mode)
+        except FileNotFoundError:
+            return True
+
+    @staticmethod
+    def _beside(path: Path):
+        """A temporary file in path's folder with the mode path has (or a new file would get);
+        None when the folder cannot be written but path can."""
+        try:
+            temporary = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                                    suffix=".tmp", delete=False)
+        except PermissionError:
+            if path.exists() and os.access(path, os.W_OK):
+                return None
+            raise
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(temporary.name, mode)
+        return temporary
+
+    def write(self, lines: Iterable[str]) -> None:
+        """Write the lines, and put them in place.
+
+        Raises:
+            OutputFileError: they cannot be written (a full disk: what the path held stays).
+        """
+        try:
+            with self._file:
+                self._file.writelines(lines)
+            if self._temporary is not None:
+                os.replace(self._temporary.name, self.path)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        finally:
+            self._discard()
+
+    def _discard(self) -> None:
+        if self._temporary is not None:
+            self._temporary.close()
+            Path(self._temporary.name).unlink(missing_ok=True)
+
+    def _error(self, exc: OSError) -> OutputFileError:
+        return OutputFileError(f"Cannot write {self.path} ({exc.strerror or exc}). Give --out a file in a "
+                               "folder that exists, that you can write and that has room.")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+

@@ -361,6 +361,31 @@ def test_evaluate_out_is_replaced_whole_and_leaves_no_temporary_file(cli_index, 
         ["q.jsonl", "results.jsonl"]
 
 
+def test_evaluate_out_writes_through_a_link_keeps_modes_and_writes_to_dev_stdout(cli_index, tmp_path):
+    """Found by review: a link given as --out was replaced by a file, a new file got mode 0600,
+    and /dev/stdout (a link) was to be replaced by a file."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text((DATA / "seed_questions.jsonl").read_text().splitlines()[0] + "\n")
+    (tmp_path / "target.jsonl").write_text("old\n")
+    (tmp_path / "link.jsonl").symlink_to("target.jsonl")
+    index = ["--index", str(cli_index / "index")]
+    assert run("-m", "guidesearch", "evaluate", str(questions), *index, "--out", str(tmp_path / "link.jsonl")).returncode == 0
+    assert (tmp_path / "link.jsonl").is_symlink() and '"seed-001"' in (tmp_path / "target.jsonl").read_text()
+    (tmp_path / "shared.jsonl").write_text("old\n")
+    os.chmod(tmp_path / "shared.jsonl", 0o644)
+    for name in ("shared.jsonl", "new.jsonl"):
+        assert run("-m", "guidesearch", "evaluate", str(questions), *index, "--out", str(tmp_path / name)).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "shared.jsonl").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "new.jsonl").stat().st_mode & 0o777 == 0o666 & ~umask
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        done = subprocess.run([sys.executable, "-m", "guidesearch", "evaluate", str(questions), *index, "--out",
+                               "/dev/stdout"], stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and '"seed-001"' in (tmp_path / "stdout.txt").read_text()
+    assert Path("/dev/stdout").is_symlink()
+
+
 def test_a_closed_pipe_ends_the_cli_quietly(cli_index):
     command = (f"{sys.executable} -m guidesearch search 'leg cramps at night' --json --index "
                f"{cli_index / 'index'} | head -c 100")
