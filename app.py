@@ -96,14 +96,16 @@ def rebuild(settings: Settings) -> None:
     st.rerun()
 
 
-def rebuild_or_say_why(settings: Settings) -> None:
-    """rebuild(), or the reason it failed, after which the page goes on answering from the
-    build before (found by adversarial testing: a read-only index folder hid the question box
+def rebuild_or_say_why(settings: Settings) -> bool:
+    """rebuild(), or False after saying why it failed: a page whose previous build still answers
+    goes on with it (found by adversarial testing: a read-only index folder hid the question box
     under a message saying the previous index still answers)."""
     try:
         rebuild(settings)
     except GuideSearchError as exc:
         st.error(escape_markdown(settings.with_build_command(str(exc))))
+        return False
+    return True
 
 
 def ensure_index(settings: Settings) -> str:
@@ -122,9 +124,9 @@ def ensure_index(settings: Settings) -> str:
         st.error(escape_markdown(settings.with_build_command(diff.problem)))   # the index still answers
     elif diff.problem:
         st.error(escape_markdown(settings.with_build_command(diff.problem)))
-        if not st.button("Rebuild the index now"):
+        # A damaged build answers nothing: when the rebuild fails too, the page ends with why (review).
+        if not st.button("Rebuild the index now") or not rebuild_or_say_why(settings):
             st.stop()
-        rebuild_or_say_why(settings)
     elif not diff.fresh:
         st.warning(escape_markdown("The guides or settings have changed since the index was built:\n"
                                    + diff.describe()))

@@ -108,6 +108,26 @@ def test_damaged_index_is_reported_with_a_rebuild_button(page_env):
     assert "Alternative Therapies" in "\n".join(m.value for m in fresh.markdown)
 
 
+@pytest.mark.parametrize("damage", ["chunks.jsonl", "manifest.json"])
+def test_a_damaged_index_whose_rebuild_fails_says_both_and_stops(page_env, monkeypatch, damage):
+    """Found by review: the failed rebuild went on to the damaged build, whose error drew a
+    second "Rebuild the index now" button: a duplicate-element crash."""
+    import guidesearch.build
+    from guidesearch.errors import IndexFolderError
+    AppTest.from_file(APP, default_timeout=300).run()             # builds the index
+    build = (page_env / "index" / (page_env / "index" / "CURRENT").read_text().strip())
+    (build / damage).write_text("{not json\n")
+    st.cache_resource.clear()
+
+    def read_only(*args, **kwargs):
+        raise IndexFolderError("Cannot write the index in it (Read-only file system).")
+    monkeypatch.setattr(guidesearch.build, "build_index", read_only)
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    page.button[0].click().run()
+    assert not page.exception and not any("Something went wrong" in e.value for e in page.error)
+    assert any("Read-only file system" in plain(e.value) for e in page.error)
+
+
 def test_an_unexpected_error_is_one_line_on_the_page(page_env, monkeypatch):
     page = AppTest.from_file(APP, default_timeout=300).run()
     from guidesearch.retrieve import Searcher
