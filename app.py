@@ -255,8 +255,15 @@ def answers_address() -> dict[str, str]:
 
 def guide_link(hit, question: str) -> str:
     """The address of the guide view, at the hit's section, keeping the answers to go back to."""
-    query = urlencode({"guide": hit.source, "section": " > ".join(hit.headings), **answers_address(), "q": question})
+    query = urlencode({"guide": hit.source, "section": section_path(hit.headings), **answers_address(), "q": question})
     return html.escape(f"?{query}#{section_anchor(hit.headings)}", quote=True)
+
+
+def section_path(headings: tuple[str, ...]) -> str:
+    """A section's place in the address: its heading path "A > B", a " > " inside one heading
+    written " \\> ", so that a heading "Sleep > Naps" and a heading "Naps" under "Sleep" are two
+    places (review)."""
+    return " > ".join(heading.replace(" > ", " \\> ") for heading in headings)
 
 
 def section_anchor(headings: tuple[str, ...]) -> str:
@@ -282,12 +289,12 @@ def show_guide(settings: Settings, build_name: str, source: str, section: str) -
                                    "Go back to the answers and follow a result's link."))
         return
     st.header(escape_markdown(sections[0].headings[0]), anchor=False)
-    if section and not any(" > ".join(part.headings) == section for part in sections):
+    if section and not any(section_path(part.headings) == section for part in sections):
         st.caption(escape_markdown(f"This guide has no section {display_name(section[:SHOWN_CHARS])} now; here is "
                                    "the whole guide."))
     for part in sections:
         path = f" {SHOWN_SEPARATOR} ".join(part.headings[1:])
-        marked = " > ".join(part.headings) == section
+        marked = section_path(part.headings) == section
         box = st.container(border=True) if marked else st.container()
         with box:
             if marked:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import quote_plus
 
 import pytest
 import streamlit as st
@@ -391,6 +392,16 @@ def test_a_heading_holding_a_path_separator_keeps_its_own_anchor(page_env):
     assert not view.exception
     anchors = [h.proto.anchor for h in view.subheader]
     assert len(anchors) == 2 and len(set(anchors)) == 2 and all(a.startswith("section-") for a in anchors)
+    # A result's link marks its own section only (review): the heading's " > " is written " \> ".
+    for section, text in (("Rest > Sleep \\> Naps", "Short naps help."), ("Rest > Sleep > Naps", "Long naps do not.")):
+        view = AppTest.from_file(APP, default_timeout=300)
+        view.query_params.update({"guide": "rest.md", "section": section})
+        view.run()
+        assert [c.value for c in view.caption].count("The section your result came from") == 1
+        page = AppTest.from_file(APP, default_timeout=300).run()
+        page.text_input[0].input(text).run()
+        head = next(m.value for m in page.markdown if m.value.startswith('<div class="hit-head">'))
+        assert "section=" + quote_plus(section) in head.replace("&amp;", "&")
 
 
 def test_the_guide_view_serves_only_indexed_guides(page_env):
