@@ -44,7 +44,7 @@ from guidesearch.freshness import check_freshness
 from guidesearch.question import clean_question
 from guidesearch.service import LiveSearcher, log_to_stderr
 from guidesearch.store import require_build
-from guidesearch.text import cut
+from guidesearch.text import cut, plain_digits
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ def check_query(items: list[tuple[str, str]]) -> None:
         raise ApiError(422, f"{_cut(twice)} is given {names.count(twice)} times: give it once"
                             + (" (one question per request)." if twice == "q" else "."))
     k = dict(items).get("k")
-    if k is not None and not (k.isascii() and k.isdigit()):
+    if k is not None and not plain_digits(k):
         raise ApiError(422, f"k must be a whole number from 1 to {MAX_TOP_K}, not {_short(k)}.")
 
 

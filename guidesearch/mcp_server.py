@@ -33,7 +33,7 @@ from guidesearch.errors import GuideSearchError
 from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
                                  opens_under_heading, terminal_text)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
-from guidesearch.text import cut
+from guidesearch.text import cut, plain_digits
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class GuideServer(MCPServer):
 
 
 def bad_arguments(error: ValidationError) -> str:
-    """Each wrong argument in a few words: 'top_k should be a valid integer, not "abc"'."""
+    """Each wrong argument in a few words: 'top_k should be a whole number, not "abc"'."""
     said = []
     for problem in error.errors():
         name = ".".join(str(part) for part in problem["loc"]) or "the arguments"
@@ -264,12 +264,13 @@ def bad_arguments(error: ValidationError) -> str:
     return "; ".join(said)
 
 
-def no_truth_value(value: object) -> object:
-    """A top_k of true or false is refused rather than read as 1 or 0 (pydantic's lax integers).
-    A model's "3" stays 3: agents send numbers as strings often enough."""
-    if isinstance(value, bool):
+def whole_number(value: object) -> int:
+    """top_k as the API reads k: a whole number, or one written in ASCII digits (models send "3"
+    often enough); not true (1), 2.0, "1_0" (10) or " 3", which pydantic's lax integers read."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str)
+                                                                         and not plain_digits(value)):
         raise ValueError("Input should be a whole number")
-    return value
+    return int(value)
 
 
 def build_server(live: LiveSearcher) -> MCPServer:
@@ -280,7 +281,7 @@ def build_server(live: LiveSearcher) -> MCPServer:
     def search_guides(
         question: Annotated[str, Field(description="The question in plain words, e.g. "
                                                    "\"why do my calves cramp at night?\"")],
-        top_k: Annotated[int, BeforeValidator(no_truth_value),
+        top_k: Annotated[int, BeforeValidator(whole_number),
                          Field(description=f"How many passages to return, 1 to {TOP_K_MAX}.",
                                json_schema_extra={"minimum": 1, "maximum": TOP_K_MAX})] = TOP_K_DEFAULT,
     ) -> str:

@@ -13,6 +13,12 @@ from functools import lru_cache
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def plain_digits(text: str) -> bool:
+    """Whether a number sent as text is written in ASCII digits alone: what the API and MCP read
+    as a count, where Python's int() would also read "1_0" as 10 and " 3" as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def cut(text: str, limit: int) -> str:
     """Text of at most limit characters, an ellipsis marking a cut: for messages that repeat
     something a user or a guide gave, which may be huge."""

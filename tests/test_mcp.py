@@ -200,9 +200,13 @@ def test_model_loading_output_never_reaches_stdout(capfd):
 
 
 @pytest.mark.parametrize("tool, arguments, said", [
-    ("search_guides", {"question": "cramps", "top_k": "abc"}, "top_k should be a valid integer"),
-    ("search_guides", {"question": "cramps", "top_k": 2.5}, "top_k should be a valid integer"),
-    ("search_guides", {"question": "cramps", "top_k": True}, "top_k should be a whole number, not True"),   # was 1
+    ("search_guides", {"question": "cramps", "top_k": "abc"}, "top_k should be a whole number, not 'abc'"),
+    ("search_guides", {"question": "cramps", "top_k": 2.5}, "top_k should be a whole number, not 2.5"),
+    # read leniently before, as the API's k no longer is: true as 1, 2.0 as 2, "1_0" as 10, " 3" as 3
+    ("search_guides", {"question": "cramps", "top_k": True}, "top_k should be a whole number, not True"),
+    ("search_guides", {"question": "cramps", "top_k": 2.0}, "top_k should be a whole number, not 2.0"),
+    ("search_guides", {"question": "cramps", "top_k": "1_0"}, "top_k should be a whole number, not '1_0'"),
+    ("search_guides", {"question": "cramps", "top_k": " 3"}, "top_k should be a whole number, not ' 3'"),
     ("search_guides", {"question": None}, "question should be a valid string, not None"),
     ("search_guides", {}, "question is missing"),
     ("read_guide_section", {"source": "a.txt"}, "heading is missing"),
@@ -246,7 +250,7 @@ def test_stdio_session(seed_settings, tmp_path):
     assert calls["top_k"].is_error and f"from 1 to {TOP_K_MAX}" in _text(calls["top_k"])
     assert "Traceback" not in _text(calls["empty"]) + _text(calls["top_k"])
     assert calls["type"].is_error and _text(calls["type"]).count("\n") == 0
-    assert "top_k should be a valid integer" in _text(calls["type"])
+    assert "top_k should be a whole number" in _text(calls["type"])
     assert not calls["section"].is_error and "Anticonvulsants" in _text(calls["section"])
     assert calls["no_section"].is_error and f"- {SYMPTOMS}" in _text(calls["no_section"])
     assert calls["initialized"].server_info.version == __version__
