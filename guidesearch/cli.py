@@ -88,7 +88,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if stale:
         print(stale, file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        # terminal_text's escapes are JSON's own: a reader decodes the very text of the guide.
+        print(terminal_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
         return 0
     if result.truncated:
         print("(The question was long and was cut to what the model reads.)")

@@ -102,18 +102,18 @@ def format_result(result: SearchResult, stale: str = "") -> str:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
     elif result.partly_covered:
-        lines = [f"Partly covered: {result.message} Tell the user the guides don't mention those terms, "
+        lines = [f"Partly covered: {terminal_text(result.message)} Tell the user the guides don't mention those terms, "
                  "instead of guessing. The passages below are the nearest text: answer the rest of the message "
                  "from them only where they do answer it (not about those terms), quoting them and naming the "
                  "guide and section."]
     else:
-        lines = [f"Not covered: {result.message} Tell the user the guides don't answer this "
+        lines = [f"Not covered: {terminal_text(result.message)} Tell the user the guides don't answer this "
                  "question instead of guessing; the passages below are only the nearest text."]
     if stale:
         lines.append(f"(Note: {stale[0].upper()}{stale[1:]} Say so if the answer may depend on a recent change.)")
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
-    lines += [f"({note})" for note in (result.spelling_note, result.related_note) if note]
+    lines += [f"({terminal_text(note)})" for note in (result.spelling_note, result.related_note) if note]
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
     lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)
@@ -170,7 +170,7 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
         problem = f'No section "{cut(heading.strip(), ECHO_CHARS)}"' if heading.strip() else "No heading given"
         raise ToolError(f"{problem} in the guide {display_name(source)}. "
                         f"Call read_guide_section again with one of its sections:\n"
-                        + "\n".join(f"- {heading_path(section.headings)}" for section in sections))
+                        + "\n".join(f"- {terminal_text(heading_path(section.headings))}" for section in sections))
     return "\n\n".join(f"{guide_line(section.headings[0], section.headings, source)}\n{quoted(section.text)}"
                        for section in matches)
 

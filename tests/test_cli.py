@@ -593,6 +593,9 @@ def test_bidirectional_controls_in_a_guide_are_escaped_in_the_terminal(tmp_path,
     out = capsys.readouterr().out
     assert not any(char in out for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "Part \\u202eevil" in out and "\\u2067often\\u2069" in out
+    assert cli.main(["search", "leg cramps stretching", "--index", str(tmp_path / "index"), "-k", "1", "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert "\u202e" not in printed and json.loads(printed)["hits"][0]["heading"] == "Part \u202eevil"   # JSON's own escape
 
 
 def test_a_build_folder_or_a_file_given_as_the_index_is_named_for_what_it_is(cli_index, capsys):
