@@ -326,11 +326,12 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         print("error: interrupted.", file=sys.stderr)
         return 130
     except OSError as exc:
-        if exc.errno not in CANNOT_WRITE:
+        # Writing to stdout names no file; a file the work itself failed on does (review).
+        if exc.errno not in CANNOT_WRITE or exc.filename is not None:
             return _bug(exc, args)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # what stdout still holds goes nowhere
-        print(f"error: Cannot write the output ({exc.strerror}). Free some space, or send the output to "
-              "another disk.", file=sys.stderr)
+        print(f"error: Cannot write the output ({exc.strerror}). Free some space, or send the output "
+              "elsewhere.", file=sys.stderr)
         return 1
     except Exception as exc:
         return _bug(exc, args)

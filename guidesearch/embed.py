@@ -58,7 +58,7 @@ def resolve_model_path(model_name: str) -> str:
     return model_name
 
 
-def _quiet_weight_loading() -> None:
+def quiet_weight_loading() -> None:
     """No "Loading weights" bar on every start: it says nothing a user can act on."""
     try:
         from transformers.utils import logging as transformers_logging
@@ -123,7 +123,7 @@ class Embedder:
         path = resolve_model_path(model_name)
         # The tokenizer warns about every long text we count on purpose; chunking handles them.
         logging.getLogger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
-        _quiet_weight_loading()
+        quiet_weight_loading()
         try:
             import torch
             from sentence_transformers import SentenceTransformer

@@ -22,7 +22,7 @@ import numpy as np
 
 from guidesearch.backends import Backend
 from guidesearch.config import DEFAULT_MODEL, PACKAGED_MODELS
-from guidesearch.embed import resolve_model_path, unit_rows
+from guidesearch.embed import quiet_weight_loading, resolve_model_path, unit_rows
 from guidesearch.errors import ModelError
 
 # A converted form is kept only if it agrees with sentence-transformers fp32 on these texts.
@@ -179,6 +179,7 @@ def _export(folder: Path, path: Path) -> np.ndarray:
     except ImportError as exc:
         raise ModelError("Making the ONNX model needs torch and sentence-transformers: "
                          "pip install -r requirements.txt.") from exc
+    quiet_weight_loading()      # the first search of a fresh cache converts: no bar on its stderr
     model = SentenceTransformer(str(folder), device="cpu")
     reference = model.encode(list(PROBES), normalize_embeddings=True, convert_to_numpy=True)
     transformer = model[0].auto_model.eval()
