@@ -51,7 +51,7 @@ class BuildReport:
     diff: IndexDiff             # what changed since the previous build (see freshness.diff_index)
     skipped: tuple[SkippedFile, ...]
     rebuilt: bool = True        # False: the index was already up to date and was left as it is
-    not_guides: tuple[str, ...] = ()    # files in the corpus folder that are not guides (never read)
+    not_guides: tuple[str, ...] = ()    # as CorpusScan.not_guides: files never read, linked folders ("name/")
 
     # What changed is what `--check` saw before the build: the one diff (freshness.diff_index).
     @property

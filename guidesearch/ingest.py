@@ -54,7 +54,8 @@ class CorpusScan:
 
     guides: tuple[Guide, ...]
     skipped: tuple[SkippedFile, ...]
-    not_guides: tuple[str, ...] = ()   # other files in the folder (a .pdf, a .docx): never read
+    not_guides: tuple[str, ...] = ()   # other files in the folder (a .pdf, a .docx), never read, and
+                                       # folders that are links out of it, never entered ("name/")
 
     @property
     def sections(self) -> list[Section]:
@@ -103,7 +104,8 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int, indexed: Mapping[str, str
         else:
             guides.append(outcome)
     if not guides and not skipped:
-        raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md files to it.")
+        raise CorpusError(f"The corpus folder {corpus_dir} holds no guides. Add .txt or .md (or .markdown) files "
+                          "to it.")
     return CorpusScan(tuple(guides), tuple(skipped), tuple(_other_sources(corpus_dir, visible)))
 
 
@@ -122,7 +124,7 @@ def corpus_folder_problem(corpus_dir: Path) -> str:
     if Path(corpus_dir).exists():
         return (f"The corpus folder {corpus_dir} is a file, not a folder: point --corpus / GUIDESEARCH_CORPUS "
                 "at the folder that holds the guides.")
-    return (f"The corpus folder {corpus_dir} does not exist. Create it and put guides (.txt or .md) in it, "
+    return (f"The corpus folder {corpus_dir} does not exist. Create it and put guides (.txt, .md or .markdown) in it, "
             "or point --corpus / GUIDESEARCH_CORPUS at your guides.")
 
 
@@ -166,16 +168,17 @@ def _linked_folders(corpus_dir: Path) -> list[str]:
     """Folders under corpus_dir that are links, which os.walk does not enter (one could lead
     outside the corpus, or back into it): found by adversarial testing, where a linked folder of
     guides was passed over without a word."""
-    linked = []
+    linked, root = [], corpus_root(corpus_dir)
     for folder, subfolders, _ in os.walk(corpus_dir, followlinks=False):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        linked += [(Path(folder) / name).relative_to(corpus_dir).as_posix()
-                   for name in subfolders if (Path(folder) / name).is_symlink()]
+        # A link to a folder inside the corpus passes over nothing: its guides are read where they are.
+        linked += [(Path(folder) / name).relative_to(corpus_dir).as_posix() for name in subfolders
+                   if (Path(folder) / name).is_symlink() and not is_inside((Path(folder) / name).resolve(), root)]
     return linked
 
 
 def is_guide_name(name: str) -> bool:
-    """A guide file by its name: .txt or .md, not hidden, not an editor's backup or swap file."""
+    """A guide file by its name: .txt, .md or .markdown, not hidden, not an editor's backup or swap file."""
     return not _is_leftover(name) and name.lower().endswith(GUIDE_SUFFIXES)
 
 

@@ -155,8 +155,8 @@ def require_build(index_dir: Path) -> Path:
     if folder is None:
         check_not_a_build(index_dir)
         if Path(index_dir).is_file():
-            raise IndexMissingError(f"{index_dir} is a file, not an index folder: give --index the folder "
-                                    "build_index.py built.")
+            raise IndexMissingError(f"{index_dir} is a file, not an index folder: give --index (or "
+                                    "GUIDESEARCH_INDEX) the folder build_index.py built.")
         raise IndexMissingError(f"No index in {index_dir}. Build it with: {BUILD_COMMAND}")
     return folder
 
@@ -170,8 +170,8 @@ def check_not_a_build(index_dir: Path) -> None:
     """
     index_dir = Path(index_dir)
     if (index_dir / "manifest.json").is_file() and (index_dir.parent / "CURRENT").is_file():
-        raise IndexFolderError(f"{index_dir} is one build inside the index {index_dir.parent}: give --index "
-                               f"{index_dir.parent} instead.")
+        raise IndexFolderError(f"{index_dir} is one build inside the index {index_dir.parent}: give --index (or "
+                               f"GUIDESEARCH_INDEX) {index_dir.parent} instead.")
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:

@@ -444,6 +444,7 @@ def test_a_folder_that_is_a_link_is_named_by_the_build_not_entered(settings, fak
     (settings.corpus_dir / "team").mkdir()
     os.symlink(shared, settings.corpus_dir / "team" / "shared")
     os.symlink(shared, settings.corpus_dir / ".hidden-link")
+    os.symlink(settings.corpus_dir / "team", settings.corpus_dir / "inside")    # its guides are read where they are
     report = build_index(settings, fake_encoder)
     assert "Not entered, folders that are links: team/shared/ (put the guides themselves in the corpus " \
            "folder)." in report.summary()

@@ -605,7 +605,8 @@ def test_a_build_folder_or_a_file_given_as_the_index_is_named_for_what_it_is(cli
     index = cli_index / "index"
     build = index / (index / "CURRENT").read_text().strip()
     assert cli.main(["search", "cramps", "--index", str(build)]) == 1
-    assert capsys.readouterr().err == f"error: {build} is one build inside the index {index}: give --index {index} instead.\n"
+    assert capsys.readouterr().err == (f"error: {build} is one build inside the index {index}: give --index "
+                                       f"(or GUIDESEARCH_INDEX) {index} instead.\n")
     assert cli.main(["build", "--corpus", str(cli_index / "corpus"), "--index", str(build)]) == 1
     assert "is one build inside the index" in capsys.readouterr().err and not (build / "CURRENT").exists()
     assert cli.main(["search", "cramps", "--index", str(index / "CURRENT")]) == 1
