@@ -142,39 +142,41 @@ def list_guide_files(corpus_dir: Path) -> list[Path]:
 
 
 def _guides_among(paths: Iterable[Path]) -> list[Path]:
-    return sorted(path for path in paths if is_guide_name(path.name))
+    return sorted(path for path in paths if is_guide_name(path.name) and not _is_linked_folder(path))
 
 
 def list_other_files(corpus_dir: Path) -> list[str]:
     """Files under corpus_dir that are not guides by their name (a .pdf, a .docx), as sources,
-    and folders that are links, which are not entered, as "name/": a build names them, since a
-    maintainer who put one there expects it to be searched."""
+    and folders that are links out of it, which are not entered, as "name/": a build names
+    them, since a maintainer who put one there expects it to be searched."""
     return _other_sources(corpus_dir, _visible_files(corpus_dir))
 
 
 def _other_sources(corpus_dir: Path, visible: Iterable[Path]) -> list[str]:
-    files = [path.relative_to(corpus_dir).as_posix() for path in visible
-             if not is_guide_name(path.name) and not _is_leftover(path.name)]
-    return sorted(files + [f"{folder}/" for folder in _linked_folders(corpus_dir)])
+    root, other = corpus_root(corpus_dir), []
+    for path in visible:
+        source = path.relative_to(corpus_dir).as_posix()
+        if _is_linked_folder(path):
+            # A link to a folder inside the corpus passes over nothing: its guides are read where they are.
+            other += [] if is_inside(path.resolve(), root) else [f"{source}/"]
+        elif not is_guide_name(path.name) and not _is_leftover(path.name):
+            other.append(source)
+    return sorted(other)
 
 
 def _visible_files(corpus_dir: Path) -> Iterator[Path]:
+    """The files under corpus_dir, hidden folders left out, and the folders that are links,
+    which the walk does not enter (a link loop cannot trap it; one could lead outside the
+    corpus): found by adversarial testing, where a linked folder of guides was passed over
+    without a word."""
     for folder, subfolders, names in os.walk(corpus_dir, followlinks=False):
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
         yield from (Path(folder) / name for name in names)
+        yield from (Path(folder) / name for name in subfolders if (Path(folder) / name).is_symlink())
 
 
-def _linked_folders(corpus_dir: Path) -> list[str]:
-    """Folders under corpus_dir that are links, which os.walk does not enter (one could lead
-    outside the corpus, or back into it): found by adversarial testing, where a linked folder of
-    guides was passed over without a word."""
-    linked, root = [], corpus_root(corpus_dir)
-    for folder, subfolders, _ in os.walk(corpus_dir, followlinks=False):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        # A link to a folder inside the corpus passes over nothing: its guides are read where they are.
-        linked += [(Path(folder) / name).relative_to(corpus_dir).as_posix() for name in subfolders
-                   if (Path(folder) / name).is_symlink() and not is_inside((Path(folder) / name).resolve(), root)]
-    return linked
+def _is_linked_folder(path: Path) -> bool:
+    return path.is_symlink() and path.is_dir()
 
 
 def is_guide_name(name: str) -> bool:
