@@ -87,6 +87,21 @@ def test_a_rebuild_that_fails_says_why_and_the_page_goes_on_answering(page_env, 
     assert "Symptoms and Diagnosis of Neuropathy-Related Leg Cramps" in "\n".join(m.value for m in page.markdown)
 
 
+def test_a_page_naming_no_corpus_compares_the_index_with_the_one_it_was_built_from(page_env, monkeypatch):
+    """GUIDESEARCH_INDEX alone: the banner and the rebuild read the corpus the index records, not
+    the default corpus/ folder (which would list every guide as added and removed)."""
+    AppTest.from_file(APP, default_timeout=300).run()        # builds from page_env/corpus
+    monkeypatch.delenv("GUIDESEARCH_CORPUS")
+    page = AppTest.from_file(APP, default_timeout=300).run()
+    assert not page.warning and not page.error                # up to date with the guides it holds
+    (page_env / "corpus" / "new.md").write_text("# Shin Splints\n\n## Causes\n\nRunning on hard ground.\n")
+    page.run()
+    banner = "\n".join(plain(w.value) for w in page.warning)
+    assert "1 guide file(s) added since the build: new.md" in banner and "removed" not in banner
+    page.button[0].click().run()
+    assert any("The index is ready: 2 guide(s)" in plain(s.value) for s in page.success)
+
+
 def test_bad_questions_get_messages_not_tracebacks(page_env):
     page = AppTest.from_file(APP, default_timeout=300).run()
     page.text_input[0].input("?!?!").run()
