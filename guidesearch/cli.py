@@ -68,7 +68,7 @@ def build_command(args: argparse.Namespace) -> str:
 def with_build_command(message: str, args: argparse.Namespace) -> str:
     """A message whose advice names the build command, with this command line's flags: the bare
     command would build the default index, and leave the one named here as it was."""
-    return message.replace(BUILD_COMMAND, build_command(args))
+    return message.replace(BUILD_COMMAND, build_command(args)) if BUILD_COMMAND in message else message
 
 
 def open_searcher(settings: Settings):
@@ -80,8 +80,9 @@ def open_searcher(settings: Settings):
 
 def cmd_search(args: argparse.Namespace) -> int:
     from guidesearch.question import clean_question
+    # A bad question fails before the model loads, or numpy (settings_from reads the manifest).
+    clean_question(args.question, Settings.from_env().max_question_chars)
     settings = settings_from(args)
-    clean_question(args.question, settings.max_question_chars)   # a bad question fails before the model loads
     searcher = open_searcher(settings)
     result = searcher.search(args.question, top_k=args.k)
     stale = _stale_note(args, settings)
