@@ -416,9 +416,10 @@ class ResultsFile:
 
     A regular file is written through a temporary file beside it, given the file's mode (or the
     one a new file gets), then moved over it: a full disk, an error or Ctrl-C leaves what the
-    path held. A link (/dev/stdout is one), a device or a pipe is written directly, as is a file
-    whose folder cannot be written. The question file itself is refused: the results would
-    replace the questions (found by adversarial testing; links and modes by review).
+    path held. A link (/dev/stdout is one), a device or a pipe is opened only at the end and
+    written directly, as is a file whose folder cannot be written: an interrupted run leaves
+    them as they were too. The question file itself is refused: the results would replace the
+    questions (found by adversarial testing; links and modes by review).
     """
 
     def __init__(self, path: Path, questions: Path) -> None:
@@ -430,7 +431,8 @@ class ResultsFile:
             if path.exists() and not os.access(path, os.W_OK):      # a read-only file is not replaced
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             self._temporary = self._beside(path) if self._replaceable(path) else None
-            self._file = open(path, "w", encoding="utf-8") if self._temporary is None else self._temporary
+            if self._temporary is None and not os.access(path if path.exists() else path.parent, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
         except OSError as exc:
             raise self._error(exc) from exc
         if self._temporary is not None:
@@ -469,8 +471,8 @@ class ResultsFile:
             OutputFileError: they cannot be written (a full disk: what the path held stays).
         """
         try:
-            with self._file:
-                self._file.writelines(lines)
+            with self._temporary or open(self.path, "w", encoding="utf-8") as file:
+                file.writelines(lines)
             if self._temporary is not None:
                 os.replace(self._temporary.name, self.path)
         except OSError as exc:

@@ -268,3 +268,17 @@ def test_a_heading_without_text_of_its_own_is_found_in_its_first_subsection():
     assert index.named(RelevantSection("g.md", "care > rest")) == []             # case is not folded here
     assert index.named(RelevantSection("g.md", "Care > Rest")) == [("g.md", ("G", "Care", "Rest"))]
     assert index.named(RelevantSection("g.md", "Outlook")) == [("g.md", ("G", "Outlook"))]
+
+
+def test_results_file_leaves_a_link_target_as_it_was_until_the_results_are_written(tmp_path):
+    """Found by adversarial testing: a link given as --out was opened (emptied) when the run
+    started, so an interrupted run left its target empty."""
+    from guidesearch.evaluate import ResultsFile
+    (tmp_path / "target.jsonl").write_text("keep\n")
+    (tmp_path / "link.jsonl").symlink_to("target.jsonl")
+    out = ResultsFile(tmp_path / "link.jsonl", tmp_path / "questions.jsonl")
+    assert (tmp_path / "target.jsonl").read_text() == "keep\n"
+    out.write(["new\n"])
+    assert (tmp_path / "target.jsonl").read_text() == "new\n" and (tmp_path / "link.jsonl").is_symlink()
+    with pytest.raises(Exception, match="Cannot write"):
+        ResultsFile(tmp_path / "missing" / "out.jsonl", tmp_path / "questions.jsonl")
