@@ -274,6 +274,7 @@ def test_results_file_leaves_a_link_target_as_it_was_until_the_results_are_writt
     """Found by adversarial testing: a link given as --out was opened (emptied) when the run
     started, so an interrupted run left its target empty."""
     from guidesearch.evaluate import ResultsFile
+    (tmp_path / "questions.jsonl").write_text('{"id": "1", "question": "q", "expect": "none"}\n')
     (tmp_path / "target.jsonl").write_text("keep\n")
     (tmp_path / "link.jsonl").symlink_to("target.jsonl")
     out = ResultsFile(tmp_path / "link.jsonl", tmp_path / "questions.jsonl")
