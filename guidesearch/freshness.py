@@ -196,17 +196,20 @@ def recorded_corpus(index_dir: Path) -> Path | None:
 
 
 def stale_note(settings: Settings, corpus_named: bool = True) -> str:
-    """One line saying the guides changed after the index was built, or "": only for the corpus
-    the index was built from, the one its manifest records (an index built from another folder
-    is no stale copy of this one). Before manifests recorded it, only when the caller knows the
-    corpus (corpus_named: False for an index named without its corpus). Settings are not
-    compared: a search may choose its own backend."""
+    """One line saying the guides changed after the index was built, or "": for a corpus named,
+    only when it is the one the index was built from, which its manifest records (an index built
+    from another folder is no stale copy of it). With none named, the corpus settings hold is
+    compared as /index and --check compare it, the default folder when the recorded one is gone
+    (found by adversarial testing: /health said nothing while /index listed a guide removed).
+    Before manifests recorded the corpus, only when the caller knows it (corpus_named: False for
+    an index named without its corpus). Settings are not compared: a search may choose its own
+    backend."""
     try:
         manifest = read_manifest(settings.index_dir)
     except GuideSearchError:
         return ""
     built_from = manifest.corpus if manifest else ""
-    if built_from and built_from != str(corpus_root(settings.corpus_dir)):
+    if settings.corpus_named and built_from and built_from != str(corpus_root(settings.corpus_dir)):
         return ""
     if not built_from and not corpus_named:
         return ""

@@ -611,3 +611,23 @@ def test_a_build_folder_or_a_file_given_as_the_index_is_named_for_what_it_is(cli
     assert "is one build inside the index" in capsys.readouterr().err and not (build / "CURRENT").exists()
     assert cli.main(["search", "cramps", "--index", str(index / "CURRENT")]) == 1
     assert "CURRENT is a file, not an index folder" in capsys.readouterr().err
+
+
+def test_with_the_recorded_corpus_gone_every_view_compares_the_default_one(tmp_path, fake_encoder, monkeypatch):
+    """Found by adversarial testing: the index fell back to corpus/ when its own was moved, and
+    /index listed a guide removed while search and /health said nothing."""
+    from guidesearch.build import build_index
+    from guidesearch.cli import main_parser, settings_from
+    from guidesearch.config import Settings
+    from guidesearch.freshness import check_freshness, stale_note
+    monkeypatch.delenv("GUIDESEARCH_CORPUS", raising=False)
+    corpus = tmp_path / "A"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    (corpus / "extra.md").write_text("# Extra\n\n## Part\n\nMore about cramps.\n")
+    build_index(Settings(corpus_dir=corpus, index_dir=tmp_path / "I", model_name=fake_encoder.name), fake_encoder)
+    corpus.rename(tmp_path / "A2")
+    settings = settings_from(main_parser().parse_args(["search", "q", "--index", str(tmp_path / "I")]))
+    assert Path(settings.corpus_dir) == Path(Settings().corpus_dir)       # the default, which holds the seed guide
+    assert check_freshness(settings).removed == ("extra.md",)
+    assert "1 removed" in stale_note(settings)
