@@ -101,6 +101,7 @@ class LiveSearcher:
             with self._lock:
                 self._searcher, self._build, self._sections = searcher, loaded, None
                 self._failed = None
+                self._stale = None      # a note about the build before (adversarial testing: 30 s of it)
         except GuideSearchError as exc:
             with self._lock:
                 self._failed = (name, f"The new build {name} could not be loaded, so the previous one "

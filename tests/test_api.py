@@ -392,11 +392,14 @@ def test_a_rebuild_is_answered_without_a_restart_and_a_damaged_one_is_not(tmp_pa
         # POST /rebuild, with the test's encoder instead of loading another copy of the model.
         monkeypatch.setattr("guidesearch.embed.passage_encoder", lambda _settings: encoder)
         (corpus / "okapi.md").write_text(OKAPI, encoding="utf-8")
+        assert "1 added guide file(s)" in api.get("/health").json()["stale"]
+        monkeypatch.setattr("guidesearch.service.STALE_SECONDS", 3600.0)     # the note stays, unless a build clears it
         rebuilt = api.post("/rebuild", headers={"Authorization": f"Bearer {TOKEN}"})
         assert rebuilt.status_code == 200, rebuilt.text
         third = rebuilt.json()
         assert "1 added" in third["summary"] and third["build"] != second["build"] and third["problem"] is None
-        assert api.get("/health").json()["build"] == third["build"]
+        # Adversarial testing: the new build with the old build's note, for up to 30 s.
+        assert api.get("/health").json()["build"] == third["build"] and api.get("/health").json()["stale"] is None
         assert api.get("/search", params={"q": "okapi stretch"}).json()["hits"][0]["source"] == "okapi.md"
 
         # A damaged build named by CURRENT: the good one keeps answering, and /health says why.
