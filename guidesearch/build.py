@@ -30,7 +30,7 @@ from guidesearch.ingest import CorpusScan, corpus_root, list_other_files, read_c
 from guidesearch.lexical import LexicalIndex, Vocabulary
 from guidesearch.records import UNREADABLE, Chunk, FileStamp, Guide, SkippedFile, display_name, display_names
 from guidesearch.store import (CHUNKER_VERSION, MIN_RETIRED, IndexShape, Manifest, RetiredVectors,
-                               StoredIndex, check_not_a_build, load_index, read_manifest, write_build,
+                               StoredIndex, check_index_folder, load_index, read_manifest, write_build,
                                write_failure)
 
 LOCK_NAME = ".build.lock"
@@ -105,7 +105,7 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     """
     lock = filelock.FileLock(index_dir / LOCK_NAME, timeout=max(wait_seconds, 0.0))
     holder = index_dir / HOLDER_NAME
-    check_not_a_build(index_dir)
+    check_index_folder(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(poll_interval=0.2)

@@ -16,7 +16,8 @@ from guidesearch.errors import GuideSearchError
 from guidesearch.ingest import corpus_folder_problem, corpus_root, list_guide_files, read_file
 from guidesearch.records import UNREADABLE, FileStamp, display_name, display_names
 from guidesearch.backends import passage_backend
-from guidesearch.store import REBUILD, IndexShape, Manifest, current_build, damage, manifest_of, read_manifest
+from guidesearch.store import (REBUILD, IndexShape, Manifest, check_index_folder, current_build, damage, manifest_of,
+                               read_manifest)
 
 
 
@@ -150,6 +151,10 @@ def check_freshness(settings: Settings) -> IndexDiff:
     problem = corpus_folder_problem(Path(settings.corpus_dir))
     if problem:
         return IndexDiff(corpus_missing=True, problem=problem)
+    try:
+        check_index_folder(settings.index_dir)      # a file, or a build folder: no index to compare
+    except GuideSearchError as exc:
+        return IndexDiff(problem=str(exc))
     try:
         folder = current_build(settings.index_dir)
         manifest = manifest_of(folder) if folder is not None else None

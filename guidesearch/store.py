@@ -153,25 +153,29 @@ def require_build(index_dir: Path) -> Path:
     """
     folder = current_build(index_dir)
     if folder is None:
-        check_not_a_build(index_dir)
-        if Path(index_dir).is_file():
-            raise IndexMissingError(f"{index_dir} is a file, not an index folder: give --index (or "
-                                    "GUIDESEARCH_INDEX) the folder build_index.py built.")
+        check_index_folder(index_dir)
         raise IndexMissingError(f"No index in {index_dir}. Build it with: {BUILD_COMMAND}")
     return folder
 
 
-def check_not_a_build(index_dir: Path) -> None:
-    """Refuse one build folder of an index given as the index: searched, it is "no index", and
-    the advice to build there would nest an index inside a build (found by adversarial testing).
+def check_index_folder(index_dir: Path) -> None:
+    """Refuse what cannot be an index folder: a file, or a build folder of an index or a folder
+    inside one. Searched, each is "no index", and the advice to build there would nest an index
+    inside a build (found by adversarial testing).
 
     Raises:
-        IndexFolderError: naming the index folder to give instead.
+        IndexFolderError: saying what it is, and which folder to give instead.
     """
     index_dir = Path(index_dir)
-    if (index_dir / "manifest.json").is_file() and (index_dir.parent / "CURRENT").is_file():
-        raise IndexFolderError(f"{index_dir} is one build inside the index {index_dir.parent}: give --index (or "
-                               f"GUIDESEARCH_INDEX) {index_dir.parent} instead.")
+    give = "give --index (or GUIDESEARCH_INDEX)"
+    if index_dir.is_file():
+        raise IndexFolderError(f"{index_dir} is a file, not an index folder: {give} the folder build_index.py built.")
+    here = index_dir.absolute()
+    for folder in (here, *here.parents):
+        if (folder / "manifest.json").is_file() and (folder.parent / "CURRENT").is_file():
+            where = "one build inside" if folder == here else f"inside {folder.name}, one build of"
+            raise IndexFolderError(f"{index_dir} is {where} the index {folder.parent}: {give} {folder.parent} "
+                                   "instead.")
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:

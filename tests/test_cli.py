@@ -315,7 +315,7 @@ def test_index_folder_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "afile").write_text("x")
     done = run("build_index.py", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "afile"))
     assert done.returncode == 1 and done.stderr.count("\n") == 1
-    assert done.stderr.startswith(f"error: Cannot write the index in {tmp_path / 'afile'}")
+    assert done.stderr.startswith(f"error: {tmp_path / 'afile'} is a file, not an index folder")
 
 
 def test_evaluate_out_that_cannot_be_written_fails_before_the_run(cli_index):
@@ -611,6 +611,13 @@ def test_a_build_folder_or_a_file_given_as_the_index_is_named_for_what_it_is(cli
     assert "is one build inside the index" in capsys.readouterr().err and not (build / "CURRENT").exists()
     assert cli.main(["search", "cramps", "--index", str(index / "CURRENT")]) == 1
     assert "CURRENT is a file, not an index folder" in capsys.readouterr().err
+    # Inside a build (adversarial testing: an index was built there), and --check naming either.
+    assert cli.main(["build", "--corpus", str(cli_index / "corpus"), "--index", str(build / "bm25")]) == 1
+    assert f"is inside {build.name}, one build of the index {index}" in capsys.readouterr().err
+    for named in (build, build / "sub", index / "CURRENT"):
+        assert cli.main(["check", "--index", str(named)]) == 1
+        printed = capsys.readouterr().out
+        assert ("one build" in printed or "is a file" in printed) and "Rebuild with" not in printed
 
 
 def test_with_the_recorded_corpus_gone_every_view_compares_the_default_one(tmp_path, fake_encoder, monkeypatch):
