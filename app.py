@@ -261,9 +261,9 @@ def guide_link(hit, question: str) -> str:
 
 def section_path(headings: tuple[str, ...]) -> str:
     """A section's place in the address: its heading path "A > B", a " > " inside one heading
-    written " \\> ", so that a heading "Sleep > Naps" and a heading "Naps" under "Sleep" are two
-    places (review)."""
-    return " > ".join(heading.replace(" > ", " \\> ") for heading in headings)
+    written " \\> " (and a backslash "\\\\"), so that a heading "Sleep > Naps" and a heading "Naps"
+    under "Sleep" are two places (review, adversarial testing)."""
+    return " > ".join(heading.replace("\\", "\\\\").replace(" > ", " \\> ") for heading in headings)
 
 
 def section_anchor(headings: tuple[str, ...]) -> str:

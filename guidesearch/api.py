@@ -613,6 +613,9 @@ def _add_search_routes(app: FastAPI, service: Service) -> None:
     @app.post("/search", response_model=SearchOut, responses=_errors(400, 413, 422, 503), tags=["search"],
               summary="Answer a question sent as JSON (same answer as GET)")
     async def search_post(request: Request, body: SearchIn) -> dict:
+        if request.query_params:    # "POST /search?k=1" would answer with 5, silently (adversarial testing)
+            raise ApiError(422, f"POST /search takes no parameters in its address: send question, top_k and mode "
+                                f"in the JSON body, like {BODY_EXAMPLE}")
         check_fields_once(await request.body())
         return await service.search(body.question, body.top_k, body.mode)
 

@@ -59,7 +59,7 @@ def build_command(args: argparse.Namespace) -> str:
     recorded = recorded_corpus(named.index_dir)
     if recorded is not None:
         if recorded.resolve() != Path(named.corpus_dir).resolve():
-            words.insert(1, f"--corpus {shlex.quote(str(recorded))}")
+            words.insert(1, f"--corpus {shlex.quote(display_name(str(recorded)))}")   # a path of control characters
     elif not hasattr(args, "corpus") and (args.index is not None or os.environ.get("GUIDESEARCH_INDEX")):
         words.insert(1, "--corpus <the guides' folder>")
     return " ".join(words)
@@ -124,6 +124,7 @@ MAX_WARNINGS = 10
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)       # as Ctrl-C: --out's temporary file is removed
     from guidesearch.evaluate import ResultsFile, evaluate, label_problems, outcome_line, read_questions
     questions = read_questions(Path(args.questions))
     out = ResultsFile(Path(args.out), Path(args.questions)) if args.out else None   # before the long run

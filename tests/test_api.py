@@ -137,6 +137,7 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     ("GET", "/search?q=cramps&q=stretching", None, 422, ["q is given 2 times", "one question per request"]),
     ("GET", "/search?q=cramps&k=2&k=3", None, 422, ["k is given 2 times: give it once."]),
     ("GET", "/search?q=cramps&mode=dense&mode=lexical", None, 422, ["mode is given 2 times"]),
+    ("POST", "/search?k=1", {"question": "cramps"}, 422, ["takes no parameters in its address", "JSON body"]),
 ])
 def test_bad_input_gets_a_4xx_with_one_line_saying_what_to_do(client, method, target, payload, status, words):
     assert_one_line_error(client.request(method, target, json=payload), status, *words)

@@ -337,10 +337,10 @@ def test_a_heading_whose_lead_in_opens_its_subsections_reads_them(live):
 def test_bidirectional_controls_are_escaped_and_the_section_still_found():
     """Found by adversarial testing: a heading holding U+202E reached the client raw; tool
     results are shown in terminals too. The escaped heading, given back, finds the section."""
-    headings = ("Bidi Guide", "Part \u202eevil")
+    headings = ("Bidi Guide \u200f", "Part \u202eevil")
     text = "Leg cramps at night \u2067often\u2069 ease with stretching."
     shown = format_hit(Hit(1, 0.5, 0.5, Chunk("id", "bidi.md", headings[0], headings, text)))
-    assert "\u202e" not in shown and "\u2067" not in shown
+    assert "\u202e" not in shown and "\u2067" not in shown and "\u200f" not in shown      # a mark, too
     assert "— Part \\u202eevil (source: bidi.md)" in shown and "\\u2067often\\u2069" in shown
     sections = [Section(("Bidi Guide",), "Intro."), Section(headings, text)]
     assert find_sections(sections, "Part \\u202eevil") == [sections[1]]       # as shown
