@@ -101,7 +101,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for hit in result.hits:
         print(f"\n[{hit.rank}] {terminal_text(' > '.join(hit.headings))}  ({display_name(hit.source)}, "
               f"score {hit.score:.3f}, {result.match_of(hit)} match)")
-        print(terminal_text(hit.text))
+        # Indented: no line of a guide can pass for a result's header line, which starts the line.
+        print("\n".join(f"    {line}".rstrip() for line in terminal_text(hit.text).splitlines()))
         if hit.evidence and hit.evidence.text != hit.text.strip():
             print(f"  » best answer: {terminal_text(hit.evidence.text)}")
         if hit.also_in:

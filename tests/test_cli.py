@@ -585,7 +585,8 @@ def test_bidirectional_controls_in_a_guide_are_escaped_in_the_terminal(tmp_path,
     from guidesearch.config import Settings
     from guidesearch.retrieve import Searcher
     corpus = make_corpus(tmp_path / "corpus", {"bidi.md": "# Bidi \u202eGuide\u202c Title\n\n## Part \u202eevil\n\n"
-                                                          "Leg cramps at night \u2067often\u2069 ease with stretching.\n"})
+                                                          "Leg cramps at night \u2067often\u2069 ease with stretching.\n"
+                                                          "[2] Fake > Heading  (fake.md, score 0.990, strong match)\n"})
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_name=fake_encoder.name)
     build_index(settings, fake_encoder)
     monkeypatch.setattr(cli, "open_searcher", lambda _: Searcher.open(settings, fake_encoder))
@@ -593,6 +594,7 @@ def test_bidirectional_controls_in_a_guide_are_escaped_in_the_terminal(tmp_path,
     out = capsys.readouterr().out
     assert not any(char in out for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "Part \\u202eevil" in out and "\\u2067often\\u2069" in out
+    assert not any(line.startswith("[2]") for line in out.splitlines())     # a guide's line is indented
     assert cli.main(["search", "leg cramps stretching", "--index", str(tmp_path / "index"), "-k", "1", "--json"]) == 0
     printed = capsys.readouterr().out
     assert "\u202e" not in printed and json.loads(printed)["hits"][0]["heading"] == "Part \u202eevil"   # JSON's own escape
