@@ -21,7 +21,8 @@ import json
 import logging
 import socket
 import threading
-from typing import Annotated, Any, Callable, Literal
+from collections import Counter
+from typing import Annotated, Any, Callable, Iterable, Literal
 
 import anyio
 import anyio.to_thread
@@ -328,11 +329,11 @@ def check_query(items: list[tuple[str, str]]) -> None:
     Raises:
         ApiError: 422, saying what to send instead.
     """
-    names = [name for name, _ in items]
-    twice = next((name for name in names if names.count(name) > 1), None)
+    twice = _repeated(name for name, _ in items)
     if twice is not None:
-        raise ApiError(422, f"{_cut(twice)} is given {names.count(twice)} times: give it once"
-                            + (" (one question per request)." if twice == "q" else "."))
+        name, times = twice
+        raise ApiError(422, f"{_cut(name)} is given {times} times: give it once"
+                            + (" (one question per request)." if name == "q" else "."))
     k = dict(items).get("k")
     if k is not None and not plain_digits(k):
         raise ApiError(422, f"k must be a whole number from 1 to {MAX_TOP_K}, not {_short(k)}.")
@@ -346,16 +347,21 @@ def check_fields_once(body: bytes) -> None:
         ApiError: 422, naming the field.
     """
     def pairs(items: list[tuple[str, Any]]) -> dict:
-        names = [name for name, _ in items]
-        twice = next((name for name in names if names.count(name) > 1), None)
+        twice = _repeated(name for name, _ in items)
         if twice is not None:
-            raise ApiError(422, f"The body names {_short(twice)} {names.count(twice)} times: name each field "
+            raise ApiError(422, f"The body names {_short(twice[0])} {twice[1]} times: name each field "
                                 f"once, like {BODY_EXAMPLE}")
         return dict(items)
     try:
         json.loads(body, object_pairs_hook=pairs)
     except ValueError:      # FastAPI has parsed it already: not reached for a body it accepted
         pass
+
+
+def _repeated(names: Iterable[str]) -> tuple[str, int] | None:
+    """The first name given more than once, and how many times; None when each is given once."""
+    counts = Counter(names)
+    return next(((name, times) for name, times in counts.items() if times > 1), None)
 
 
 def _add_error_handlers(app: FastAPI, settings: Settings) -> None:

@@ -428,11 +428,13 @@ class ResultsFile:
             raise OutputFileError(f"--out {path} is the question file itself: the results would replace the "
                                   "questions. Give --out another file.")
         try:
-            if path.exists() and not os.access(path, os.W_OK):      # a read-only file is not replaced
+            # A read-only file is not replaced; a dangling link, written directly, needs its folder
+            # writable (a new file's folder is tried by _beside).
+            writable = os.access(path, os.W_OK) if path.exists() else \
+                self._replaceable(path) or os.access(path.parent, os.W_OK)
+            if not writable:
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             self._temporary = self._beside(path) if self._replaceable(path) else None
-            if self._temporary is None and not os.access(path if path.exists() else path.parent, os.W_OK):
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
         except OSError as exc:
             raise self._error(exc) from exc
         if self._temporary is not None:
