@@ -9,7 +9,8 @@ Near misses, made so that no threshold was developed on them:
   even lines to tune on, odd lines to report on. Misspelt near misses
   (seed_near_misses_typo_dev.jsonl) and topics of several words with lay phrases the guide
   answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
-  and answerable) report.
+  and answerable) report. Two sets written blind (only the guide seen) in the issue's seven
+  styles: seed_blind_dev.jsonl tunes, seed_blind_report_2.jsonl reports.
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
@@ -24,8 +25,9 @@ Choice: among thresholds that wrongly flag at most 2% (two thirds of the issue's
 the answerable tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90
 split, the consumer messages), flag at least 90% of the unrelated questions, and leave the
 README's own example questions covered, the one with the highest mean share of tuning near
-misses flagged. (Pooled, because one question of the 20 lay phrases is already 5%: each set
-alone at 2%, as before, could keep nothing but the strictest thresholds once that set came in.)
+misses flagged, unless the shipped thresholds come within MIN_GAIN of it. (Pooled, because one
+question of the 20 lay phrases is already 5%: each set alone at 2%, as before, could keep
+nothing but the strictest thresholds once that set came in.)
 The bound was 3% until the seed's long and formal tuning set came in (2026-11-27): at 3% the
 rule then chose min_term_weight 0.45 and min_together_weight 0.8, and the held-out answerable
 rewordings were wrongly flagged at 6.7% against 2.2% before. Tuning false flags understate
@@ -106,6 +108,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     phrases = read_questions(data / "seed_phrases_dev.jsonl")
     fresh = read_questions(data / "seed_fresh_report.jsonl")
     long_formal = read_questions(data / "seed_long_formal_dev.jsonl")
+    blind_dev = read_questions(data / "seed_blind_dev.jsonl")
+    blind_report = read_questions(data / "seed_blind_report_2.jsonl")
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
             "README examples": ("must", [q for q in answerable(data / "seed_lay_dev.jsonl")
@@ -126,7 +130,11 @@ def seed_sets() -> dict[str, tuple[str, list]]:
             "seed near misses, fresh": ("report", [q for q in fresh if q.expect_none]),
             "seed answerable, fresh": ("report", [q for q in fresh if not q.expect_none]),
             "seed answerable, kinds of question": ("report", answerable(data / "seed_kinds_report.jsonl")),
-            "seed answerable, the issue's seven styles": ("report", answerable(data / "seed_styles_report.jsonl"))}
+            "seed answerable, the issue's seven styles": ("report", answerable(data / "seed_styles_report.jsonl")),
+            "seed near misses, written blind (dev)": ("tune", [q for q in blind_dev if q.expect_none]),
+            "seed answerable, written blind (dev)": ("tune", [q for q in blind_dev if not q.expect_none]),
+            "seed near misses, written blind (report 2)": ("report", [q for q in blind_report if q.expect_none]),
+            "seed answerable, written blind (report 2)": ("report", [q for q in blind_report if not q.expect_none])}
 
 
 def flagged(evidence: list, settings: Settings) -> float:
@@ -145,7 +153,8 @@ def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
     """The GRID thresholds by the rule of this module's doc, with the unknown words together off
     (Evidence.together), then min_together_weight by the same rule at those thresholds: the
     evidence measures words together at the default term_similarity, which the first stage may
-    not keep (it kept it: bench/results/coverage_general.md)."""
+    not keep (it kept it: bench/results/coverage_general.md). Each stage keeps the shipped value
+    unless the best beats it by MIN_GAIN."""
     groups = _Groups(measured)
     scored = []
     for values in itertools.product(*GRID.values()):
@@ -154,13 +163,29 @@ def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
         if score is not None:
             scored.append((score, values, settings))
     scored.sort(key=lambda item: item[0], reverse=True)
-    chosen = scored[0][2]
+    shipped = base.with_(**{name: getattr(Settings(), name) for name in GRID}, min_together_weight=10.0)
+    chosen = _unless_beaten(groups, scored[0][2], shipped)
     together = [(score, value) for value in TOGETHER
                 if (score := groups.score(chosen.with_(min_together_weight=value))) is not None]
     best = max(score for score, _ in together)
     # Of equal scores the highest threshold: the fewest questions named not covered by it.
-    return chosen.with_(min_together_weight=max(value for score, value in together if score == best)), scored[:10]
+    best_value = max(value for score, value in together if score == best)
+    return _unless_beaten(groups, chosen.with_(min_together_weight=best_value),
+                          chosen.with_(min_together_weight=Settings().min_together_weight)), scored[:10]
 
+
+def _unless_beaten(groups: "_Groups", best: Settings, shipped: Settings) -> Settings:
+    kept = groups.score(shipped)
+    return shipped if kept is not None and groups.score(best) - kept < MIN_GAIN else best
+
+
+# Another setting replaces the shipped thresholds (Settings' defaults) only when it flags a mean
+# share of the tuning near misses at least this much higher. One question moves the mean by 0.003
+# to 0.008 (207 tuning near misses in 6 sets): a gain below this is one or two questions, within
+# what a new set changes. Added 2026-11-27, when the blind dev set came in: the grid's best was
+# then min_phrase_weight 0.3 (+0.007: one near miss more in one set, one false flag more in
+# another), and at the shipped thresholds min_together_weight 0.8 (bench/results/coverage_general.md).
+MIN_GAIN = 0.01
 
 # min_together_weight, chosen after the GRID (choose); 10 is off.
 TOGETHER = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 10.0)

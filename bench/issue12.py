@@ -117,6 +117,15 @@ def main() -> None:
         blind = read_questions(data / "seed_blind_report.jsonl")      # written blind, this session
         ranking["seed blind questions in six styles, answerable 40 (report)"] = (
             seed, [q for q in blind if not q.expect_none])
+        # Two more sets written blind (2026-11-27), in the seven styles: dev and report.
+        blind_dev = read_questions(data / "seed_blind_dev.jsonl")
+        blind_report = read_questions(data / "seed_blind_report_2.jsonl")
+        ranking["seed blind dev set in seven styles, answerable 84 (tuning)"] = (
+            seed, [q for q in blind_dev if not q.expect_none])
+        ranking["seed blind report set 2 in seven styles, answerable 70 (report)"] = (
+            seed, [q for q in blind_report if not q.expect_none])
+        pooled = [*misses[1::2], *reworded[1::2], *long_messages, *fresh, *blind, *blind_report,
+                  *read_questions(data / "seed_kinds_report.jsonl"), *read_questions(data / "seed_styles_report.jsonl")]
         for name, (searcher, questions) in ranking.items():
             for label, before in (("before", True), ("after", False)):
                 figures = report(searcher, questions, before).metrics()
@@ -146,7 +155,14 @@ def main() -> None:
                 ("seed questions in the issue's seven styles, answerable 70 (report)", seed,
                  answerable(data / "seed_styles_report.jsonl")),
                 ("seed blind questions, near misses 30 (report)", seed, [q for q in blind if q.expect_none]),
-                ("seed blind questions, answerable 40 (report)", seed, [q for q in blind if not q.expect_none])):
+                ("seed blind questions, answerable 40 (report)", seed, [q for q in blind if not q.expect_none]),
+                ("seed blind dev set, near misses 24 (tuning)", seed, [q for q in blind_dev if q.expect_none]),
+                ("seed blind dev set, answerable 84 (tuning)", seed, [q for q in blind_dev if not q.expect_none]),
+                ("seed blind report set 2, near misses 30 (report)", seed, [q for q in blind_report if q.expect_none]),
+                ("seed blind report set 2, answerable 70 (report)", seed,
+                 [q for q in blind_report if not q.expect_none]),
+                ("seed report sets pooled, near misses (report)", seed, [q for q in pooled if q.expect_none]),
+                ("seed report sets pooled, answerable (report)", seed, [q for q in pooled if not q.expect_none])):
             shares = [report(searcher, questions, before) for before in (True, False)]
             coverage_rows.append(f"| {name} | " + " | ".join(f"{r.flagged_share(r.outcomes):.3f}" for r in shares) + " |")
     lines += ["", "## \"Not covered\": share of each set flagged", "",
