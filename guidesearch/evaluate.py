@@ -416,8 +416,8 @@ class ResultsFile:
 
     A regular file is written through a temporary file beside it, given the file's mode (or the
     one a new file gets), then moved over it: a full disk, an error or Ctrl-C leaves what the
-    path held. A link (/dev/stdout is one), a device, a pipe or a file of several names is opened
-    only at the end and written directly, as is a file whose folder cannot be written: an interrupted run leaves
+    path held. A link (/dev/stdout is one), a device or a pipe is opened only at the end and
+    written directly, as is a file whose folder cannot be written: an interrupted run leaves
     them as they were too. The question file itself is refused: the results would replace the
     questions (found by adversarial testing; links and modes by review).
     """
@@ -442,13 +442,11 @@ class ResultsFile:
 
     @staticmethod
     def _replaceable(path: Path) -> bool:
-        """Whether path is (or will be) a regular file of its own: not a link, device or pipe,
-        nor a file of several names (hard links), which a new file would split from the others."""
+        """Whether path is (or will be) a regular file of its own, not a link, device or pipe."""
         try:
-            status = path.lstat()
+            return stat.S_ISREG(path.lstat().st_mode)
         except FileNotFoundError:
             return True
-        return stat.S_ISREG(status.st_mode) and status.st_nlink == 1
 
     @staticmethod
     def _beside(path: Path):
