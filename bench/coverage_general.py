@@ -9,8 +9,9 @@ Near misses, made so that no threshold was developed on them:
   even lines to tune on, odd lines to report on. Misspelt near misses
   (seed_near_misses_typo_dev.jsonl) and topics of several words with lay phrases the guide
   answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
-  and answerable) report. Two sets written blind (only the guide seen) in the issue's seven
-  styles: seed_blind_dev.jsonl tunes, seed_blind_report_2.jsonl reports.
+  and answerable) report. Three sets written blind (only the guide seen): seed_blind_dev.jsonl
+  tunes; seed_blind_report.jsonl and seed_blind_report_2.jsonl report (the latter two less the
+  questions worded as in a tuning set: bench/common.py seed_report_questions).
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
@@ -25,9 +26,9 @@ Choice: among thresholds that wrongly flag at most 2% (two thirds of the issue's
 the answerable tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90
 split, the consumer messages), flag at least 90% of the unrelated questions, and leave the
 README's own example questions covered, the one with the highest mean share of tuning near
-misses flagged, unless the shipped thresholds come within MIN_GAIN of it. (Pooled, because one
-question of the 20 lay phrases is already 5%: each set alone at 2%, as before, could keep
-nothing but the strictest thresholds once that set came in.)
+misses flagged; it replaces the shipped thresholds only when it judges the tuning questions better
+beyond chance (shipped_unless_beaten). (Pooled, because one question of the 20 lay phrases is already 5%: each set
+alone at 2%, as before, could keep nothing but the strictest thresholds once that set came in.)
 The bound was 3% until the seed's long and formal tuning set came in (2026-11-27): at 3% the
 rule then chose min_term_weight 0.45 and min_together_weight 0.8, and the held-out answerable
 rewordings were wrongly flagged at 6.7% against 2.2% before. Tuning false flags understate
@@ -44,6 +45,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import math
 import os
 import pickle
 import random
@@ -55,7 +57,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
+from common import (CREDIT, answerable, emit, medquad_searcher, medquad_split, same_wording,  # noqa: E402
+                    seed_searcher, seed_tuning_questions)
 from coverage import collect  # noqa: E402
 from heldout_guides import WORK, held_out_topics  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -109,7 +112,9 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     fresh = read_questions(data / "seed_fresh_report.jsonl")
     long_formal = read_questions(data / "seed_long_formal_dev.jsonl")
     blind_dev = read_questions(data / "seed_blind_dev.jsonl")
-    blind_report = read_questions(data / "seed_blind_report_2.jsonl")
+    tuned = {same_wording(q.question) for q in seed_tuning_questions()}
+    blind = [q for name in ("seed_blind_report", "seed_blind_report_2") for q in read_questions(data / f"{name}.jsonl")
+             if same_wording(q.question) not in tuned]
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
             "README examples": ("must", [q for q in answerable(data / "seed_lay_dev.jsonl")
@@ -133,8 +138,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
             "seed answerable, the issue's seven styles": ("report", answerable(data / "seed_styles_report.jsonl")),
             "seed near misses, written blind (dev)": ("tune", [q for q in blind_dev if q.expect_none]),
             "seed answerable, written blind (dev)": ("tune", [q for q in blind_dev if not q.expect_none]),
-            "seed near misses, written blind (report 2)": ("report", [q for q in blind_report if q.expect_none]),
-            "seed answerable, written blind (report 2)": ("report", [q for q in blind_report if not q.expect_none])}
+            "seed near misses, written blind (report)": ("report", [q for q in blind if q.expect_none]),
+            "seed answerable, written blind (report)": ("report", [q for q in blind if not q.expect_none])}
 
 
 def flagged(evidence: list, settings: Settings) -> float:
@@ -150,11 +155,10 @@ def without_piece_rules(evidence: Evidence) -> Evidence:
 
 
 def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
-    """The GRID thresholds by the rule of this module's doc, with the unknown words together off
-    (Evidence.together), then min_together_weight by the same rule at those thresholds: the
+    """The best GRID thresholds by the rule of this module's doc, with the unknown words together
+    off (Evidence.together), then min_together_weight by the same rule at those thresholds: the
     evidence measures words together at the default term_similarity, which the first stage may
-    not keep (it kept it: bench/results/coverage_general.md). Each stage keeps the shipped value
-    unless the best beats it by MIN_GAIN."""
+    not keep (it kept it: bench/results/coverage_general.md)."""
     groups = _Groups(measured)
     scored = []
     for values in itertools.product(*GRID.values()):
@@ -163,29 +167,34 @@ def choose(measured: dict, base: Settings) -> tuple[Settings, list]:
         if score is not None:
             scored.append((score, values, settings))
     scored.sort(key=lambda item: item[0], reverse=True)
-    shipped = base.with_(**{name: getattr(Settings(), name) for name in GRID}, min_together_weight=10.0)
-    chosen = _unless_beaten(groups, scored[0][2], shipped)
+    chosen = scored[0][2]
     together = [(score, value) for value in TOGETHER
                 if (score := groups.score(chosen.with_(min_together_weight=value))) is not None]
     best = max(score for score, _ in together)
     # Of equal scores the highest threshold: the fewest questions named not covered by it.
-    best_value = max(value for score, value in together if score == best)
-    return _unless_beaten(groups, chosen.with_(min_together_weight=best_value),
-                          chosen.with_(min_together_weight=Settings().min_together_weight)), scored[:10]
+    return chosen.with_(min_together_weight=max(value for score, value in together if score == best)), scored[:10]
 
 
-def _unless_beaten(groups: "_Groups", best: Settings, shipped: Settings) -> Settings:
-    kept = groups.score(shipped)
-    return shipped if kept is not None and groups.score(best) - kept < MIN_GAIN else best
+def shipped_unless_beaten(measured: dict, best: Settings, shipped: Settings) -> tuple[Settings, str]:
+    """The best settings if they beat the shipped ones beyond chance on the tuning questions,
+    else the shipped ones; and why, in a line.
+
+    The grid's best differs from its neighbours, the shipped thresholds among them, by a few
+    questions: a new tuning set can move it by one question (2026-11-27: the blind dev set made
+    the best min_phrase_weight 0.3, for two near misses more and one false flag more). So the
+    tuning questions whose verdict changes are counted, each one better (a near miss or an
+    unrelated question flagged, an answerable one no longer flagged) or worse, and the best
+    replaces the shipped settings only when a one-sided sign test on them gives p < SIGNIFICANCE.
+    """
+    better, worse = _Groups(measured).changes(best, shipped)
+    p = sum(math.comb(better + worse, k) for k in range(better, better + worse + 1)) / 2 ** (better + worse)
+    keep = p >= SIGNIFICANCE
+    return (shipped if keep else best), (f"against the shipped thresholds the grid's best judges {better} tuning "
+                                          f"question(s) better and {worse} worse (sign test p = {p:.3f}): "
+                                          + ("the shipped thresholds are kept" if keep else "the best replaces them"))
 
 
-# Another setting replaces the shipped thresholds (Settings' defaults) only when it flags a mean
-# share of the tuning near misses at least this much higher. One question moves the mean by 0.003
-# to 0.008 (207 tuning near misses in 6 sets): a gain below this is one or two questions, within
-# what a new set changes. Added 2026-11-27, when the blind dev set came in: the grid's best was
-# then min_phrase_weight 0.3 (+0.007: one near miss more in one set, one false flag more in
-# another), and at the shipped thresholds min_together_weight 0.8 (bench/results/coverage_general.md).
-MIN_GAIN = 0.01
+SIGNIFICANCE = 0.05
 
 # min_together_weight, chosen after the GRID (choose); 10 is off.
 TOGETHER = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 10.0)
@@ -214,6 +223,17 @@ class _Groups:
         if any(flagged(evidence, settings) < MIN_UNRELATED for evidence in self.unrelated):
             return None
         return sum(flagged(evidence, settings) for evidence in self.misses) / len(self.misses)
+
+    def changes(self, new: Settings, old: Settings) -> tuple[int, int]:
+        """How many tuning questions new judges better than old, and how many worse."""
+        better = worse = 0
+        for evidence, flag_is_right in [*((e, True) for group in self.misses + self.unrelated for e in group),
+                                        *((e, False) for group in self.pooled for e in group)]:
+            now, before = not decide(evidence, new).covered, not decide(evidence, old).covered
+            if now != before:
+                better += now == flag_is_right
+                worse += now != flag_is_right
+        return better, worse
 
 
 def main() -> None:
@@ -244,7 +264,9 @@ def main() -> None:
             measured[name] = (use, [e for _, e in collect(seed, questions)])
     if os.environ.get("COVERAGE_EVIDENCE"):     # for exploring thresholds without measuring again
         Path(os.environ["COVERAGE_EVIDENCE"]).write_bytes(pickle.dumps(measured))
-    chosen, leaders = choose(measured, base)
+    best, leaders = choose(measured, base)
+    shipped = base.with_(**{name: getattr(Settings(), name) for name in (*GRID, "min_together_weight")})
+    chosen, why = shipped_unless_beaten(measured, best, shipped)
     # The check before issue 12: an unknown word's gain alone, no absent corpus words.
     before = Settings(min_cosine=0.3, term_similarity=0.65, term_shift_weight=0.0, min_term_weight=0.05,
                       min_absent_shift=1.0, min_phrase_weight=10.0)
@@ -253,7 +275,9 @@ def main() -> None:
              "answerable: lower is better). Before: "
              f"min_cosine {before.min_cosine}, term_similarity {before.term_similarity}, gain >= {before.min_term_weight} "
              "(no shift), no absent terms, a long message's questions not judged alone. "
-             "Chosen: " + ", ".join(f"{k} {getattr(chosen, k)}" for k in (*GRID, "min_together_weight")) + ".", "",
+             "Grid's best: " + ", ".join(f"{k} {getattr(best, k)}" for k in (*GRID, "min_together_weight"))
+             + f"; {why}. Chosen: " + ", ".join(f"{k} {getattr(chosen, k)}" for k in (*GRID, "min_together_weight"))
+             + ".", "",
              "Chosen, no piece rules: the same thresholds, without the two rules on words the model reads "
              "in pieces (an unknown one passes as a word for a covered thing at term_similarity however close "
              "made-up words come by chance; a rare absent word counts whether read whole or in pieces).", "",

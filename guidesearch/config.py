@@ -135,9 +135,8 @@ class Settings:
     min_phrase_weight: float = 0.4
     # The same for all the unknown words without a near synonym, dropped together, when there
     # are two or more ("coffee n caffeine", "insoles or orthotics": dropping one leaves the other
-    # to carry the question); 10 turns it off. 1.0 until the blind dev set came in (2026-11-27),
-    # whose 84 answerable questions, none flagged, let the pooled 2% bound admit 0.8.
-    min_together_weight: float = 0.8
+    # to carry the question); 10 turns it off.
+    min_together_weight: float = 1.0
     # Coverage: a corpus word that at most this share of the passages hold, that none of the
     # closest passages holds, and that carries at least min_absent_shift of the question, is a
     # topic the guides miss (bench/results/coverage_general.md).

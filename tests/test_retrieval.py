@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import pytest
 
@@ -12,7 +13,10 @@ from guidesearch.coverage import MAX_UNKNOWN_WORDS
 from guidesearch.evaluate import evaluate, read_questions
 from guidesearch.retrieve import Searcher
 
-from conftest import DATA, make_corpus
+from conftest import DATA, ROOT, make_corpus
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import SEED_REPORT, same_wording, seed_report_questions, seed_tuning_questions  # noqa: E402
 
 SEED_QUESTIONS = DATA / "seed_questions.jsonl"
 OUT_OF_SCOPE = DATA / "seed_out_of_scope.jsonl"
@@ -283,9 +287,8 @@ def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     """The seed questions and near misses in new wordings (written after the ranking and the
     check were tuned). Their odd lines are the held-out half: any tuning since uses the even
     lines only. Floors sit just under today's figures on the held-out half (Hit@1 0.867, Hit@3
-    0.956; near misses 0.860 flagged with 0.044 of answerable questions wrongly flagged: 2 of 45,
-    0.022 before min_together_weight went from 1.0 to 0.8, which the test below judges pooled
-    over every report set). Hit@1 0.90 and Hit@3 0.99 of issue 12 are not reached here.
+    0.956; near misses 0.860 flagged with 0.022 of answerable questions wrongly flagged). Of
+    issue 12's targets here, 80% of near misses is reached; Hit@1 0.90 and Hit@3 0.99 are not.
     128-token chunks, chosen on the tuning sets, moved Hit@3 up from 0.933 and Hit@1 down from
     0.911 (bench/results/chunk_size.md)."""
     held_out = read_questions(REWORDED)[1::2]
@@ -301,26 +304,38 @@ def test_new_wordings_never_tuned_on_hold_up(seed_searcher):
     assert figures["Hit@1"] >= 0.85
     assert figures["Hit@3"] >= 0.95
     assert flagged >= 0.80
-    assert wrongly <= 2 / 45
-
-
-def test_the_issues_near_miss_target_holds_over_every_seed_report_set_pooled(seed_searcher):
-    """Issue 12 asks at least 80% of near misses flagged at most 3% of answerable questions
-    wrongly flagged. One set of 45 answerable questions cannot tell 2% from 4% (one question),
-    so the target is judged over every seed report set pooled, none ever tuned on. 2026-11-27,
-    min_together_weight 0.8: 140 of 167 near misses flagged (0.838), 5 of 296 answerable
-    questions (0.017); at 1.0 before it, 135 (0.808) and 4 (0.014)."""
-    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
-    questions = [*read_questions(REWORDED)[1::2], *read_questions(NEAR_MISSES_REWORDED)[1::2]]
-    for name in ("seed_long_messages", "seed_fresh_report", "seed_kinds_report", "seed_styles_report",
-                 "seed_blind_report", "seed_blind_report_2"):
-        questions += read_questions(DATA / f"{name}.jsonl")
-    report = evaluate(questions, ask, seed_searcher.index.chunks)
-    flagged, wrongly = report.flagged_share(report.unanswerable), report.flagged_share(report.answerable)
-    print(f"\nseed report sets pooled: near misses flagged {flagged:.3f} of {len(report.unanswerable)}, "
-          f"answerable wrongly flagged {wrongly:.3f} of {len(report.answerable)}")
-    assert flagged >= 0.80
     assert wrongly <= 0.03
+
+
+def test_the_issues_targets_over_every_seed_report_set_pooled(seed_searcher):
+    """Every seed question kept for reporting, once, less those worded as in a tuning set
+    (bench/common.py seed_report_questions): issue 12 asks 80% of near misses flagged at most 3%
+    of answerable questions wrongly flagged, and Hit@1 0.90, Hit@3 0.99. 2026-11-27, floors just
+    under: 134 of 165 near misses flagged (0.812), 4 of 281 answerable questions wrongly flagged
+    (0.014), Hit@1 0.897, Hit@3 0.954: the coverage target is reached, the ranking ones are not."""
+    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
+    report = evaluate(seed_report_questions(DATA), ask, seed_searcher.index.chunks)
+    figures = report.metrics()
+    flagged, wrongly = report.flagged_share(report.unanswerable), report.flagged_share(report.answerable)
+    print(f"\nseed report sets pooled: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f} of "
+          f"{len(report.answerable)}; near misses flagged {flagged:.3f} of {len(report.unanswerable)}, "
+          f"answerable wrongly flagged {wrongly:.3f}")
+    assert flagged >= 0.80 and wrongly <= 0.03
+    assert figures["Hit@1"] >= 0.88 and figures["Hit@3"] >= 0.94
+
+
+def test_seed_report_sets_share_no_wording_with_the_tuning_sets():
+    """Sets written apart meet on the plainest wordings ("Does neuropathy cause leg cramps?"):
+    found by review in the two blind sets, which were then cut to share none (the report set
+    lost 12 questions, the dev set 4); the pooled report figures leave the rest out."""
+    tuned = {same_wording(q.question) for q in seed_tuning_questions(DATA)}
+    pooled = seed_report_questions(DATA)
+    assert not tuned & {same_wording(q.question) for q in pooled}
+    assert len({same_wording(q.question) for q in pooled}) == len(pooled)
+    new_report = {same_wording(q.question) for q in read_questions(DATA / "seed_blind_report_2.jsonl")}
+    assert not new_report & tuned
+    kept = {same_wording(q.question) for name in SEED_REPORT for q in read_questions(DATA / f"{name}.jsonl")}
+    assert not kept & {same_wording(q.question) for q in read_questions(DATA / "seed_blind_dev.jsonl")}
 
 
 def test_long_messages_never_tuned_on_hold_up(seed_searcher):
@@ -388,11 +403,14 @@ def test_a_second_pair_of_blind_sets_in_the_issues_seven_styles_holds_up(seed_se
     that answers), measured once before anything was changed, then committed. First measured:
     dev (84 answerable, 24 near misses) Hit@1 0.964, Hit@3 0.988, 19 of 24 near misses flagged,
     none wrongly; report (70, 30) Hit@1 0.943, Hit@3 0.986, 21 of 30 flagged, 1 of 70 wrongly.
+    Then cut to share no wording with a set of the other use (the test above): dev (80, 24)
+    Hit@1 0.963, Hit@3 0.988, 19 of 24 flagged, none wrongly; report (60, 28) Hit@1 0.933, Hit@3
+    0.983, 20 of 28 flagged, 1 of 60 wrongly.
     The dev set may be tuned on; the report set never is."""
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
     dev = evaluate(read_questions(DATA / "seed_blind_dev.jsonl"), ask, seed_searcher.index.chunks)
     report = evaluate(read_questions(DATA / "seed_blind_report_2.jsonl"), ask, seed_searcher.index.chunks)
-    for name, got, size in (("dev", dev, (84, 24)), ("report", report, (70, 30))):
+    for name, got, size in (("dev", dev, (80, 24)), ("report", report, (60, 28))):
         figures = got.metrics()
         print(f"\nblind {name}: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}, near misses flagged "
               f"{got.flagged_share(got.unanswerable):.3f}, answerable {got.flagged_share(got.answerable):.3f}")
