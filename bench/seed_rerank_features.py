@@ -14,7 +14,12 @@ reorders the shipped ranking's 20 best sections with one more signal, at a few w
 - FAQ headings: a FAQ item's question heading against the reader's question, added where it beats
   the passage's own cosine (all-MiniLM-L6-v2 was trained on many pairs of duplicate questions);
 - section size: the score lowered by c * log(chunks in the section), since the best of several
-  chunks beats one chunk by chance.
+  chunks beats one chunk by chance;
+- lead answers the title (added 2026-11-27, fifth session, with the blind dev and report 2
+  sets): the section before a guide's first heading answers what its title asks ("Does
+  Neuropathy Cause Leg Cramps"), and report questions restating the title in other words ("Can
+  nerve problems actually make my legs cramp up?") found it 7th or 8th; the lead gains
+  weight * (cosine of the question with the title - floor), when positive.
 
 Chosen on the tuning sets (the mean Hit@1 over them, ties keep the shipped ranking); the report
 sets were never used for a choice. Only late interaction at 0.25 beat the shipped ranking on
@@ -57,12 +62,14 @@ def question_sets() -> tuple[dict, dict]:
     reworded = read_questions(DATA / "seed_reworded.jsonl")
     tuning = {"original 72": answerable(DATA / "seed_questions.jsonl"), "new wordings, even 46": reworded[0::2],
               "lay 26": answerable(DATA / "seed_lay_dev.jsonl"), "lay phrases 20": answerable(DATA / "seed_phrases_dev.jsonl"),
-              "long and formal 40": answerable(DATA / "seed_long_formal_dev.jsonl")}
+              "long and formal 40": answerable(DATA / "seed_long_formal_dev.jsonl"),
+              "blind dev 80": answerable(DATA / "seed_blind_dev.jsonl")}
     report = {"new wordings, odd 45": reworded[1::2], "fresh 25": answerable(DATA / "seed_fresh_report.jsonl"),
               "kinds 36": answerable(DATA / "seed_kinds_report.jsonl"),
               "seven styles 70": answerable(DATA / "seed_styles_report.jsonl"),
               "blind six styles 40": answerable(DATA / "seed_blind_report.jsonl"),
-              "long messages 10": answerable(DATA / "seed_long_messages.jsonl")}
+              "long messages 10": answerable(DATA / "seed_long_messages.jsonl"),
+              "blind report 2, 60": answerable(DATA / "seed_blind_report_2.jsonl")}
     return tuning, report
 
 
@@ -233,6 +240,12 @@ def main() -> None:
             measure("FAQ headings", weight, lambda a, w=weight: by_added(a, lambda q, c: w * max(
                 0.0, float(heads[chunks[c.row].headings[-1]] @ q.vector) - max(c.cosine, 0.5))
                 if chunks[c.row].headings[-1] in heads else 0.0))
+        titles = sorted({chunk.title for chunk in chunks})
+        title_vectors = dict(zip(titles, searcher.encoder.encode(titles)))
+        for weight, floor in ((0.25, 0.6), (0.5, 0.7), (1.0, 0.75)):
+            measure("lead answers the title", f"{weight} above {floor}", lambda a, w=weight, t=floor: by_added(
+                a, lambda q, c: w * max(0.0, float(title_vectors[chunks[c.row].title] @ q.vector) - t)
+                if len(chunks[c.row].headings) == 1 else 0.0))
         size = Counter(section_key(chunk) for chunk in chunks)
         for c in (0.01, 0.02, 0.05):
             measure("section size", c, lambda a, c=c: by_added(a, lambda _, cand: -c * math.log(size[section_key(chunks[cand.row])])))
