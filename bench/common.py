@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import re
 import shutil
 import sys
 import tempfile
@@ -19,46 +18,13 @@ from guidesearch.embed import passage_encoder  # noqa: E402
 from guidesearch.evaluate import Question, evaluate, read_questions  # noqa: E402
 from guidesearch.retrieve import open_searcher  # noqa: E402
 
+# tests/question_sets.py, which seed question files tune and which report, is read from there.
+sys.path.insert(0, str(ROOT / "tests"))
+
 MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
 # The MedQuAD index bench/medquad.py builds, which most benchmarks read.
 MEDQUAD_INDEX = ROOT / "bench" / "work" / "medquad-index"
 CREDIT = "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."
-SEED_DATA = ROOT / "tests" / "data"
-# The seed guide's question files by use (tests/data): tuned on, or kept for reporting. The
-# files of new wordings are split: even lines tune, odd lines report. (seed_reworded_judged
-# holds seed_reworded's questions judged again: not a set of its own.)
-SEED_TUNING = ("seed_questions", "seed_out_of_scope", "seed_lay_dev", "seed_phrases_dev",
-               "seed_long_formal_dev", "seed_near_misses_typo_dev", "seed_blind_dev")
-SEED_SPLIT = ("seed_reworded", "seed_near_misses_reworded")
-SEED_REPORT = ("seed_long_messages", "seed_fresh_report", "seed_kinds_report", "seed_styles_report",
-               "seed_blind_report", "seed_blind_report_2")
-
-
-def seed_tuning_questions(data: Path = SEED_DATA) -> list[Question]:
-    """Every seed question tuned on: SEED_TUNING, and the even lines of SEED_SPLIT."""
-    return [q for name in SEED_TUNING for q in read_questions(data / f"{name}.jsonl")] + \
-        [q for name in SEED_SPLIT for q in read_questions(data / f"{name}.jsonl")[0::2]]
-
-
-def seed_report_questions(data: Path = SEED_DATA) -> list[Question]:
-    """Every seed question kept for reporting (SEED_REPORT, the odd lines of SEED_SPLIT), each
-    wording once, less those also asked in a tuning set: sets written apart by different
-    sessions meet on the plainest wordings ("Does neuropathy cause leg cramps?")."""
-    seen = {same_wording(q.question) for q in seed_tuning_questions(data)}
-    pooled = []
-    for question in [q for name in SEED_SPLIT for q in read_questions(data / f"{name}.jsonl")[1::2]] + \
-            [q for name in SEED_REPORT for q in read_questions(data / f"{name}.jsonl")]:
-        if same_wording(question.question) not in seen:
-            seen.add(same_wording(question.question))
-            pooled.append(question)
-    return pooled
-
-
-def same_wording(question: str) -> str:
-    """A question's words, with case, marks and spacing folded: what two sets may share."""
-    return " ".join(re.sub(r"[^\w\s]", " ", question.lower().replace("’", "'")).split())
-
-
 def seed_searcher(base: Path, settings: Settings | None = None):
     """A searcher over an index of the seed guide built in `base` with these settings (default:
     the environment's)."""

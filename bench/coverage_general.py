@@ -10,8 +10,8 @@ Near misses, made so that no threshold was developed on them:
   (seed_near_misses_typo_dev.jsonl) and topics of several words with lay phrases the guide
   answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
   and answerable) report. Three sets written blind (only the guide seen): seed_blind_dev.jsonl
-  tunes; seed_blind_report.jsonl and seed_blind_report_2.jsonl report (the latter two less the
-  questions worded as in a tuning set: bench/common.py seed_report_questions).
+  tunes; seed_blind_report.jsonl and seed_blind_report_2.jsonl report, less any question worded
+  as in a tuning set (as tests/question_sets.py seed_report_questions leaves them out).
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
@@ -57,8 +57,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import (CREDIT, answerable, emit, medquad_searcher, medquad_split, same_wording,  # noqa: E402
-                    seed_searcher, seed_tuning_questions)
+from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
+from question_sets import same_wording, seed_tuning_questions  # noqa: E402
 from coverage import collect  # noqa: E402
 from heldout_guides import WORK, held_out_topics  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -78,6 +78,8 @@ MAX_FALSE_FLAGS = 0.02
 # The questions the README shows: a reader's first try must not be told "not covered".
 README_EXAMPLES = ("why do my calves seize up at night?", "why do my calves cramp at night?")
 MIN_UNRELATED = 0.9
+# The grid's best replaces the shipped thresholds only at this sign-test p (shipped_unless_beaten).
+SIGNIFICANCE = 0.05
 
 
 def medquad_sets() -> dict[str, tuple[str, list]]:
@@ -185,16 +187,24 @@ def shipped_unless_beaten(measured: dict, best: Settings, shipped: Settings) -> 
     tuning questions whose verdict changes are counted, each one better (a near miss or an
     unrelated question flagged, an answerable one no longer flagged) or worse, and the best
     replaces the shipped settings only when a one-sided sign test on them gives p < SIGNIFICANCE.
+    The p is optimistic (the best was picked from the grid on these same questions), so the
+    test errs towards change; and shipped thresholds that now break a limit of the rule give way.
     """
-    better, worse = _Groups(measured).changes(best, shipped)
-    p = sum(math.comb(better + worse, k) for k in range(better, better + worse + 1)) / 2 ** (better + worse)
+    groups = _Groups(measured)
+    if groups.score(shipped) is None:
+        return best, "the shipped thresholds break a limit of the rule: the grid's best replaces them"
+    better, worse = groups.changes(best, shipped)
+    p = sign_test(better, worse)
     keep = p >= SIGNIFICANCE
     return (shipped if keep else best), (f"against the shipped thresholds the grid's best judges {better} tuning "
                                           f"question(s) better and {worse} worse (sign test p = {p:.3f}): "
                                           + ("the shipped thresholds are kept" if keep else "the best replaces them"))
 
 
-SIGNIFICANCE = 0.05
+def sign_test(better: int, worse: int) -> float:
+    """One-sided sign test: the chance of at least `better` of better + worse fair coin tosses."""
+    tosses = better + worse
+    return sum(math.comb(tosses, k) for k in range(better, tosses + 1)) / 2 ** tosses
 
 # min_together_weight, chosen after the GRID (choose); 10 is off.
 TOGETHER = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 10.0)
@@ -225,10 +235,15 @@ class _Groups:
         return sum(flagged(evidence, settings) for evidence in self.misses) / len(self.misses)
 
     def changes(self, new: Settings, old: Settings) -> tuple[int, int]:
-        """How many tuning questions new judges better than old, and how many worse."""
+        """How many tuning questions new judges better than old, and how many worse; a wording
+        in two tuning sets counts once."""
         better = worse = 0
+        seen = set()
         for evidence, flag_is_right in [*((e, True) for group in self.misses + self.unrelated for e in group),
                                         *((e, False) for group in self.pooled for e in group)]:
+            if evidence.question_words in seen:
+                continue
+            seen.add(evidence.question_words)
             now, before = not decide(evidence, new).covered, not decide(evidence, old).covered
             if now != before:
                 better += now == flag_is_right

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from common import (CREDIT, answerable, emit, evaluate_with, medquad_index_at, medquad_searcher,  # noqa: E402
-                    medquad_split, seed_report_questions, seed_searcher)
+                    medquad_split, seed_searcher)
+from question_sets import seed_report_questions  # noqa: E402
 from coverage_general import medquad_sets  # noqa: E402
 from heldout_guides import WORK  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
