@@ -25,6 +25,8 @@ MEDQUAD = ROOT.parent / "shared" / "medquad" / "dev_questions.jsonl"
 # The MedQuAD index bench/medquad.py builds, which most benchmarks read.
 MEDQUAD_INDEX = ROOT / "bench" / "work" / "medquad-index"
 CREDIT = "MedQuAD: Ben Abacha & Demner-Fushman, BMC Bioinformatics 2019, CC BY 4.0."
+
+
 def seed_searcher(base: Path, settings: Settings | None = None):
     """A searcher over an index of the seed guide built in `base` with these settings (default:
     the environment's)."""

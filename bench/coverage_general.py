@@ -11,7 +11,7 @@ Near misses, made so that no threshold was developed on them:
   answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
   and answerable) report. Three sets written blind (only the guide seen): seed_blind_dev.jsonl
   tunes; seed_blind_report.jsonl and seed_blind_report_2.jsonl report, less any question worded
-  as in a tuning set (as tests/question_sets.py seed_report_questions leaves them out).
+  as in a tuning set (tests/question_sets.py without_tuning_wordings).
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
@@ -26,9 +26,10 @@ Choice: among thresholds that wrongly flag at most 2% (two thirds of the issue's
 the answerable tuning questions over each corpus (the seed guide's sets pooled, the MedQuAD-90
 split, the consumer messages), flag at least 90% of the unrelated questions, and leave the
 README's own example questions covered, the one with the highest mean share of tuning near
-misses flagged; it replaces the shipped thresholds only when it judges the tuning questions better
-beyond chance (shipped_unless_beaten). (Pooled, because one question of the 20 lay phrases is already 5%: each set
-alone at 2%, as before, could keep nothing but the strictest thresholds once that set came in.)
+misses flagged; it replaces the shipped thresholds only when it judges the tuning questions
+better beyond chance (shipped_unless_beaten). (Pooled, because one question of the 20 lay phrases
+is already 5%: each set alone at 2%, as before, could keep nothing but the strictest thresholds
+once that set came in.)
 The bound was 3% until the seed's long and formal tuning set came in (2026-11-27): at 3% the
 rule then chose min_term_weight 0.45 and min_together_weight 0.8, and the held-out answerable
 rewordings were wrongly flagged at 6.7% against 2.2% before. Tuning false flags understate
@@ -58,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from common import CREDIT, answerable, emit, medquad_searcher, medquad_split, seed_searcher  # noqa: E402
-from question_sets import same_wording, seed_tuning_questions  # noqa: E402
+from question_sets import without_tuning_wordings  # noqa: E402
 from coverage import collect  # noqa: E402
 from heldout_guides import WORK, held_out_topics  # noqa: E402
 from guidesearch.config import Settings  # noqa: E402
@@ -114,9 +115,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     fresh = read_questions(data / "seed_fresh_report.jsonl")
     long_formal = read_questions(data / "seed_long_formal_dev.jsonl")
     blind_dev = read_questions(data / "seed_blind_dev.jsonl")
-    tuned = {same_wording(q.question) for q in seed_tuning_questions()}
-    blind = [q for name in ("seed_blind_report", "seed_blind_report_2") for q in read_questions(data / f"{name}.jsonl")
-             if same_wording(q.question) not in tuned]
+    blind = without_tuning_wordings([q for name in ("seed_blind_report", "seed_blind_report_2")
+                                     for q in read_questions(data / f"{name}.jsonl")])
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),
             "README examples": ("must", [q for q in answerable(data / "seed_lay_dev.jsonl")
@@ -205,6 +205,7 @@ def sign_test(better: int, worse: int) -> float:
     """One-sided sign test: the chance of at least `better` of better + worse fair coin tosses."""
     tosses = better + worse
     return sum(math.comb(tosses, k) for k in range(better, tosses + 1)) / 2 ** tosses
+
 
 # min_together_weight, chosen after the GRID (choose); 10 is off.
 TOGETHER = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 10.0)

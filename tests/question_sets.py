@@ -1,5 +1,5 @@
 """Which seed question files (tests/data) were tuned on and which are kept for reporting: the
-one list the tests and the benchmarks (bench/common.py re-exports it) read."""
+one list the tests and the benchmarks (bench/common.py puts this folder on their path) read."""
 
 from __future__ import annotations
 
@@ -37,13 +37,18 @@ def seed_report_files(data: Path = SEED_DATA) -> dict[str, list[Question]]:
 def seed_report_questions(data: Path = SEED_DATA) -> list[Question]:
     """Every seed question kept for reporting, each wording once, less those also asked in a
     tuning set: sets written apart by different sessions meet on the plainest wordings."""
+    return without_tuning_wordings([q for questions in seed_report_files(data).values() for q in questions], data)
+
+
+def without_tuning_wordings(questions: list[Question], data: Path = SEED_DATA) -> list[Question]:
+    """The questions, each wording once, less those worded as a tuning question."""
     seen = {same_wording(q.question) for q in seed_tuning_questions(data)}
-    pooled = []
-    for question in (q for questions in seed_report_files(data).values() for q in questions):
+    kept = []
+    for question in questions:
         if same_wording(question.question) not in seen:
             seen.add(same_wording(question.question))
-            pooled.append(question)
-    return pooled
+            kept.append(question)
+    return kept
 
 
 def same_wording(question: str) -> str:
