@@ -15,7 +15,7 @@ SEED_TUNING = ("seed_questions", "seed_out_of_scope", "seed_lay_dev", "seed_phra
                "seed_long_formal_dev", "seed_near_misses_typo_dev", "seed_blind_dev")
 SEED_SPLIT = ("seed_reworded", "seed_near_misses_reworded")
 SEED_REPORT = ("seed_long_messages", "seed_fresh_report", "seed_kinds_report", "seed_styles_report",
-               "seed_blind_report", "seed_blind_report_2")
+               "seed_blind_report", "seed_blind_report_2", "seed_blind_report_3")
 # Report questions worded as a tuning question, left in their files because figures were
 # reported on them before review found them (2026-11-27); seed_report_questions leaves them out.
 KNOWN_SHARED = frozenset({"does neuropathy cause leg cramps", "what do nerve conduction studies measure",

@@ -309,7 +309,9 @@ def test_the_issues_targets_over_every_seed_report_set_pooled(seed_searcher):
     (tests/question_sets.py seed_report_questions): issue 12 asks 80% of near misses flagged at most 3%
     of answerable questions wrongly flagged, and Hit@1 0.90, Hit@3 0.99. 2026-11-27, floors just
     under: 134 of 165 near misses flagged (0.812), 4 of 281 answerable questions wrongly flagged
-    (0.014), Hit@1 0.897, Hit@3 0.954: the coverage target is reached, the ranking ones are not."""
+    (0.014), Hit@1 0.897, Hit@3 0.954: the coverage target is reached, the ranking ones are not.
+    2026-11-28, with seed_blind_report_3 (same ranking): 156 of 193 flagged (0.808), 7 of 340
+    wrongly (0.021), Hit@1 0.897, Hit@3 0.956."""
     ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
     report = evaluate(seed_report_questions(DATA), ask, seed_searcher.index.chunks)
     figures = report.metrics()
@@ -415,6 +417,26 @@ def test_a_second_pair_of_blind_sets_in_the_issues_seven_styles_holds_up(seed_se
         assert got.flagged_share(got.answerable) <= 0.03
     assert dev.flagged_share(dev.unanswerable) >= 0.75
     assert report.flagged_share(report.unanswerable) >= 0.65
+
+
+def test_a_third_blind_report_set_holds_up(seed_searcher):
+    """tests/data/seed_blind_report_3.jsonl: written 2026-11-28 by a session that saw only the
+    guide (the issue's seven styles, evidence from every section that answers); the 13 of its
+    100 questions worded as a question of another set were cut, then it was measured once, at
+    74efcda's ranking, before anything was changed: 59 answerable, Hit@1 0.898, Hit@3 0.966,
+    3 wrongly flagged (0.051); 22 of 28 near misses flagged (0.786). Never tuned on. Issue 12
+    asks Hit@1 0.90 and Hit@3 0.99, 80% flagged at most 3% wrongly: none is reached here (short by
+    1, 2, 1 and 2 questions)."""
+    ask = lambda q: seed_searcher.search(q, top_k=10, evidence=False)     # noqa: E731
+    report = evaluate(read_questions(DATA / "seed_blind_report_3.jsonl"), ask, seed_searcher.index.chunks)
+    figures = report.metrics()
+    print(f"\nblind report 3: Hit@1 {figures['Hit@1']:.3f}, Hit@3 {figures['Hit@3']:.3f}, near misses flagged "
+          f"{report.flagged_share(report.unanswerable):.3f}, answerable {report.flagged_share(report.answerable):.3f}")
+    assert (len(report.answerable), len(report.unanswerable)) == (59, 28)
+    assert len({o.question.group for o in report.answerable}) == 7
+    assert figures["Hit@1"] >= 0.88 and figures["Hit@3"] >= 0.95
+    assert report.flagged_share(report.unanswerable) >= 0.75
+    assert report.flagged_share(report.answerable) <= 0.06
 
 
 def test_questions_in_the_issues_seven_styles_written_without_the_code_hold_up(seed_searcher):
