@@ -9,9 +9,9 @@ Near misses, made so that no threshold was developed on them:
   even lines to tune on, odd lines to report on. Misspelt near misses
   (seed_near_misses_typo_dev.jsonl) and topics of several words with lay phrases the guide
   answers (seed_phrases_dev.jsonl) tune; long messages (seed_long_messages.jsonl, near misses
-  and answerable) report. Three sets written blind (only the guide seen): seed_blind_dev.jsonl
-  tunes; seed_blind_report.jsonl and seed_blind_report_2.jsonl report, less any question worded
-  as in a tuning set (tests/question_sets.py without_tuning_wordings).
+  and answerable) report. Four sets written blind (only the guide seen): seed_blind_dev.jsonl
+  tunes; seed_blind_report.jsonl, seed_blind_report_2.jsonl and seed_blind_report_3.jsonl report,
+  less any question worded as in a tuning set (tests/question_sets.py without_tuning_wordings).
 Answerable questions, for the false flags: the seed questions (original, and new wordings: even
 lines to tune, odd to report), MedQuAD dev questions about the kept topics (the 2,000-question
 tuning split to tune, the held-apart rest to report), the consumer messages (dev to tune,
@@ -115,7 +115,8 @@ def seed_sets() -> dict[str, tuple[str, list]]:
     fresh = read_questions(data / "seed_fresh_report.jsonl")
     long_formal = read_questions(data / "seed_long_formal_dev.jsonl")
     blind_dev = read_questions(data / "seed_blind_dev.jsonl")
-    blind = without_tuning_wordings([q for name in ("seed_blind_report", "seed_blind_report_2")
+    blind = without_tuning_wordings([q for name in ("seed_blind_report", "seed_blind_report_2",
+                                                    "seed_blind_report_3")
                                      for q in read_questions(data / f"{name}.jsonl")])
     return {"seed answerable, original": ("tune", answerable(data / "seed_questions.jsonl")),
             "seed answerable, lay": ("tune", answerable(data / "seed_lay_dev.jsonl")),

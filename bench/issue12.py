@@ -125,6 +125,10 @@ def main() -> None:
             seed, [q for q in blind_dev if not q.expect_none])
         ranking["seed blind report set 2 in seven styles, answerable 60 (report)"] = (
             seed, [q for q in blind_report if not q.expect_none])
+        # A third written blind (2026-11-28), measured once before anything changed.
+        blind_report_3 = read_questions(data / "seed_blind_report_3.jsonl")
+        ranking["seed blind report set 3 in seven styles, answerable 59 (report)"] = (
+            seed, [q for q in blind_report_3 if not q.expect_none])
         pooled = seed_report_questions()        # each wording once, none also in a tuning set
         ranking[f"seed report sets pooled, answerable {sum(not q.expect_none for q in pooled)} (report)"] = (
             seed, [q for q in pooled if not q.expect_none])
@@ -163,6 +167,9 @@ def main() -> None:
                 ("seed blind report set 2, near misses 28 (report)", seed, [q for q in blind_report if q.expect_none]),
                 ("seed blind report set 2, answerable 60 (report)", seed,
                  [q for q in blind_report if not q.expect_none]),
+                ("seed blind report set 3, near misses 28 (report)", seed, [q for q in blind_report_3 if q.expect_none]),
+                ("seed blind report set 3, answerable 59 (report)", seed,
+                 [q for q in blind_report_3 if not q.expect_none]),
                 ("seed report sets pooled, near misses (report)", seed, [q for q in pooled if q.expect_none]),
                 ("seed report sets pooled, answerable (report)", seed, [q for q in pooled if not q.expect_none])):
             shares = [report(searcher, questions, before) for before in (True, False)]

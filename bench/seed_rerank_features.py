@@ -48,7 +48,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, MEDQUAD_INDEX, answerable, emit, seed_searcher  # noqa: E402
+from common import CREDIT, MEDQUAD_INDEX, emit, seed_searcher  # noqa: E402
+from question_sets import SEED_SPLIT, SEED_TUNING, seed_report_files  # noqa: E402
 from guidesearch.evaluate import SectionIndex, read_questions, relevant_sections, section_key  # noqa: E402
 from guidesearch.lexical import LexicalIndex, analyse  # noqa: E402
 from guidesearch.text import stopwords  # noqa: E402
@@ -58,19 +59,15 @@ DATA = ROOT / "tests" / "data"
 
 
 def question_sets() -> tuple[dict, dict]:
-    """(tuning, report): name -> answerable questions of the seed guide."""
-    reworded = read_questions(DATA / "seed_reworded.jsonl")
-    tuning = {"original 72": answerable(DATA / "seed_questions.jsonl"), "new wordings, even 46": reworded[0::2],
-              "lay 26": answerable(DATA / "seed_lay_dev.jsonl"), "lay phrases 20": answerable(DATA / "seed_phrases_dev.jsonl"),
-              "long and formal 40": answerable(DATA / "seed_long_formal_dev.jsonl"),
-              "blind dev 80": answerable(DATA / "seed_blind_dev.jsonl")}
-    report = {"new wordings, odd 45": reworded[1::2], "fresh 25": answerable(DATA / "seed_fresh_report.jsonl"),
-              "kinds 36": answerable(DATA / "seed_kinds_report.jsonl"),
-              "seven styles 70": answerable(DATA / "seed_styles_report.jsonl"),
-              "blind six styles 40": answerable(DATA / "seed_blind_report.jsonl"),
-              "long messages 10": answerable(DATA / "seed_long_messages.jsonl"),
-              "blind report 2, 60": answerable(DATA / "seed_blind_report_2.jsonl")}
-    return tuning, report
+    """(tuning, report): each seed question file's answerable questions, named by file and size,
+    as tests/question_sets.py divides them (one list for the tests and the benchmarks)."""
+    tuning = {name: [q for q in read_questions(DATA / f"{name}.jsonl") if not q.expect_none]
+              for name in SEED_TUNING}
+    tuning.update({f"{name}, even lines": [q for q in read_questions(DATA / f"{name}.jsonl")[0::2]
+                                           if not q.expect_none] for name in SEED_SPLIT})
+    report = {name: [q for q in questions if not q.expect_none] for name, questions in seed_report_files(DATA).items()}
+    return ({f"{name} {len(qs)}": qs for name, qs in tuning.items() if qs},
+            {f"{name} {len(qs)}": qs for name, qs in report.items() if qs})
 
 
 @dataclass
