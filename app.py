@@ -39,7 +39,8 @@ DISCLAIMER = ("These guides are general information, not medical advice. "
 MATCH_LABELS = {"strong": "Strong match", "partial": "Partial match", "weak": "Weak match"}
 MATCH_MEANING = {   # measured by bench/labels.py on development questions (bench/results/labels.md)
     "strong": "the best passage for a question the guides cover",
-    "partial": "close to the best passage; sometimes answers too",
+    "partial": "close to the best passage, or the best for a question with words the guides don't use; "
+               "sometimes answers",
     "weak": "further from the question; rarely the answer"}
 # Label and highlight colours keep a contrast of at least 4.5:1 with their text (WCAG AA).
 PASSAGE_CSS = """<style>
@@ -317,6 +318,8 @@ def show_result(result: SearchResult, details: bool = True) -> None:
     if result.covered:
         if result.related_note:        # the guides' words: corpus text, shown as text
             st.caption(escape_markdown(result.related_note))
+        if result.unmatched_note:       # the reader's words, which may name what the guides lack
+            st.info(escape_markdown(result.unmatched_note))
         show_hits(result, highlight=True, details=details)
         return
     st.warning(escape_markdown(result.message))     # the notice first, the weak passages folded

@@ -108,7 +108,7 @@ class HitOut(BaseModel):
     evidence: EvidenceOut | None
     match: Literal["strong", "partial", "weak"] = Field(
         description="how well it matches, for a reader: strong (the best hit of a covered answer), partial "
-                    "(close to it), weak (the rest, and every hit when the guides do not cover the question)")
+                    "(close to it, or the best hit when unmatched_terms are named), weak (the rest, and every hit when the guides do not cover the question)")
 
 
 # A real answer from the seed guide (python -m guidesearch search "..." -k 1 --json).
@@ -140,7 +140,7 @@ class SearchOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": EXAMPLE_QUESTION, "covered": True, "message": "", "missing_terms": [],
         "passing_terms": [], "truncated": False, "focus": "", "related_terms": [], "answered": [],
-        "spelling": [], "hits": [_EXAMPLE_HIT]}]})
+        "unmatched_terms": [], "spelling": [], "hits": [_EXAMPLE_HIT]}]})
 
     question: str = Field(description="the question as searched (cleaned, possibly cut)")
     covered: bool = Field(description="false when the guides do not answer it (the hits are weak matches)")
@@ -155,6 +155,9 @@ class SearchOut(BaseModel):
                                                  "guides lack, the closest in meaning (\"advil\" -> \"ibuprofen\")")
     answered: list[str] = Field(description="when covered is false for a message asking several questions: the "
                                             "ones the guides do answer, which the hits are for (message says so)")
+    unmatched_terms: list[str] = Field(description="when covered: words of the question the guides never use, "
+                                                   "weighing too little to judge it not covered; the hits match "
+                                                   "the rest of it (\"compression socks\"): tell the reader")
     spelling: list[SpellingOut] = Field(description="typing slips repaired before searching: each word as typed "
                                                     "and the guides' word searched instead")
     hits: list[HitOut]

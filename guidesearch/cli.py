@@ -96,7 +96,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("(The question was long and was cut to what the model reads.)")
     if result.message:
         print(terminal_text(result.message))
-    for note in filter(None, (result.spelling_note, result.related_note)):
+    for note in filter(None, (result.spelling_note, result.related_note, result.unmatched_note)):
         print(f"({terminal_text(note)})")
     for hit in result.hits:
         print(f"\n[{hit.rank}] {terminal_text(' > '.join(hit.headings))}  ({display_name(hit.source)}, "

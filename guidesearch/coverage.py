@@ -58,6 +58,8 @@ class Verdict:
     covered: bool
     missing_terms: tuple[str, ...] = ()     # key terms the guides never mention
     passing_terms: tuple[str, ...] = ()     # key terms they name only in passing, far from the question
+    # A covered question's words the guides never use, weighing too little to flag it (_unmatched).
+    unmatched_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -480,7 +482,20 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
     missing = missing or _together(evidence, settings)
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
-    return Verdict(not missing and not passing and not far, missing, passing)
+    covered = not missing and not passing and not far
+    return Verdict(covered, missing, passing, _unmatched(evidence, settings) if covered else ())
+
+
+def _unmatched(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
+    """The key words the guides never use, with no near synonym there, that weigh at least
+    settings.min_note_weight, as phrases: too little to judge the question not covered, enough
+    that the reader should know the passages match only the rest of it ("compression socks" in
+    "do compression socks help with cramps in the calves" ranked "Alternative Therapies" first,
+    labelled a strong match, though no passage names them)."""
+    named = {term.word for term in evidence.unknown
+             if term.similarity < _least_similarity(term, settings.term_similarity, evidence)
+             and _weight(term, settings) >= settings.min_note_weight}
+    return _phrases(evidence.question_words, named, {term.word for term in evidence.unknown})
 
 
 def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:

@@ -402,7 +402,7 @@ def outcome_line(outcome: Outcome) -> dict:
     result = outcome.result
     return {"id": outcome.question.qid, "question": outcome.question.question,
             "covered": result.covered, "missing_terms": list(result.missing_terms),
-            "passing_terms": list(result.passing_terms),
+            "passing_terms": list(result.passing_terms), "unmatched_terms": list(result.unmatched_terms),
             "hits": [_hit_line(hit, outcome.grade_of(hit.chunk)) for hit in result.hits]}
 
 

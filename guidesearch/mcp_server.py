@@ -101,6 +101,9 @@ def format_result(result: SearchResult, stale: str = "") -> str:
     if result.covered:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
+        if result.unmatched_note:
+            lines.append(f"(Note: {terminal_text(result.unmatched_note)} If the passages do not speak of those "
+                         "words, tell the user the guides don't mention them, instead of guessing.)")
     elif result.partly_covered:
         lines = [f"Partly covered: {terminal_text(result.message)} Tell the user the guides don't mention those terms, "
                  "instead of guessing. The passages below are the nearest text: answer the rest of the message "

@@ -158,7 +158,8 @@ class Searcher:
                             clean.truncated or cut_to_model, focus=text if focused else "",
                             passing_terms=verdict.passing_terms, related_terms=related,
                             answered=self._answered(clean.text, verdict),
-                            spelling=self.coverage.spelling_repairs(text) if searched != text else ())
+                            spelling=self.coverage.spelling_repairs(text) if searched != text else (),
+                            unmatched_terms=verdict.unmatched_terms)
 
     def _evidence(self, searched: str, vectors: np.ndarray, dense: tuple[np.ndarray, np.ndarray],
                   nearest_texts: list[str]) -> Evidence:

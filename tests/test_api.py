@@ -253,7 +253,8 @@ def test_the_api_is_documented_with_examples(client):
     search = schema["components"]["schemas"]["SearchOut"]
     assert search["examples"][0]["hits"][0]["heading"] == SYMPTOMS
     assert set(search["properties"]) == {"question", "covered", "missing_terms", "passing_terms", "truncated", "message",
-                                         "focus", "related_terms", "answered", "spelling", "hits"}
+                                         "focus", "related_terms", "answered", "unmatched_terms", "spelling",
+                                         "hits"}
     for path, method in (("/search", "get"), ("/guides/{source}", "get")):
         assert schema["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"] \
             == {"$ref": "#/components/schemas/ErrorOut"}

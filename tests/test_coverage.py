@@ -176,6 +176,25 @@ def test_missing_term_needs_low_similarity_and_to_carry_the_question():
     assert decide(evidence(0.5, ("aunt", "swears", "cramps"), swears), settings).covered
 
 
+def test_a_covered_questions_words_the_guides_never_use_are_named_when_they_weigh():
+    """Measured values of "do compression socks help with cramps in the calves" over the seed
+    guide: covered (no term weighs min_term_weight), ranked "Alternative Therapies" first, which
+    says nothing of socks; the reader is told the guides don't use the words."""
+    settings = Settings()
+    compression = UnknownTerm("compression", 0.412, 0.0343, shift=0.0558)   # weighs 0.257
+    socks = UnknownTerm("socks", 0.533, -0.0223, shift=0.0639)              # 0.233: named with its neighbour
+    calves = UnknownTerm("calves", 0.627, -0.0211, shift=0.0839)            # close to "legs": a lay word
+    words_ = ("do", "compression", "socks", "help", "", "cramps", "", "", "calves")
+    measured = Evidence(words_, tuple(w for w in words_ if w), 0.557, (compression, socks, calves))
+    verdict = decide(measured, settings)
+    assert verdict.covered and verdict.unmatched_terms == ("compression socks",)
+    assert decide(measured, settings.with_(min_note_weight=10.0)).unmatched_terms == ()        # off
+    assert decide(measured, settings.with_(min_note_weight=0.26)).unmatched_terms == ()
+    # A question judged not covered names its missing terms instead.
+    flagged = decide(measured, settings.with_(min_term_weight=0.25))
+    assert not flagged.covered and flagged.missing_terms == ("compression socks",) and flagged.unmatched_terms == ()
+
+
 def test_gain_and_shift_add_up():
     settings = Settings(term_shift_weight=2.0, min_term_weight=0.3)
     quinine = UnknownTerm("quinine", 0.47, 0.13, shift=0.10)        # 0.13 + 2 * 0.10 >= 0.3
@@ -300,6 +319,20 @@ def test_a_partly_covered_message_names_what_is_missing_and_what_the_passages_ma
     # Still weak: ranked for the whole message, and a question may still be about the missing term.
     assert partly.match_of(one_hit()[0]) == "weak"
     assert partly.to_dict()["answered"] == ["What can I do to stop them?"]
+
+
+def test_words_the_guides_never_use_are_said_and_the_best_hit_is_no_strong_match():
+    from guidesearch.records import Chunk, Hit, SearchResult
+    hits = (*one_hit(), Hit(2, 0.19, 0.19, Chunk("c2", "a.md", "A", ("A", "B"), "More text.")))
+    noted = SearchResult("q", hits, True, unmatched_terms=("compression socks",))
+    assert noted.unmatched_note == ('The guides don\'t use the words "compression socks": the passages below match '
+                                    'the rest of your question.')
+    assert SearchResult("q", hits, True, unmatched_terms=("soon",)).unmatched_note.startswith(
+        'The guides don\'t use the word "soon":')
+    assert [noted.match_of(hit) for hit in hits] == ["partial", "partial"]
+    assert noted.message == "" and noted.to_dict()["unmatched_terms"] == ["compression socks"]
+    plain = SearchResult("q", hits, True)
+    assert plain.unmatched_note == "" and [plain.match_of(hit) for hit in hits] == ["strong", "partial"]
 
 
 def test_spelling_repairs_are_said_so_a_wrong_one_can_be_seen():

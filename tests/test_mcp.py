@@ -54,6 +54,16 @@ def test_not_covered_question_says_so_first(live):
     assert "Closest sentence:" in text and "Best answer" not in text
 
 
+def test_a_covered_question_with_words_the_guides_never_use_says_to_check_them(live):
+    text = search_text(live, "do compression socks help with cramps in the calves", top_k=2)
+    first, second, *_ = text.split("\n\n")
+    assert first.startswith("Covered:")
+    assert second == ('(Note: The guides don\'t use the words "compression socks": the passages below match the rest '
+                      "of your question. If the passages do not speak of those words, tell the user the guides don't "
+                      "mention them, instead of guessing.)")
+    assert "[strong match]" not in text and "[partial match]" in text
+
+
 def test_a_partly_covered_message_says_what_to_tell_and_to_answer_only_where_the_passages_do(live):
     text = search_text(live, "Could tonic water stop my night cramps? What about leg cramps in general?")
     first = text.splitlines()[0]
