@@ -39,8 +39,7 @@ DISCLAIMER = ("These guides are general information, not medical advice. "
 MATCH_LABELS = {"strong": "Strong match", "partial": "Partial match", "weak": "Weak match"}
 MATCH_MEANING = {   # measured by bench/labels.py on development questions (bench/results/labels.md)
     "strong": "the best passage for a question the guides cover",
-    "partial": "close to the best passage, or the best for a question with words the guides don't use; "
-               "sometimes answers",
+    "partial": "close to the best passage; sometimes answers too",
     "weak": "further from the question; rarely the answer"}
 # Label and highlight colours keep a contrast of at least 4.5:1 with their text (WCAG AA).
 PASSAGE_CSS = """<style>

@@ -108,7 +108,7 @@ class HitOut(BaseModel):
     evidence: EvidenceOut | None
     match: Literal["strong", "partial", "weak"] = Field(
         description="how well it matches, for a reader: strong (the best hit of a covered answer), partial "
-                    "(close to it, or the best hit when unmatched_terms are named), weak (the rest, and every hit when the guides do not cover the question)")
+                    "(close to it), weak (the rest, and every hit when the guides do not cover the question)")
 
 
 # A real answer from the seed guide (python -m guidesearch search "..." -k 1 --json).
@@ -156,8 +156,8 @@ class SearchOut(BaseModel):
     answered: list[str] = Field(description="when covered is false for a message asking several questions: the "
                                             "ones the guides do answer, which the hits are for (message says so)")
     unmatched_terms: list[str] = Field(description="when covered: words of the question the guides never use, "
-                                                   "weighing too little to judge it not covered; the hits match "
-                                                   "the rest of it (\"compression socks\"): tell the reader")
+                                                   "too light to judge it not covered (\"compression socks\"); "
+                                                   "tell the reader, unless the hits speak of them")
     spelling: list[SpellingOut] = Field(description="typing slips repaired before searching: each word as typed "
                                                     "and the guides' word searched instead")
     hits: list[HitOut]

@@ -138,11 +138,11 @@ class Settings:
     # to carry the question); 10 turns it off.
     min_together_weight: float = 1.0
     # A covered question's key word the guides never use, with no near synonym there, weighing
-    # at least this (but too little to flag the question) is named to the reader: "compression
-    # socks" in "do compression socks help with cramps in the calves" (SearchResult.unmatched_note).
-    # On the seed tuning sets, 0.25 names a word in 24 of the 41 near misses the check leaves
-    # covered, and in 26 of 280 answerable questions ("seize", "physio"); 10 turns it off.
-    min_note_weight: float = 0.25
+    # at least this (but too little to flag the question) is named to the reader: "stenosis" in
+    # "Can spinal stenosis cause leg cramps?" (SearchResult.unmatched_note). On the seed tuning
+    # questions, 0.3 names a word in 18 of the 41 near misses the check leaves covered, and in 22
+    # of 284 answerable questions ("physio"); 10 turns it off (bench/results/unmatched_note.md).
+    min_note_weight: float = 0.3
     # Coverage: a corpus word that at most this share of the passages hold, that none of the
     # closest passages holds, and that carries at least min_absent_shift of the question, is a
     # topic the guides miss (bench/results/coverage_general.md).

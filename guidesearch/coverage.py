@@ -479,7 +479,7 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
         missing += tuple(phrase for phrase in _missing(question, settings) if _stems(phrase) not in named)
     # Last, the unknown words together: they name what nothing above could ("coffee n caffeine"),
     # but weigh a story's words too ("safe" beside "statins"), so a term found alone comes first.
-    missing = missing or _together(evidence, settings)
+    missing = missing or _outermost(_together(evidence, settings))
     passing = _phrases(question_words, absent, {term.word for term in evidence.absent})
     far = evidence.best_cosine < settings.min_cosine and (evidence.unknown or not evidence.key_words)
     covered = not missing and not passing and not far
@@ -488,14 +488,20 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
 
 def _unmatched(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     """The key words the guides never use, with no near synonym there, that weigh at least
-    settings.min_note_weight, as phrases: too little to judge the question not covered, enough
-    that the reader should know the passages match only the rest of it ("compression socks" in
-    "do compression socks help with cramps in the calves" ranked "Alternative Therapies" first,
-    labelled a strong match, though no passage names them)."""
-    named = {term.word for term in evidence.unknown
-             if term.similarity < _least_similarity(term, settings.term_similarity, evidence)
-             and _weight(term, settings) >= settings.min_note_weight}
-    return _phrases(evidence.question_words, named, {term.word for term in evidence.unknown})
+    settings.min_note_weight, as phrases, in the question and in each of a long message's
+    questions: too little to judge it not covered, enough that the reader should know. "do
+    compression socks help with cramps in the calves" ranked "Alternative Therapies" first,
+    though no passage names them. A phrase joins only words without a near synonym: not
+    "calves", which is close to the guides' "legs"."""
+    named: dict[tuple[str, ...], str] = {}
+    for measured in (evidence, *evidence.asked):
+        far = {term.word for term in measured.unknown
+               if term.similarity < _least_similarity(term, settings.term_similarity, measured)}
+        heavy = {term.word for term in measured.unknown
+                 if term.word in far and _weight(term, settings) >= settings.min_note_weight}
+        for phrase in _phrases(measured.question_words, heavy, far):
+            named.setdefault(_stems(phrase), phrase)
+    return _outermost(tuple(named.values()))
 
 
 def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
@@ -508,7 +514,11 @@ def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     named += [phrase.word for phrase in evidence.phrases
               if phrase.similarity < _least_similarity(phrase, settings.phrase_similarity, evidence)
               and _weight(phrase, settings) >= settings.min_phrase_weight]
-    named = list(dict.fromkeys(named))
+    return _outermost(tuple(dict.fromkeys(named)))
+
+
+def _outermost(named: tuple[str, ...]) -> tuple[str, ...]:
+    """The names, less any inside another ("epsom" beside "epsom salts")."""
     inside = lambda name, other: f" {name} " in f" {other} " and name != other     # noqa: E731
     return tuple(name for name in named if not any(inside(name, other) for other in named))
 

@@ -101,9 +101,6 @@ def format_result(result: SearchResult, stale: str = "") -> str:
     if result.covered:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
-        if result.unmatched_note:
-            lines.append(f"(Note: {terminal_text(result.unmatched_note)} If the passages do not speak of those "
-                         "words, tell the user the guides don't mention them, instead of guessing.)")
     elif result.partly_covered:
         lines = [f"Partly covered: {terminal_text(result.message)} Tell the user the guides don't mention those terms, "
                  "instead of guessing. The passages below are the nearest text: answer the rest of the message "
@@ -117,6 +114,9 @@ def format_result(result: SearchResult, stale: str = "") -> str:
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
     lines += [f"({terminal_text(note)})" for note in (result.spelling_note, result.related_note) if note]
+    if result.unmatched_note:
+        lines.append(f"(Note: {terminal_text(result.unmatched_note)} If they do not, tell the user the guides don't "
+                     "mention those words, instead of guessing.)")
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
     lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)

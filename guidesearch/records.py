@@ -234,14 +234,11 @@ class SearchResult:
         covered one too: its passages are ranked for the whole message, the missing terms included,
         and a question that seems to ask something else may still be about them ("What are the
         side effects?" after "Is turmeric good for neuropathy?").
-        The best hit of a question with words the guides never use (unmatched_terms) is partial:
-        over the seed tuning sets it was relevant for 23 of 26 answerable questions so noted, and
-        for none of the 24 near misses the coverage check left covered but noted.
         """
         if not self.covered or not self.hits:
             return WEAK
         if hit.rank == 1:
-            return PARTIAL if self.unmatched_terms else STRONG
+            return STRONG
         return PARTIAL if self.hits[0].cosine - hit.cosine <= PARTIAL_GAP else WEAK
 
     @property
@@ -254,12 +251,13 @@ class SearchResult:
 
     @property
     def unmatched_note(self) -> str:
-        """Says which words of a covered question the guides never use, or ""."""
-        if not self.unmatched_terms:
+        """Says which words of a covered question the guides never use, or "" (a question not
+        covered says what the guides lack in its message instead)."""
+        if not self.covered or not self.unmatched_terms:
             return ""
         several = len(self.unmatched_terms) > 1 or " " in self.unmatched_terms[0]
         return f"The guides don't use the word{'s' if several else ''} {_quoted(self.unmatched_terms, 'or')}: " \
-               "the passages below match the rest of your question."
+               f"check whether the passages below speak of {'them' if several else 'it'}."
 
     @property
     def related_note(self) -> str:

@@ -159,13 +159,11 @@ def test_search_prints_passages_with_their_section(cli_index):
 
 
 def test_search_names_words_the_guides_never_use_before_the_passages(cli_index):
-    done = run("-m", "guidesearch", "search", "do compression socks help with cramps in the calves", "-k", "1",
+    done = run("-m", "guidesearch", "search", "Can spinal stenosis cause leg cramps?", "-k", "1",
                "--index", str(cli_index / "index"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == [
-        '(Also searched for the guides\' word "legs".)',        # for "calves"
-        '(The guides don\'t use the words "compression socks": the passages below match the rest of your question.)']
-    assert "partial match)" in done.stdout and "strong match" not in done.stdout
+    assert done.stdout.splitlines()[0] == \
+        '(The guides don\'t use the word "stenosis": check whether the passages below speak of it.)'
 
 
 def test_search_takes_top_k_spelt_out_as_the_api_spells_it(cli_index):
