@@ -69,6 +69,11 @@ def test_render_marks_evidence_and_emphasises_terms():
     assert "<ul><li>" in html and "<table" in html and "<th>Neuropathy Type</th>" in html
 
 
+def test_words_that_ask_are_not_emphasised():
+    html = render_passage("Leg cramps can arise from several factors.", "Can spinal stenosis cause leg cramps?", None)
+    assert "<strong>cramps</strong>" in html and "<strong>can</strong>" not in html
+
+
 def test_corpus_and_question_text_cannot_inject_markup():
     text = 'Intro <script>alert("x")</script> & more.\n- <img src=x onerror=alert(1)>\nA | <b>B</b> |\n---|---|'
     html = render_passage(text, "more cramps", (0, 0))
