@@ -156,7 +156,7 @@ class SearchOut(BaseModel):
     answered: list[str] = Field(description="when covered is false for a message asking several questions: the "
                                             "ones the guides do answer, which the hits are for (message says so)")
     unmatched_terms: list[str] = Field(description="when covered: words of the question the guides never use, "
-                                                   "too light to judge it not covered (\"compression socks\"); "
+                                                   "too light to judge it not covered (\"stenosis\"); "
                                                    "tell the reader, unless the hits speak of them")
     spelling: list[SpellingOut] = Field(description="typing slips repaired before searching: each word as typed "
                                                     "and the guides' word searched instead")

@@ -489,10 +489,10 @@ def decide(evidence: Evidence, settings: Settings) -> Verdict:
 def _unmatched(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     """The key words the guides never use, with no near synonym there, that weigh at least
     settings.min_note_weight, as phrases, in the question and in each of a long message's
-    questions: too little to judge it not covered, enough that the reader should know. "do
-    compression socks help with cramps in the calves" ranked "Alternative Therapies" first,
-    though no passage names them. A phrase joins only words without a near synonym: not
-    "calves", which is close to the guides' "legs"."""
+    questions: too little to judge it not covered, enough that the reader should know ("Can
+    spinal stenosis cause leg cramps?" is covered, its passages about neuropathy, and no passage
+    names stenosis). A phrase joins only words without a near synonym: "seize", not "calves
+    seize", since "calves" is close to the guides' "legs"."""
     named: dict[tuple[str, ...], str] = {}
     for measured in (evidence, *evidence.asked):
         far = {term.word for term in measured.unknown

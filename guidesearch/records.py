@@ -207,7 +207,7 @@ class SearchResult:
     # ("text message" -> "text massage") can be seen.
     spelling: tuple[tuple[str, str], ...] = ()
     # Covered, but these words of the question the guides never use (coverage._unmatched): the
-    # passages match the rest of it (unmatched_note).
+    # reader is told (unmatched_note).
     unmatched_terms: tuple[str, ...] = ()
 
     @property
