@@ -104,8 +104,8 @@ def main() -> None:
     lines = [f"Command: python bench/unmatched_note.py {' '.join(sys.argv[1:])}  ({time.time() - started:.0f} s)", "",
              "Covered questions told which of their words the guides never use, by Settings.min_note_weight "
              "(hybrid, one result):", "",
-             "| questions | weight | near misses left covered, noted | answerable noted | noted whose best hit is "
-             "relevant |", "|---|---|---|---|---|"]
+             "| questions | weight | near misses left covered, noted | answerable noted, of all asked | noted whose "
+             "best hit is relevant |", "|---|---|---|---|---|"]
     for name, by_weight in results.items():
         lines += [row(name, counts, weight) for weight, counts in by_weight.items()]
     lines += ["", f"Chosen on the seed tuning questions (the lowest weight noting at most {MOST_NOTED:.0%} of the "

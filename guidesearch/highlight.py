@@ -20,7 +20,7 @@ from guidesearch.chunk import is_lead_in
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import stem, words
 from guidesearch.records import Evidence
-from guidesearch.text import FUNCTION_WORDS, WORD, is_bullet, is_table_line, split_sentences, strip_bullet
+from guidesearch.text import GRAMMAR_WORDS, WORD, is_bullet, is_table_line, split_sentences, strip_bullet
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,9 @@ def render_passage(text: str, question: str, evidence: tuple[int, int] | None,
                    blocks: tuple[Block, ...] | None = None) -> str:
     """The passage as HTML: paragraphs, lists and tables, evidence in <mark>, terms in <strong>."""
     blocks = blocks if blocks is not None else blocks_of(text)
-    # Words that ask rather than name ("can", "does", "should": BM25's stopword list keeps "can")
-    # would be bold all over a passage; seen on the page, found in a screenshot.
-    terms = set(stem([word for word in words(question) if word not in FUNCTION_WORDS]))
+    # Function words ("can", "should": BM25's stopword list keeps them) would be bold all over a
+    # passage; seen on the page, found in a screenshot. The words of asking stay ("doctor", "cure").
+    terms = set(stem([word for word in words(question) if word not in GRAMMAR_WORDS]))
     parts: list[str] = []
     items: list[str] = []
     for b, block in enumerate(blocks):

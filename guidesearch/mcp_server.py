@@ -31,7 +31,7 @@ from guidesearch import __version__
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
-                                 opens_under_heading, terminal_text)
+                                 names_several, opens_under_heading, terminal_text)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
 from guidesearch.text import cut, plain_digits
 
@@ -115,8 +115,9 @@ def format_result(result: SearchResult, stale: str = "") -> str:
         lines.append("(The question was long and was cut to what the model reads.)")
     lines += [f"({terminal_text(note)})" for note in (result.spelling_note, result.related_note) if note]
     if result.unmatched_note:
+        those = "those words" if names_several(result.unmatched_terms) else "that word"
         lines.append(f"(Note: {terminal_text(result.unmatched_note)} If they do not, tell the user the guides don't "
-                     "mention those words, instead of guessing.)")
+                     f"mention {those}, instead of guessing.)")
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
     lines.extend(format_hit(hit, result.covered, result.match_of(hit)) for hit in result.hits)

@@ -255,7 +255,7 @@ class SearchResult:
         covered says what the guides lack in its message instead)."""
         if not self.covered or not self.unmatched_terms:
             return ""
-        several = len(self.unmatched_terms) > 1 or " " in self.unmatched_terms[0]
+        several = names_several(self.unmatched_terms)
         return f"The guides don't use the word{'s' if several else ''} {_quoted(self.unmatched_terms, 'or')}: " \
                f"check whether the passages below speak of {'them' if several else 'it'}."
 
@@ -287,6 +287,11 @@ class SearchResult:
         if said:
             return f"The guides {', and '.join(said)}; {below}."
         return f"The guides don't cover this; {below}."
+
+
+def names_several(terms: Sequence[str]) -> bool:
+    """Whether terms are more than one word ("words", "them"), not one ("word", "it")."""
+    return len(terms) > 1 or any(" " in term for term in terms)
 
 
 NO_PASSAGE = ("No passage holds a word of your question. Ask in other words, or rank by meaning too "

@@ -31,8 +31,8 @@ BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 # closing quote or bracket), before a capital or digit.
 _SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
 
-# English function words, and the words of asking itself: neither says what a question is about.
-FUNCTION_WORDS = frozenset("""
+# English function words ("can", "does", "which"): they name nothing.
+GRAMMAR_WORDS = frozenset("""
     a about above across after afterwards again against all almost alone along already also
     although always am among an and another any anybody anyhow anyone anything anyway anywhere
     are around as ask asked asking at away back be became because become becomes been before
@@ -50,6 +50,11 @@ FUNCTION_WORDS = frozenset("""
     were what whatever when whenever where whereas wherever whether which while who whoever
     whole whom whose why will with within without would yet you your yours yourself
     yourselves
+""".split())
+
+# The function words, and the words of asking itself: neither says what a question is about
+# (though "doctor" or "cure" may be words of the guide's answer).
+FUNCTION_WORDS = GRAMMAR_WORDS | frozenset("""
     anymore bad best better bother bothering common cure day days doctor experience experiencing
     feel feeling feels fine get gets getting give go goes going good got happen happens
     happening hard help helps helpful helping keep keeps kind know like likely long make makes

@@ -69,9 +69,11 @@ def test_render_marks_evidence_and_emphasises_terms():
     assert "<ul><li>" in html and "<table" in html and "<th>Neuropathy Type</th>" in html
 
 
-def test_words_that_ask_are_not_emphasised():
+def test_function_words_are_not_emphasised_and_words_of_the_answer_are():
     html = render_passage("Leg cramps can arise from several factors.", "Can spinal stenosis cause leg cramps?", None)
     assert "<strong>cramps</strong>" in html and "<strong>can</strong>" not in html
+    doctor = render_passage("See a doctor if cramps get worse.", "when should I see a doctor?", None)
+    assert "<strong>doctor</strong>" in doctor and "<strong>See</strong>" in doctor     # found by review
 
 
 def test_corpus_and_question_text_cannot_inject_markup():

@@ -59,7 +59,7 @@ def test_a_covered_question_with_words_the_guides_never_use_says_to_check_them(l
     first, *notes = text.split("\n\n")
     assert first.startswith("Covered:")
     assert ('(Note: The guides don\'t use the word "stenosis": check whether the passages below speak of '
-            "it. If they do not, tell the user the guides don't mention those words, instead of guessing.)") in notes
+            "it. If they do not, tell the user the guides don't mention that word, instead of guessing.)") in notes
 
 
 def test_a_partly_covered_message_says_what_to_tell_and_to_answer_only_where_the_passages_do(live):
