@@ -106,6 +106,12 @@ def test_a_question_the_guides_do_not_answer_says_so(client):
     assert len(body["hits"]) == 5
 
 
+def test_a_covered_question_names_the_words_the_guides_never_use(client):
+    body = client.get("/search", params={"q": "Can spinal stenosis cause leg cramps?"}).json()
+    assert body["covered"] is True and body["message"] == "" and body["unmatched_terms"] == ["stenosis"]
+    assert client.get("/search", params={"q": "What causes leg cramps?"}).json()["unmatched_terms"] == []
+
+
 @pytest.mark.parametrize("method, target, payload, status, words", [
     ("GET", "/search?q=", None, 400, ["empty"]),
     ("GET", "/search?q=%3F!%3F", None, 400, ["only punctuation"]),
