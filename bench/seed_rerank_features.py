@@ -25,8 +25,8 @@ Chosen on the tuning sets (the mean Hit@1 over them, ties keep the shipped ranki
 sets were never used for a choice. In the first run (the later ones, appended to the results
 file, give their own figures and the same choice) only late interaction at 0.25 beat the
 shipped ranking on the tuning sets, by two questions (mean Hit@1 0.922 -> 0.929); on the report
-sets it gained one and lost one (0.888 -> 0.890), and its Hit@3 moved by one question. Within noise, and not worth
-its cost: a token-level pass of the model over every candidate at question time (the passages'
+sets it gained one and lost one (0.888 -> 0.890), and its Hit@3 moved by one question. Within
+noise, and not worth its cost: a token-level pass of the model over every candidate at question time (the passages'
 token vectors, stored, would take about 5 GB for MedQuAD at 128 tokens a chunk). Not shipped.
 
     python bench/seed_rerank_features.py --out bench/results/seed_rerank_features.md

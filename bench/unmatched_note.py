@@ -29,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,39 +44,44 @@ MOST_NOTED = 0.10           # of the answerable tuning questions
 MEDQUAD_SAMPLE = 300
 
 
-def measure(searcher, questions, weight: float) -> dict[str, list[int]]:
-    """Counts at one weight: near misses covered and noted; answerable questions covered and
-    noted, and of those noted, whose best hit is relevant."""
+@dataclass
+class Counts:
+    """One kind of question (near misses or answerable) at one weight."""
+
+    asked: int = 0
+    covered: int = 0
+    noted: int = 0              # covered and told of words the guides never use
+    noted_relevant: int = 0     # of those, whose best hit is relevant (answerable questions)
+
+
+def measure(searcher, questions, weight: float) -> dict[str, Counts]:
+    """Counts at one weight, for "near" misses and "answerable" questions."""
     sections = SectionIndex(searcher.index.chunks)
     kept, searcher.coverage.settings = searcher.coverage.settings, searcher.coverage.settings.with_(
         min_note_weight=weight)
-    # near misses: asked, covered and noted, covered and not noted;
-    # answerable: asked, covered and noted, of those the best hit relevant.
-    counts = {"near": [0, 0, 0], "answerable": [0, 0, 0]}
+    counts = {"near": Counts(), "answerable": Counts()}
     try:
         for question in questions:
             result = searcher.search(question.question, top_k=1, evidence=False)
-            kind = "near" if question.expect_none else "answerable"
-            counts[kind][0] += 1
+            kind = counts["near" if question.expect_none else "answerable"]
+            kind.asked += 1
+            kind.covered += result.covered
             if result.covered and result.unmatched_terms:
-                counts[kind][1] += 1
-                if kind == "answerable" and result.hits:
-                    counts[kind][2] += section_key(result.hits[0].chunk) in relevant_sections(question, sections)
-            elif kind == "near" and result.covered:
-                counts["near"][2] += 1      # covered, not noted: what the note would have been for
+                kind.noted += 1
+                kind.noted_relevant += bool(result.hits) and not question.expect_none and \
+                    section_key(result.hits[0].chunk) in relevant_sections(question, sections)
     finally:
         searcher.coverage.settings = kept
     return counts
 
 
-def row(name: str, counts: dict[str, list[int]], weight: float) -> str:
+def row(name: str, counts: dict[str, Counts], weight: float) -> str:
     near, answerable = counts["near"], counts["answerable"]
-    covered_near = near[1] + near[2]
-    noted_near = f"{near[1]} of {covered_near}" if near[0] else "–"
-    best = f"{answerable[2]} of {answerable[1]}" if answerable[1] else "–"
+    noted_near = f"{near.noted} of {near.covered}" if near.asked else "–"
+    best = f"{answerable.noted_relevant} of {answerable.noted}" if answerable.noted else "–"
     shown = "off" if weight >= 10 else f"{weight:g}"
-    return (f"| {name} | {shown} | {noted_near} | {answerable[1]} of {answerable[0]} "
-            f"({answerable[1] / max(answerable[0], 1):.1%}) | {best} |")
+    return (f"| {name} | {shown} | {noted_near} | {answerable.noted} of {answerable.asked} "
+            f"({answerable.noted / max(answerable.asked, 1):.1%}) | {best} |")
 
 
 def main() -> None:
@@ -91,13 +97,13 @@ def main() -> None:
                     "consumer messages over MedQuAD, dev": answerable(ROOT / "bench" / "data" / "consumer_dev.jsonl"),
                     "consumer messages over MedQuAD, report": answerable(ROOT / "bench" / "data" /
                                                                          "consumer_questions.jsonl")}
-    results: dict[str, dict[float, dict]] = {}
+    results: dict[str, dict[float, dict[str, Counts]]] = {}
     with tempfile.TemporaryDirectory() as base:
         seed = seed_searcher(Path(base))
         for name, questions in (("seed tuning questions", tuning), ("seed report questions", report)):
             results[name] = {weight: measure(seed, questions, weight) for weight in WEIGHTS}
     tuned = results["seed tuning questions"]
-    chosen = min((w for w in WEIGHTS if tuned[w]["answerable"][1] <= MOST_NOTED * tuned[w]["answerable"][0]))
+    chosen = min(w for w in WEIGHTS if tuned[w]["answerable"].noted <= MOST_NOTED * tuned[w]["answerable"].asked)
     medquad = medquad_searcher()        # at the chosen weight only
     for name, questions in medquad_sets.items():
         results[name] = {chosen: measure(medquad, questions, chosen)}

@@ -313,8 +313,7 @@ class CoverageCheck:
                   evidence: Evidence) -> UnknownTerm | None:
         """The unknown words without a near synonym, if two or more, measured as one term
         (Evidence.together): a model call of its own, which few questions pay."""
-        far = [term.word for term in evidence.unknown
-               if term.similarity < _least_similarity(term, self.settings.term_similarity, evidence)]
+        far = [term.word for term in _far(evidence, self.settings)]
         if len(far) < 2 or len(passages) == 0:
             return None
         without = self.encoder.encode([_drop_words(question, far)])[0]
@@ -495,11 +494,9 @@ def _unmatched(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     seize", since "calves" is close to the guides' "legs"."""
     named: dict[tuple[str, ...], str] = {}
     for measured in (evidence, *evidence.asked):
-        far = {term.word for term in measured.unknown
-               if term.similarity < _least_similarity(term, settings.term_similarity, measured)}
-        heavy = {term.word for term in measured.unknown
-                 if term.word in far and _weight(term, settings) >= settings.min_note_weight}
-        for phrase in _phrases(measured.question_words, heavy, far):
+        far = _far(measured, settings)
+        heavy = {term.word for term in far if _weight(term, settings) >= settings.min_note_weight}
+        for phrase in _phrases(measured.question_words, heavy, {term.word for term in far}):
             named.setdefault(_stems(phrase), phrase)
     return _outermost(tuple(named.values()))
 
@@ -507,9 +504,7 @@ def _unmatched(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
 def _missing(evidence: Evidence, settings: Settings) -> tuple[str, ...]:
     """The unknown words that weigh in the question, as phrases, and the runs of them that weigh
     as one; a name inside another named ("epsom" after "epsom salts") is left out."""
-    unknown = {term.word for term in evidence.unknown
-               if term.similarity < _least_similarity(term, settings.term_similarity, evidence)
-               and _weight(term, settings) >= settings.min_term_weight}
+    unknown = {term.word for term in _far(evidence, settings) if _weight(term, settings) >= settings.min_term_weight}
     named = list(_phrases(evidence.question_words, unknown, {term.word for term in evidence.unknown}))
     named += [phrase.word for phrase in evidence.phrases
               if phrase.similarity < _least_similarity(phrase, settings.phrase_similarity, evidence)
@@ -561,6 +556,12 @@ def _read_in_pieces(term: str, pieces: int) -> bool:
     unknown-word token, which is not a word it knows."""
     words_ = term.split()
     return pieces > len(words_) or any(len(word) > MAX_WORD_CHARS for word in words_)
+
+
+def _far(evidence: Evidence, settings: Settings) -> list[UnknownTerm]:
+    """The unknown words without a near synonym in the corpus, in order."""
+    return [term for term in evidence.unknown
+            if term.similarity < _least_similarity(term, settings.term_similarity, evidence)]
 
 
 def _least_similarity(term: UnknownTerm, threshold: float, evidence: Evidence) -> float:
