@@ -1,4 +1,4 @@
-"""Five more ways to reorder the seed guide's results, each tried for issue 12 and not shipped.
+"""More ways to reorder the seed guide's results, each tried for issue 12 and not shipped.
 
 The seed guide's held-out Hit@1 and Hit@3 (issue 12 asks 0.90 and 0.99) are missed by questions
 whose answer is one bullet of a long section, or a FAQ item, ranked 2nd to 6th. Each family below
@@ -19,7 +19,15 @@ reorders the shipped ranking's 20 best sections with one more signal, at a few w
   sets): the section before a guide's first heading answers what its title asks ("Does
   Neuropathy Cause Leg Cramps"), and report questions restating the title in other words ("Can
   nerve problems actually make my legs cramp up?") found it 7th or 8th; the lead gains
-  weight * (cosine of the question with the title - floor), when positive.
+  weight * (cosine of the question with the title - floor), when positive;
+- soft intent (added 2026-11-28, seventh session): the kind of thing asked read by the model rather
+  than by intent.py's patterns: the question's best cosine to a few generic questions of each
+  kind ("What tests will the doctor do?"), softmax at temperature 0.05 over the kinds, and each
+  candidate gains weight * the probability of the kinds its heading path answers (a lay wording
+  the patterns miss still finds its kind);
+- max pooling (same session): the cosine of max-pooled token vectors of question and passage
+  (all-MiniLM-L6-v2 was trained with mean pooling; the maximum keeps each dimension's strongest
+  word), added at a weight.
 
 Chosen on the tuning sets (the mean Hit@1 over them, ties keep the shipped ranking); the report
 sets were never used for a choice. In the first run (the later ones, appended to the results
@@ -52,6 +60,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import CREDIT, MEDQUAD_INDEX, emit, seed_searcher  # noqa: E402
 from question_sets import SEED_SPLIT, SEED_TUNING, seed_report_files  # noqa: E402
 from guidesearch.evaluate import SectionIndex, read_questions, relevant_sections, section_key  # noqa: E402
+from guidesearch.intent import heading_intents  # noqa: E402
 from guidesearch.lexical import LexicalIndex, analyse  # noqa: E402
 from guidesearch.text import stopwords  # noqa: E402
 
@@ -136,12 +145,52 @@ class LateInteraction:
         vectors = vectors[keep] / np.linalg.norm(vectors[keep], axis=1, keepdims=True)
         return vectors, [tokenizer.convert_ids_to_tokens(ids[i]) for i in keep]
 
+    def max_pooled(self, text: str) -> np.ndarray:
+        vector = self.tokens(text)[0].max(axis=0)
+        return vector / np.linalg.norm(vector)
+
     def score(self, asked: Asked, candidate: Candidate) -> float:
         if asked.text not in self.memo:
             vectors, tokens = self.tokens(asked.text)
             content = np.array([t.isalnum() and t not in self.stop for t in tokens])
             self.memo[asked.text] = vectors[content] if content.any() else vectors
         return float((self.memo[asked.text] @ self.passages[candidate.row].T).max(axis=1).mean())
+
+
+# Generic questions of each kind the seed guide's headings answer, written for the soft intent
+# family without the guide's words: the kind is what they share, not the topic.
+KIND_QUESTIONS = {
+    "causes": ["What causes it?", "Why does this happen?", "What is the reason for it?", "What is behind it?",
+               "Where does it come from?", "What brings it on?", "Can that condition lead to this problem?"],
+    "symptoms": ["What are the symptoms?", "What does it feel like?", "What are the signs?",
+                 "How do I recognise it?", "What happens to your body?"],
+    "diagnosis": ["How is it diagnosed?", "What tests will the doctor do?", "How can the doctor tell what it is?",
+                  "How do they check for it?", "What will happen at the appointment?"],
+    "treatment": ["How is it treated?", "What can I do to make it better?", "What medicine helps?",
+                  "What therapies are there?", "How do I get relief?", "Does this remedy help?"],
+    "prevention": ["How can I prevent it?", "How do I stop it from happening?", "How can I avoid getting it?",
+                   "How do I keep it from coming back?"],
+    "outlook": ["Will it get better?", "Will it go away?", "What is the outlook?", "Is it permanent?",
+                "How long does it take to improve?"],
+    "information": ["What is it?", "What does it mean?", "Can you explain it?"],
+}
+
+
+class SoftIntent:
+    """The probability of each kind a question asks (softmax of its best cosine to each kind's
+    generic questions), summed over the kinds a candidate's heading path answers."""
+
+    def __init__(self, searcher, temperature: float = 0.05) -> None:
+        self.kinds = list(KIND_QUESTIONS)
+        self.vectors = [searcher.encoder.encode(KIND_QUESTIONS[kind]) for kind in self.kinds]
+        self.answers = np.array([[kind in heading_intents(chunk.headings) for kind in self.kinds]
+                                 for chunk in searcher.index.chunks], dtype=np.float32)
+        self.temperature = temperature
+
+    def score(self, asked: Asked, candidate: Candidate) -> float:
+        best = np.array([float((vectors @ asked.vector).max()) for vectors in self.vectors])
+        chance = np.exp((best - best.max()) / self.temperature)
+        return float(self.answers[candidate.row] @ (chance / chance.sum()))
 
 
 def by_mmr(asked: list[Asked], vectors: np.ndarray, keep: float) -> dict:
@@ -231,6 +280,14 @@ def main() -> None:
         late = LateInteraction(searcher)
         for weight in (0.25, 0.5, 1.0):
             measure("late interaction", weight, lambda a, w=weight: by_added(a, lambda q, c: w * late.score(q, c)))
+        pooled = [late.max_pooled(chunk.embed_text) for chunk in searcher.index.chunks]
+        pooled_questions: dict[str, np.ndarray] = {}
+        for weight in (0.1, 0.25, 0.5):
+            measure("max pooling", weight, lambda a, w=weight: by_added(a, lambda q, c: w * float(
+                pooled[c.row] @ pooled_questions.setdefault(q.text, late.max_pooled(q.text)))))
+        soft = SoftIntent(searcher)
+        for weight in (0.02, 0.04, 0.06):
+            measure("soft intent", weight, lambda a, w=weight: by_added(a, lambda q, c: w * soft.score(q, c)))
         vectors = searcher.index.vectors
         for keep in (0.9, 0.8, 0.7):
             measure("MMR", keep, lambda a, k=keep: by_mmr(a, vectors, k))
