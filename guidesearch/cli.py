@@ -19,8 +19,8 @@ from typing import NoReturn, Sequence
 
 from guidesearch.config import BACKENDS, BUILD_COMMAND, MODES, Settings
 from guidesearch.errors import CorpusError, GuideSearchError
-from guidesearch.records import display_name, terminal_text
-from guidesearch.text import cut
+from guidesearch.records import display_name
+from guidesearch.text import bidi_visible, cut
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -89,24 +89,24 @@ def cmd_search(args: argparse.Namespace) -> int:
     if stale:
         print(stale, file=sys.stderr)
     if args.json:
-        # terminal_text's escapes are JSON's own: a reader decodes the very text of the guide.
-        print(terminal_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+        # bidi_visible's escapes are JSON's own: a reader decodes the very text of the guide.
+        print(bidi_visible(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
         return 0
     if result.truncated:
         print("(The question was long and was cut to what the model reads.)")
     if result.message:
-        print(terminal_text(result.message))
+        print(bidi_visible(result.message))
     for note in filter(None, (result.spelling_note, result.related_note, result.unmatched_note)):
-        print(f"({terminal_text(note)})")
+        print(f"({bidi_visible(note)})")
     for hit in result.hits:
-        print(f"\n[{hit.rank}] {terminal_text(' > '.join(hit.headings))}  ({display_name(hit.source)}, "
+        print(f"\n[{hit.rank}] {bidi_visible(' > '.join(hit.headings))}  ({display_name(hit.source)}, "
               f"score {hit.score:.3f}, {result.match_of(hit)} match)")
         # Indented: no line of a guide can pass for a result's header line, which starts the line.
-        print("\n".join(f"    {line}".rstrip() for line in terminal_text(hit.text).splitlines()))
+        print("\n".join(f"    {line}".rstrip() for line in bidi_visible(hit.text).splitlines()))
         if hit.evidence and hit.evidence.text != hit.text.strip():
-            print(f"  » best answer: {terminal_text(hit.evidence.text)}")
+            print(f"  » best answer: {bidi_visible(hit.evidence.text)}")
         if hit.also_in:
-            print(f"  (also in: {terminal_text(hit.other_places)})")
+            print(f"  (also in: {bidi_visible(hit.other_places)})")
     return 0
 
 

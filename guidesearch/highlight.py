@@ -20,7 +20,7 @@ from guidesearch.chunk import is_lead_in
 from guidesearch.embed import TextEncoder
 from guidesearch.lexical import stem, words
 from guidesearch.records import Evidence
-from guidesearch.text import GRAMMAR_WORDS, WORD, is_bullet, is_table_line, split_sentences, strip_bullet
+from guidesearch.text import GRAMMAR_WORDS, WORD, bidi_visible, is_bullet, is_table_line, split_sentences, strip_bullet
 
 
 @dataclass(frozen=True)
@@ -210,9 +210,10 @@ def _table(text: str, terms: set[str], is_evidence: bool) -> str:
 def escape_html(text: str) -> str:
     """Text for an HTML block of the page: tags escaped, "$" as an entity so that no math
     renderer reads a formula in it, and ":" so that Streamlit reads no directive (":red[…]",
-    ":material/home:", which it rewrote as ":material_home:": found by adversarial testing).
+    ":material/home:", which it rewrote as ":material_home:": found by adversarial testing), and
+    bidirectional controls shown as escapes, as in the terminal (text.bidi_visible).
     The one way corpus text reaches raw HTML on the page."""
-    return html.escape(text).replace("$", "&#36;").replace(":", "&#58;")
+    return html.escape(bidi_visible(text)).replace("$", "&#36;").replace(":", "&#58;")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character
@@ -229,8 +230,9 @@ def escape_markdown(text: str) -> str:
     them), so "![x](https://host/x.png)" stays text and "$...$" is no formula; line breaks stay
     line breaks. GFM's links found in plain text ("www.example.com", "http://...", an e-mail
     address) are read after escapes are undone, so a word joiner (invisible) breaks them.
+    Bidirectional controls are shown as escapes (text.bidi_visible).
     The one way corpus text and messages reach a Markdown element of the page.
     """
-    unlinked = _AUTOLINK_START.sub(lambda found: found.group(0) + _WORD_JOINER, text)
+    unlinked = _AUTOLINK_START.sub(lambda found: found.group(0) + _WORD_JOINER, bidi_visible(text))
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", unlinked)
     return "  \n".join(escaped.split("\n"))

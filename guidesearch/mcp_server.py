@@ -31,9 +31,9 @@ from guidesearch import __version__
 from guidesearch.config import Settings
 from guidesearch.errors import GuideSearchError
 from guidesearch.records import (NO_PASSAGE, SHOWN_SEPARATOR, Hit, SearchResult, display_name, ends_with_heading,
-                                 names_several, opens_under_heading, terminal_text)
+                                 names_several, opens_under_heading)
 from guidesearch.service import LiveSearcher, Section, log_to_stderr
-from guidesearch.text import cut, plain_digits
+from guidesearch.text import bidi_visible, cut, plain_digits
 
 log = logging.getLogger(__name__)
 
@@ -102,21 +102,21 @@ def format_result(result: SearchResult, stale: str = "") -> str:
         lines = ["Covered: the guides cover this question; the passages below are best first. Answer "
                  "from them, quoting them and naming the guide and section."]
     elif result.partly_covered:
-        lines = [f"Partly covered: {terminal_text(result.message)} Tell the user the guides don't mention those terms, "
+        lines = [f"Partly covered: {bidi_visible(result.message)} Tell the user the guides don't mention those terms, "
                  "instead of guessing. The passages below are the nearest text: answer the rest of the message "
                  "from them only where they do answer it (not about those terms), quoting them and naming the "
                  "guide and section."]
     else:
-        lines = [f"Not covered: {terminal_text(result.message)} Tell the user the guides don't answer this "
+        lines = [f"Not covered: {bidi_visible(result.message)} Tell the user the guides don't answer this "
                  "question instead of guessing; the passages below are only the nearest text."]
     if stale:
         lines.append(f"(Note: {stale[0].upper()}{stale[1:]} Say so if the answer may depend on a recent change.)")
     if result.truncated:
         lines.append("(The question was long and was cut to what the model reads.)")
-    lines += [f"({terminal_text(note)})" for note in (result.spelling_note, result.related_note) if note]
+    lines += [f"({bidi_visible(note)})" for note in (result.spelling_note, result.related_note) if note]
     if result.unmatched_note:
         those = "those words" if names_several(result.unmatched_terms) else "that word"
-        lines.append(f"(Note: {terminal_text(result.unmatched_note)} If they do not, tell the user the guides don't "
+        lines.append(f"(Note: {bidi_visible(result.unmatched_note)} If they do not, tell the user the guides don't "
                      f"mention {those}, instead of guessing.)")
     if not result.hits:         # GUIDESEARCH_MODE=lexical, and no passage holds a word of the question
         lines.append(f"No passages. {NO_PASSAGE}")
@@ -138,7 +138,7 @@ def format_hit(hit: Hit, covered: bool = True, match: str = "strong") -> str:
 
 def guide_line(title: str, headings: tuple[str, ...], source: str) -> str:
     """'Guide: <title> — <heading path> (source: <file>)'."""
-    return f"Guide: {terminal_text(title)} — {terminal_text(heading_path(headings))} (source: {display_name(source)})"
+    return f"Guide: {bidi_visible(title)} — {bidi_visible(heading_path(headings))} (source: {display_name(source)})"
 
 
 def heading_path(headings: tuple[str, ...]) -> str:
@@ -150,8 +150,8 @@ def heading_path(headings: tuple[str, ...]) -> str:
 def quoted(text: str) -> str:
     """Guide text as a quote block: every line starts with "> ", so no line of a guide can pass
     for a passage header or for this server's own words. Bidirectional controls are shown as
-    escapes (records.terminal_text): clients show tool results in terminals too."""
-    return "\n".join(f"> {line}".rstrip() for line in terminal_text(text).strip().splitlines())
+    escapes (text.bidi_visible): clients show tool results in terminals too."""
+    return "\n".join(f"> {line}".rstrip() for line in bidi_visible(text).strip().splitlines())
 
 
 # --- read_guide_section ----------------------------------------------------------------------
@@ -174,7 +174,7 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
         problem = f'No section "{cut(heading.strip(), ECHO_CHARS)}"' if heading.strip() else "No heading given"
         raise ToolError(f"{problem} in the guide {display_name(source)}. "
                         f"Call read_guide_section again with one of its sections:\n"
-                        + "\n".join(f"- {terminal_text(heading_path(section.headings))}" for section in sections))
+                        + "\n".join(f"- {bidi_visible(heading_path(section.headings))}" for section in sections))
     return "\n\n".join(f"{guide_line(section.headings[0], section.headings, source)}\n{quoted(section.text)}"
                        for section in matches)
 
@@ -219,7 +219,7 @@ def find_source(live: LiveSearcher, source: str) -> str:
 def _fold(text: str) -> str:
     """Text compared as a caller may give it back: spacing, case, and bidirectional controls as
     guide_line shows them."""
-    return " ".join(terminal_text(text).split()).casefold()
+    return " ".join(bidi_visible(text).split()).casefold()
 
 
 # --- the server ------------------------------------------------------------------------------

@@ -40,20 +40,6 @@ def display_name(source: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-# Characters that reorder the text around them in a terminal: the bidirectional embeddings,
-# overrides and isolates (U+202A-U+202E, U+2066-U+2069), and the marks (U+200E, U+200F, U+061C),
-# which can turn a line's direction where a terminal follows it. A heading holding U+202E could
-# show the source and score after it reversed (found by adversarial testing).
-_BIDI_CONTROLS = {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
-                                                         0x200E, 0x200F, 0x061C)}
-
-
-def terminal_text(text: str) -> str:
-    """Guide text (a title, a heading, a passage) for a terminal: bidirectional controls shown as
-    escapes, everything else as written."""
-    return text.translate(_BIDI_CONTROLS)
-
-
 def display_names(sources: Sequence[str], shown: int = 5) -> str:
     """The first few file names (display_name) in one line, and how many more there are."""
     return first_few(sources, shown, display_name)

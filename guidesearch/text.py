@@ -13,6 +13,21 @@ from functools import lru_cache
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# Characters that reorder the text around them: the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069), and the marks (U+200E, U+200F, U+061C), which can turn
+# a line's direction. A heading holding U+202E could show the source and score after it reversed
+# in a terminal, and on the page a dose of "05 mg" read "50 mg", or one guide's title reversed the
+# titles after it (both found by adversarial testing).
+_BIDI_CONTROLS = {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                                         0x200E, 0x200F, 0x061C)}
+
+
+def bidi_visible(text: str) -> str:
+    """Guide text (a title, a heading, a passage) for a terminal or the page: bidirectional
+    controls shown as escapes ("\\u202e"), everything else as written."""
+    return text.translate(_BIDI_CONTROLS)
+
+
 def plain_digits(text: str) -> bool:
     """Whether a number sent as text is written in ASCII digits alone: what the API and MCP read
     as a count, where Python's int() would also read "1_0" as 10 and " 3" as 3."""

@@ -164,9 +164,10 @@ def test_the_answer_page_is_accessible(reader):
 
 
 HOSTILE_TITLE = ("**Bold** ![pixel](http://127.0.0.1:9/pixel.png) [a link](http://127.0.0.1:9/phish) "
-                 "$x^2$ :red[red] :material/home: www.example.org mail@example.org")
+                 "$x^2$ :red[red] :material/home: www.example.org mail@example.org \u202eevil")
 HOSTILE_GUIDE = (f"# {HOSTILE_TITLE}\n\n## Visit www.example.org or https://example.org/offer now\n\n"
-                 "Zinc lozenges may shorten a common cold.\n")
+                 "Zinc lozenges may shorten a common cold. Take at most \u202e05\u202c mg of zinc a day.\n")
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +186,10 @@ def assert_nothing_rendered(page) -> None:
     for selector in ("img", "a[href*='example.org']", "a[href*='127.0.0.1:9']", "a[href^='mailto:']", ".katex",
                      "strong:has-text('Bold')"):
         assert page.locator(selector).count() == 0, selector
+    # A bidirectional override shows as an escape, as in the terminal: live, "05 mg" read "50 mg"
+    # and one title reversed the titles after it (adversarial testing).
+    shown = page.locator("body").inner_text()
+    assert not any(char in shown for char in BIDI_CONTROLS) and "\\u202eevil" in shown
 
 
 def test_titles_and_headings_never_render_as_links_images_or_formulas(page, hostile_url):
@@ -205,6 +210,8 @@ def test_titles_and_headings_never_render_as_links_images_or_formulas(page, host
         assert page.locator(selector).count() == 0, selector
     # The result header is raw HTML: Streamlit rewrote ":material/home:" there (adversarial testing).
     assert ":red[red] :material/home: www" in page.locator(".hit-head small").first.inner_text()
+    assert "at most \\u202e05\\u202c mg" in page.locator(".passage").first.inner_text()
+    assert not any(char in page.locator("body").inner_text() for char in BIDI_CONTROLS)
     page.goto(hostile_url + "/?guide=0hostile.md&q=zinc")
     page.get_by_text("Zinc lozenges").wait_for()
     wait_until_idle(page)

@@ -120,3 +120,13 @@ def test_no_streamlit_directive_survives_into_raw_html(directive):
     escaped = escape_html(f"Sleep guide {directive} end")
     assert ":" not in escaped and html.unescape(escaped) == f"Sleep guide {directive} end"
     assert ":" not in render_passage(f"Sleep {directive} well.", "sleep", None).replace("&#58;", "")
+
+
+def test_bidirectional_controls_show_as_escapes_on_the_page():
+    """Found by adversarial testing: live on the page, "\u202e05\u202c mg" read "50 mg", and a
+    title's unclosed override reversed every title after it. Shown as escapes, as in the CLI."""
+    dose = "At most \u202e05\u202c mg a day \u2067often\u2069 \u200f."
+    for shown in (escape_html(dose), escape_markdown(dose).replace("\\", ""), render_passage(dose, "dose a day", None)):
+        assert not any(char in shown for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+    assert "At most \\u202e05\\u202c mg" in escape_html(dose)
+    assert "u202e05" in escape_markdown(dose) and "u2067often" in escape_markdown(dose)
