@@ -163,7 +163,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         encoder = passage_encoder(settings)
         report = build_index(settings, encoder, show_progress=sys.stderr.isatty() or args.progress,
-                             wait_seconds=args.wait, log=print)
+                             wait_seconds=args.wait, log=_report_line)
     except KeyboardInterrupt:
         print(f"error: interrupted.{_index_left(settings.index_dir, before)}", file=sys.stderr)
         return 130
@@ -173,12 +173,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     # down) would report a finished build as interrupted, or a traceback from an atexit hook.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
-    print(report.summary())
+    _report_line(report.summary())
     return 0
 
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def _report_line(line: str) -> None:
+    """A line of a build's report. When stdout can no longer be written (the reader of a pipe
+    left: "build_index.py | head -1"; a full disk) the rest goes nowhere and the build goes on:
+    stopping quietly, as `run` does for other commands, left nothing built and said so nowhere,
+    with exit 0 (found by adversarial testing)."""
+    try:
+        print(line, flush=True)
+    except OSError as exc:      # BrokenPipeError is one
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in CANNOT_WRITE:
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _answering(index_dir: Path) -> Path | None:

@@ -401,6 +401,23 @@ def test_a_closed_pipe_ends_the_cli_quietly(cli_index):
     assert len(done.stdout) == 100 and "Traceback" not in done.stderr and "Error" not in done.stderr
 
 
+def test_a_build_whose_reader_leaves_goes_on_and_answers(tmp_path):
+    """Found by adversarial testing: "build_index.py | head -1" stopped at its second line,
+    built nothing, and exited 0 with nothing on stderr. The build now finishes, its report
+    going nowhere once the reader has left."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    child = subprocess.Popen([sys.executable, "build_index.py", "--corpus", str(corpus), "--index", str(index)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().startswith("Read 1 guide(s)")
+    child.stdout.close()                            # the reader leaves before the rest is written
+    err = child.stderr.read()
+    assert child.wait(timeout=300) == 0 and err == ""
+    check = run("build_index.py", "--corpus", str(corpus), "--index", str(index), "--check")
+    assert check.returncode == 0, check.stdout
+
+
 def test_the_packaged_model_has_one_name(cli_index):
     done = run("build_index.py", "--check", "--corpus", str(cli_index / "corpus"), "--index",
                str(cli_index / "index"), "--model", "sentence-transformers/all-MiniLM-L6-v2")
