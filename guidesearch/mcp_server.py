@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 TOP_K_DEFAULT = 5
 TOP_K_MAX = 20
 GUIDES_LISTED = 20          # guide names shown when a source is not found
+SECTIONS_LISTED = 30        # section paths shown when a heading is not found
 
 INSTRUCTIONS = (
     "Guide Search holds a collection of health guides (plain-language articles about health "
@@ -68,7 +69,8 @@ Read one whole section of a health guide, for the context of a passage found by 
 Give the source file and the heading path as search_guides shows them in \
 "Guide: <title> — <heading path> (source: <file>)". The last heading alone is enough when it is \
 unique; case does not matter. Returns the section's full text as written in the guide: quote it, \
-and do not add to it. When the heading is not found, the answer lists the guide's sections."""
+and do not add to it. When the heading is not found, the answer lists the guide's sections (of a \
+long guide, the closest ones)."""
 
 
 # --- search_guides ---------------------------------------------------------------------------
@@ -173,10 +175,25 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
     if not matches:
         problem = f'No section "{cut(heading.strip(), ECHO_CHARS)}"' if heading.strip() else "No heading given"
         raise ToolError(f"{problem} in the guide {display_name(source)}. "
-                        f"Call read_guide_section again with one of its sections:\n"
-                        + "\n".join(f"- {bidi_visible(heading_path(section.headings))}" for section in sections))
+                        f"Call read_guide_section again with one of its sections:\n" + section_choices(sections, heading))
     return "\n\n".join(f"{guide_line(section.headings[0], section.headings, source)}\n{quoted(section.text)}"
                        for section in matches)
+
+
+def section_choices(sections: list[Section], heading: str) -> str:
+    """The sections to offer a caller whose heading matched none, one "- path" line each: all of
+    a guide of up to SECTIONS_LISTED, else the closest to `heading` or the first ones, and how
+    many more (a guide of 1,252 sections listed them all, 15 KB into the calling model's
+    context: found by adversarial testing)."""
+    paths = [bidi_visible(heading_path(section.headings)) for section in sections]
+    if len(paths) <= SECTIONS_LISTED:
+        listed = paths
+    else:
+        listed = difflib.get_close_matches(heading.strip()[:ECHO_CHARS], paths, n=10, cutoff=0.5) or paths[:SECTIONS_LISTED]
+    lines = [f"- {path}" for path in listed]
+    if len(listed) < len(paths):
+        lines.append(f"(and {len(paths) - len(listed)} more: search_guides finds the one that answers a question)")
+    return "\n".join(lines)
 
 
 def find_sections(sections: list[Section], heading: str) -> list[Section]:

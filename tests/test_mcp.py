@@ -18,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from conftest import ROOT
 from guidesearch import __version__
 from guidesearch.mcp_server import (without_lone_surrogates, TOP_K_MAX, build_server, _stdout_to_stderr, check_top_k, find_sections, format_hit,
-                                    format_result, heading_path, quoted, search_text, section_text)
+                                    format_result, heading_path, quoted, search_text, section_choices, section_text)
 from guidesearch.records import Chunk, Evidence, Hit, SearchResult
 from guidesearch.service import LiveSearcher, Section
 
@@ -179,6 +179,18 @@ def test_unknown_heading_lists_the_guide_sections(live):
     message = str(caught.value)
     assert message.startswith(f'No section "Pickle Juice" in the guide {SEED_FILE}.')
     assert f"\n- {SYMPTOMS}\n" in message and f"\n- {TITLE}\n" in message
+
+
+def test_a_long_guide_offers_the_closest_sections_not_all():
+    """Found by adversarial testing: an unknown heading in a guide of 1,252 sections listed
+    them all, 15 KB into the calling model's context."""
+    sections = [Section(("Big Guide", f"Part {n} on {'cramps' if n % 2 else 'sleep'}"), "Text.") for n in range(100)]
+    near = section_choices(sections, "Part 42 on slep").split("\n")
+    assert "- Part 42 on sleep" in near and len(near) <= 11
+    assert near[-1].startswith("(and ") and near[-1].endswith("more: search_guides finds the one that answers a question)")
+    far = section_choices(sections, "zzzz").split("\n")
+    assert len(far) == 31 and far[0] == "- Part 0 on sleep" and far[-1].startswith("(and 70 more")
+    assert len(section_choices(sections[:30], "zzzz").split("\n")) == 30      # a short guide: every section
 
 
 def test_a_huge_argument_is_not_repeated_whole_in_the_error(live):
