@@ -105,9 +105,15 @@ def read_questions(path: Path) -> list[Question]:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()     # a byte-order mark (Notepad) is fine
     except (OSError, UnicodeDecodeError) as exc:
         raise QuestionFileError(f"Cannot read the question file {path} ({exc}).") from exc
+    first_line: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         if line.strip():
-            questions.append(_parse_line(line, f"{path}:{number}"))
+            question = _parse_line(line, f"{path}:{number}")
+            if question.qid in first_line:      # --out and the breakdowns name questions by id
+                raise QuestionFileError(f"{path}:{number}: the id {json.dumps(question.qid)} is also the id of line "
+                                        f"{first_line[question.qid]}. Give each question its own id.")
+            first_line[question.qid] = number
+            questions.append(question)
     if not questions:
         raise QuestionFileError(f"The question file {path} holds no questions.")
     return questions
@@ -120,7 +126,13 @@ def _parse_line(line: str, where: str) -> Question:
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty")
         _searchable(question)
-        group = str(data.get("style") or data.get("kind") or "")
+        if any(not isinstance(data.get(tag, ""), str) for tag in ("style", "kind")):
+            raise ValueError('"style" and "kind" must be text, e.g. "lay"')
+        group = data.get("style") or data.get("kind") or ""
+        # One way of judging a line: with two, one would be dropped without a word (adversarial testing).
+        labels = [label for label in ("evidence", "relevant", "expect") if label in data]
+        if len(labels) > 1:
+            raise ValueError(f'it has both "{labels[0]}" and "{labels[1]}": keep the one that judges it')
         if data.get("expect") == "none":
             return Question(qid, question, expect_none=True, group=group)
         if data.get("evidence"):

@@ -212,11 +212,25 @@ def test_expect_none_questions_count_flags_not_metrics(tmp_path):
                                   '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": true}]}',
                                   '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 2.7}]}',
                                   '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": -5}]}',
-                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 0}]}'])
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h", "grade": 0}]}',
+                                  # two ways of judging one line (one was dropped), a group that is no text
+                                  '{"id": "1", "question": "q", "relevant": [{"file": "a.md", "heading": "h"}], "evidence": ["x"]}',
+                                  '{"id": "1", "question": "q", "evidence": ["x"], "expect": "none"}',
+                                  '{"id": "1", "question": "q", "evidence": ["x"], "style": ["lay"]}',
+                                  '{"id": "1", "question": "q", "expect": "none", "kind": 3}'])
 def test_bad_lines_name_the_file_and_line(tmp_path, line):
     path = tmp_path / "bad.jsonl"
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(QuestionFileError, match=r"bad.jsonl:1: not a question line"):
+        read_questions(path)
+
+
+def test_two_questions_with_one_id_are_refused_naming_both_lines(tmp_path):
+    """Found by adversarial testing: --out held two lines with id "a", and nothing said so."""
+    path = tmp_path / "twice.jsonl"
+    path.write_text('{"id": "a", "question": "q", "expect": "none"}\n\n{"id": "a", "question": "r", "expect": "none"}\n',
+                    encoding="utf-8")
+    with pytest.raises(QuestionFileError, match=r'twice.jsonl:3: the id "a" is also the id of line 1\. Give each'):
         read_questions(path)
 
 
