@@ -70,6 +70,13 @@ class BuildReport:
     def unchanged(self) -> int:
         return len(self.diff.unchanged)
 
+    @property
+    def now_indexed(self) -> tuple[str, ...]:
+        """Unchanged files the last build skipped and this one indexed: a copy whose original
+        was removed, say. Counted unchanged, as files, yet new to the index (adversarial testing)."""
+        skipped = {item.source for item in self.skipped}
+        return tuple(source for source in sorted(self.diff.skipped) if source not in skipped)
+
     def summary(self) -> str:
         if self.rebuilt:
             first = (f"Indexed {self.guides} guide(s), {self.sections} section(s), {self.chunks} chunk(s) "
@@ -83,6 +90,8 @@ class BuildReport:
                  + (f"; {len(self.skipped)} of them not indexed (below)." if self.skipped else "."),
                  f"Chunks: {self.embedded} embedded, {self.reused} reused from earlier builds."]
         lines += [f"Settings: {change}." for change in self.diff.settings]
+        if self.now_indexed:
+            lines.append(f"Indexed now, skipped by the last build: {display_names(self.now_indexed)}.")
         if self.embedded == 0:
             lines.append("Nothing new to embed.")
         lines += [f"Skipped {display_name(item.source)}: {item.reason}" for item in self.skipped]

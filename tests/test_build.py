@@ -430,6 +430,21 @@ def test_a_copy_added_later_is_skipped_and_the_guide_already_indexed_keeps_its_p
     assert check_freshness(settings).fresh
 
 
+def test_a_copy_indexed_once_its_original_is_removed_is_named(settings, fake_encoder):
+    """Found by adversarial testing: the copy, unchanged as a file, was counted "unchanged" with
+    nothing to say that it now answers in its original's place."""
+    original = sorted(SMALL_GUIDES)[-1]
+    build_index(settings, fake_encoder)
+    (settings.corpus_dir / "aaa-copy.md").write_bytes((settings.corpus_dir / original).read_bytes())
+    assert [item.source for item in build_index(settings, fake_encoder).skipped] == ["aaa-copy.md"]
+    (settings.corpus_dir / original).unlink()
+    summary = build_index(settings, fake_encoder).summary()
+    assert "0 added, 0 changed, 1 removed, 2 unchanged since the last build." in summary
+    assert "Indexed now, skipped by the last build: aaa-copy.md." in summary
+    assert "aaa-copy.md" in {c.source for c in load_index(settings.index_dir, fake_encoder.name).chunks}
+    assert "Indexed now" not in build_index(settings, fake_encoder).summary()
+
+
 def test_files_that_are_not_guides_are_named_by_the_build(settings, fake_encoder):
     (settings.corpus_dir / "notes.docx").write_bytes(b"PK\x03\x04")
     (settings.corpus_dir / "scan.pdf").write_bytes(b"%PDF-1.4")
