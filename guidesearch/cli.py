@@ -182,16 +182,25 @@ def _interrupt(signum, frame) -> None:
 
 
 def _report_line(line: str) -> None:
-    """A line of a build's report. When stdout can no longer be written (the reader of a pipe
-    left: "build_index.py | head -1"; a full disk) the rest goes nowhere and the build goes on:
-    stopping quietly, as `run` does for other commands, left nothing built and said so nowhere,
-    with exit 0 (found by adversarial testing)."""
+    """A line of a build's report. When stdout can no longer be written the rest goes nowhere
+    and the build goes on (stopping, as `run` does for other commands, built nothing and said
+    so nowhere, with exit 0: found by adversarial testing). A reader that left ("| head -1")
+    wanted no more; a full disk is said once on stderr (review)."""
     try:
         print(line, flush=True)
     except OSError as exc:      # BrokenPipeError is one
         if not isinstance(exc, BrokenPipeError) and exc.errno not in CANNOT_WRITE:
             raise
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_to_devnull()
+        if not isinstance(exc, BrokenPipeError):
+            print(f"warning: Cannot write the build's report ({exc.strerror}); the build goes on.", file=sys.stderr)
+
+
+def _stdout_to_devnull() -> None:
+    """What stdout still holds, and all it is sent after this, goes nowhere."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def _answering(index_dir: Path) -> Path | None:
@@ -336,7 +345,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         print(f"error: {with_build_command(str(exc), args)}", file=sys.stderr)
         return 1
     except BrokenPipeError:     # the reader closed the pipe (| head): stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_to_devnull()
         return 0
     except KeyboardInterrupt:       # a build says which index answers (cmd_build)
         print("error: interrupted.", file=sys.stderr)
@@ -345,7 +354,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
         # Writing to stdout names no file; a file the work itself failed on does (review).
         if exc.errno not in CANNOT_WRITE or exc.filename is not None:
             return _bug(exc, args)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # what stdout still holds goes nowhere
+        _stdout_to_devnull()
         print(f"error: Cannot write the output ({exc.strerror}). Free some space, or send the output "
               "elsewhere.", file=sys.stderr)
         return 1

@@ -242,9 +242,11 @@ def _write_files(staging: Path, manifest: Manifest, chunks: list[Chunk], vectors
     import faiss
     dense = faiss.IndexFlatIP(manifest.dimension)
     dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    # Written by Python, not faiss.write_index: FAISS reports a full disk as a RuntimeError, which
-    # would read as a bug rather than as "no space left" (found by adversarial testing).
-    (staging / "vectors.faiss").write_bytes(faiss.serialize_index(dense).data)
+    # Through a Python file: FAISS's own writer reports a full disk as a RuntimeError, which read
+    # as a bug rather than as "no space left" (found by adversarial testing). Streamed, not
+    # serialize_index, which held about three copies of the vectors at once (review).
+    with open(staging / "vectors.faiss", "wb") as out:
+        faiss.write_index(dense, faiss.PyCallbackIOWriter(out.write))
     with open(staging / "chunks.jsonl", "w", encoding="utf-8") as out:
         for chunk in chunks:
             out.write(json.dumps(asdict(chunk)) + "\n")

@@ -418,6 +418,20 @@ def test_a_build_whose_reader_leaves_goes_on_and_answers(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_build_whose_report_meets_a_full_disk_says_so_once_and_finishes(tmp_path):
+    """Found by review: the build went on, as for a closed pipe, but said nothing."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "build_index.py", "--corpus", str(corpus), "--index", str(index)],
+                              cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 0
+    assert done.stderr == "warning: Cannot write the build's report (No space left on device); the build goes on.\n"
+    assert run("build_index.py", "--corpus", str(corpus), "--index", str(index), "--check").returncode == 0
+
+
 def test_the_packaged_model_has_one_name(cli_index):
     done = run("build_index.py", "--check", "--corpus", str(cli_index / "corpus"), "--index",
                str(cli_index / "index"), "--model", "sentence-transformers/all-MiniLM-L6-v2")

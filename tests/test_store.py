@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,13 +137,16 @@ def test_a_manifest_with_wrong_typed_fields_is_reported_and_a_build_replaces_it(
 def test_a_full_disk_leaves_no_staging_folder_and_the_previous_index_answering(fake_settings, fake_encoder,
                                                                               monkeypatch):
     import errno
+
+    import faiss
     before = current_build(fake_settings.index_dir)
     (fake_settings.corpus_dir / "new.md").write_text("# New\n\n## Part\n\nFresh text.\n", encoding="utf-8")
 
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_bytes", full)      # the vectors are the first file written
+    writer = faiss.PyCallbackIOWriter            # what the vectors' file write raises on a full disk
+    monkeypatch.setattr(faiss, "PyCallbackIOWriter", lambda write: writer(full))
     with pytest.raises(IndexFolderError, match="No space left .*the previous index still answers"):
         build_index(fake_settings, fake_encoder)
     assert not list(fake_settings.index_dir.glob(".staging-*"))
