@@ -41,6 +41,8 @@ TOP_K_DEFAULT = 5
 TOP_K_MAX = 20
 GUIDES_LISTED = 20          # guide names shown when a source is not found
 SECTIONS_LISTED = 30        # section paths shown when a heading is not found
+CLOSEST = 10                # of a longer list, the names most like the one asked, when any is
+CLOSE_ENOUGH = 0.5          # like enough (difflib's ratio) to be offered as the closest
 
 INSTRUCTIONS = (
     "Guide Search holds a collection of health guides (plain-language articles about health "
@@ -173,7 +175,7 @@ def section_text(live: LiveSearcher, source: str, heading: str) -> str:
     sections = live.sections(source) or []
     matches = find_sections(sections, heading)
     if not matches:
-        problem = f'No section "{cut(heading.strip(), ECHO_CHARS)}"' if heading.strip() else "No heading given"
+        problem = f'No section "{bidi_visible(cut(heading.strip(), ECHO_CHARS))}"' if heading.strip() else "No heading given"
         raise ToolError(f"{problem} in the guide {display_name(source)}. "
                         f"Call read_guide_section again with one of its sections:\n" + section_choices(sections, heading))
     return "\n\n".join(f"{guide_line(section.headings[0], section.headings, source)}\n{quoted(section.text)}"
@@ -186,14 +188,25 @@ def section_choices(sections: list[Section], heading: str) -> str:
     many more (a guide of 1,252 sections listed them all, 15 KB into the calling model's
     context: found by adversarial testing)."""
     paths = [bidi_visible(heading_path(section.headings)) for section in sections]
-    if len(paths) <= SECTIONS_LISTED:
-        listed = paths
-    else:
-        listed = difflib.get_close_matches(heading.strip()[:ECHO_CHARS], paths, n=10, cutoff=0.5) or paths[:SECTIONS_LISTED]
-    lines = [f"- {path}" for path in listed]
-    if len(listed) < len(paths):
-        lines.append(f"(and {len(paths) - len(listed)} more: search_guides finds the one that answers a question)")
-    return "\n".join(lines)
+    listed = paths
+    if len(paths) > SECTIONS_LISTED:
+        last = [bidi_visible(section.headings[-1]) for section in sections]
+        listed = closest(heading, paths, also=last) or paths[:SECTIONS_LISTED]
+    more = len(paths) - len(listed)
+    return "\n".join([f"- {path}" for path in listed]
+                     + ([f"(and {more} more: search_guides finds the one that answers a question)"] if more else []))
+
+
+def closest(wanted: str, names: list[str], also: list[str] | None = None) -> list[str]:
+    """Up to CLOSEST of names most like `wanted`, best first, compared as _fold shows them; with
+    `also`, a second name for each place (a section's last heading, which callers give alone)
+    counts when it is the closer."""
+    target = _fold(wanted[:ECHO_CHARS])
+    likeness = [max(difflib.SequenceMatcher(None, target, _fold(name)).ratio()
+                    for name in (names[i], *(also[i:i + 1] if also else ())))
+                for i in range(len(names))]
+    ranked = sorted((i for i in range(len(names)) if likeness[i] >= CLOSE_ENOUGH), key=lambda i: -likeness[i])
+    return [names[i] for i in ranked[:CLOSEST]]
 
 
 def find_sections(sections: list[Section], heading: str) -> list[Section]:
@@ -225,7 +238,7 @@ def find_source(live: LiveSearcher, source: str) -> str:
         if wanted in (_fold(stored), _fold(shown)):
             return stored
     shown = sorted(guides.values())
-    close = difflib.get_close_matches(source.strip()[:ECHO_CHARS], shown, n=5, cutoff=0.5)
+    close = closest(source.strip(), shown)
     listed = close or shown[:GUIDES_LISTED]
     more = "" if close or len(shown) <= GUIDES_LISTED else f" (and {len(shown) - GUIDES_LISTED} more)"
     label = "The closest guides" if close else f"The index holds {len(shown)} guide(s)"

@@ -179,17 +179,23 @@ def test_unknown_heading_lists_the_guide_sections(live):
     message = str(caught.value)
     assert message.startswith(f'No section "Pickle Juice" in the guide {SEED_FILE}.')
     assert f"\n- {SYMPTOMS}\n" in message and f"\n- {TITLE}\n" in message
+    with pytest.raises(ToolError) as caught:
+        section_text(live, SEED_FILE, "Pickle \u202eJuice")        # echoed as everything else is shown (review)
+    assert str(caught.value).startswith('No section "Pickle \\u202eJuice"') and "\u202e" not in str(caught.value)
 
 
 def test_a_long_guide_offers_the_closest_sections_not_all():
     """Found by adversarial testing: an unknown heading in a guide of 1,252 sections listed
     them all, 15 KB into the calling model's context."""
-    sections = [Section(("Big Guide", f"Part {n} on {'cramps' if n % 2 else 'sleep'}"), "Text.") for n in range(100)]
+    sections = [Section(("Big Guide", f"Condition {n}", f"Part {n} on {'cramps' if n % 2 else 'sleep'}"), "Text.")
+                for n in range(100)]
     near = section_choices(sections, "Part 42 on slep").split("\n")
-    assert "- Part 42 on sleep" in near and len(near) <= 11
+    assert "- Condition 42 > Part 42 on sleep" in near and len(near) <= 11
     assert near[-1].startswith("(and ") and near[-1].endswith("more: search_guides finds the one that answers a question)")
+    last_alone = section_choices(sections, "PART 42 ON SLEEP").split("\n")     # the last heading, any case
+    assert last_alone[0] == "- Condition 42 > Part 42 on sleep"
     far = section_choices(sections, "zzzz").split("\n")
-    assert len(far) == 31 and far[0] == "- Part 0 on sleep" and far[-1].startswith("(and 70 more")
+    assert len(far) == 31 and far[0] == "- Condition 0 > Part 0 on sleep" and far[-1].startswith("(and 70 more")
     assert len(section_choices(sections[:30], "zzzz").split("\n")) == 30      # a short guide: every section
 
 
