@@ -282,9 +282,14 @@ def main() -> None:
             measure("late interaction", weight, lambda a, w=weight: by_added(a, lambda q, c: w * late.score(q, c)))
         pooled = [late.max_pooled(chunk.embed_text) for chunk in searcher.index.chunks]
         pooled_questions: dict[str, np.ndarray] = {}
+
+        def pooled_question(text: str) -> np.ndarray:
+            if text not in pooled_questions:
+                pooled_questions[text] = late.max_pooled(text)
+            return pooled_questions[text]
         for weight in (0.1, 0.25, 0.5):
-            measure("max pooling", weight, lambda a, w=weight: by_added(a, lambda q, c: w * float(
-                pooled[c.row] @ pooled_questions.setdefault(q.text, late.max_pooled(q.text)))))
+            measure("max pooling", weight, lambda a, w=weight: by_added(
+                a, lambda q, c: w * float(pooled[c.row] @ pooled_question(q.text))))
         soft = SoftIntent(searcher)
         for weight in (0.02, 0.04, 0.06):
             measure("soft intent", weight, lambda a, w=weight: by_added(a, lambda q, c: w * soft.score(q, c)))

@@ -6,7 +6,7 @@ One JSONL format, three kinds of line:
     {"id", "question", "expect": "none"}                         the corpus does not answer it
 "file" is relative to the corpus folder, with "/" separators. "heading" is a heading or a heading
 path "A > B"; it names every section of the file whose heading path (title first) ends with it.
-Extra fields ("style", "kind") group the figures.
+Extra fields group the figures: "style", or "kind" on a line without one.
 
 Relevance is per section, (source, heading path), for every kind of line: two chunks of one
 relevant section are one relevant item, found at the rank of the first. The figures, under the

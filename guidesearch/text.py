@@ -1,4 +1,5 @@
-"""Text shapes every stage agrees on: words, stopwords, sentences, list items, table lines.
+"""Text shapes every stage agrees on: words, stopwords, sentences, list items, table lines, and
+how guide text shows its bidirectional controls (escaped, in the terminal and on the page).
 
 One home for each, so that the chunker, BM25, the coverage check and the highlighter can never
 disagree about what a word, a sentence or a bullet is.
