@@ -37,6 +37,13 @@ def stemmer_name() -> str:
     return "snowball-english" if _stemmer() is not None else "none"
 
 
+# The particles of phrasal verbs ("seize up", "pass out", "wear off") name no topic of their own,
+# yet as BM25 terms they are rare and match words they are no part of: "up" of "check-ups" put
+# "Preventing ..." first for "why do my calves seize up at night?". Left out of what a question
+# asks BM25 for (bench/results/particles.md); "back" is a body part, and stays.
+QUESTION_PARTICLES = frozenset({"up", "down", "out", "off", "over", "away", "around"})
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words of two or more characters, stopwords removed, not stemmed."""
     stop = stopwords()
@@ -102,8 +109,10 @@ class LexicalIndex:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
     def _known_terms(self, question: str) -> list[str]:
-        """The question's terms the index holds, in order, repeats kept (BM25 counts each)."""
-        return [term for term in analyse(question) if term in self._retriever.vocab_dict]
+        """The question's terms the index holds, in order, repeats kept (BM25 counts each), but
+        for the particles of phrasal verbs (QUESTION_PARTICLES)."""
+        return [term for term in analyse(question)
+                if term in self._retriever.vocab_dict and term not in QUESTION_PARTICLES]
 
     def _holding(self, term: str) -> int:
         """How many texts hold a term: 0 for an unknown one."""

@@ -297,6 +297,21 @@ def test_the_guides_own_question_is_answered_by_its_opening_first(seed_searcher)
         "Causes of Neuropathy-Induced Leg Cramps"
 
 
+def test_a_phrasal_verbs_particle_does_not_pick_the_section(seed_searcher):
+    """The project's own example: "up" of "seize up" was its one rare BM25 term, held only by
+    "check-ups", and put "Preventing ..." first (bench/results/particles.md)."""
+    hits = seed_searcher.search("why do my calves seize up at night?").hits
+    assert hits[0].heading != "Preventing Neuropathy-Induced Leg Cramps"
+    assert "Causes of Neuropathy-Induced Leg Cramps" in [hit.heading for hit in hits[:3]]
+
+
+def test_particles_are_left_out_of_what_a_question_asks_bm25():
+    from guidesearch.lexical import LexicalIndex
+    lexical = LexicalIndex.build(["Regular medical check-ups help.", "Cramps come at night."])
+    assert lexical.scores("seize up").max() == 0.0 and lexical.ceiling("seize up") == 0.0
+    assert lexical.scores("check up").argmax() == 0        # the word itself still counts
+
+
 REWORDED = DATA / "seed_reworded.jsonl"
 NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
 
