@@ -37,11 +37,12 @@ def stemmer_name() -> str:
     return "snowball-english" if _stemmer() is not None else "none"
 
 
-# The particles of phrasal verbs ("seize up", "pass out", "wear off") name no topic of their own,
-# yet as BM25 terms they are rare and match words they are no part of: "up" of "check-ups" put
-# "Preventing ..." first for "why do my calves seize up at night?". Left out of what a question
-# asks BM25 for (bench/results/particles.md); "back" is a body part, and stays.
-QUESTION_PARTICLES = frozenset({"up", "down", "out", "off", "over", "away", "around"})
+# Words a question's BM25 search leaves out, wherever they stand. "up" ends phrasal verbs that
+# name no topic ("seize up", "flare up", "act up"), yet as a term it matches words it is no part
+# of: the "up" of "check-ups" put "Preventing ..." first for "why do my calves seize up at
+# night?". The other particles name topics too often to go: "Down syndrome", "passing out"
+# (Fainting), "off-label", "over-the-counter" (review: bench/results/particles.md).
+QUESTION_PARTICLES = frozenset({"up"})
 
 
 def words(text: str) -> list[str]:
@@ -109,8 +110,8 @@ class LexicalIndex:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
     def _known_terms(self, question: str) -> list[str]:
-        """The question's terms the index holds, in order, repeats kept (BM25 counts each), but
-        for the particles of phrasal verbs (QUESTION_PARTICLES)."""
+        """The question's terms the index holds, in order, repeats kept (BM25 counts each),
+        except QUESTION_PARTICLES."""
         return [term for term in analyse(question)
                 if term in self._retriever.vocab_dict and term not in QUESTION_PARTICLES]
 

@@ -90,3 +90,13 @@ def test_no_text_scores_above_the_ceiling(texts, question):
 def test_a_floor_outside_0_to_1_is_refused_in_one_line(floor):
     with pytest.raises(SettingsError, match=f"lexical_floor={floor}: use a number from 0 to 1"):
         Settings(lexical_floor=floor)
+
+
+def test_up_is_left_out_of_what_a_question_asks_bm25_and_other_particles_are_not():
+    """"seize up" matched "check-ups" (bench/results/particles.md); "Down syndrome" needs its "down"."""
+    lexical = LexicalIndex.build(["Regular medical check-ups help.", "Down syndrome is a condition."])
+    assert not lexical.scores("seize up").any() and lexical.ceiling("seize up") == 0.0
+    scores = lexical.scores("check up")
+    assert scores[0] > 0 and scores[1] == 0          # "check" still counts
+    scores = lexical.scores("down")
+    assert scores[1] > 0 and scores[0] == 0

@@ -305,13 +305,6 @@ def test_a_phrasal_verbs_particle_does_not_pick_the_section(seed_searcher):
     assert "Causes of Neuropathy-Induced Leg Cramps" in [hit.heading for hit in hits[:3]]
 
 
-def test_particles_are_left_out_of_what_a_question_asks_bm25():
-    from guidesearch.lexical import LexicalIndex
-    lexical = LexicalIndex.build(["Regular medical check-ups help.", "Cramps come at night."])
-    assert lexical.scores("seize up").max() == 0.0 and lexical.ceiling("seize up") == 0.0
-    assert lexical.scores("check up").argmax() == 0        # the word itself still counts
-
-
 REWORDED = DATA / "seed_reworded.jsonl"
 NEAR_MISSES_REWORDED = DATA / "seed_near_misses_reworded.jsonl"
 
