@@ -157,6 +157,13 @@ def evaluate_with(searcher, questions: list[Question], settings: Settings):
         searcher.coverage.settings = kept
 
 
+def mean_ndcg(rows: dict, variant: str) -> float:
+    """A variant's nDCG@10 averaged over the question sets of rows ((set, variant) -> figures),
+    each set counting once: the rule later ranking choices are read by."""
+    scores = [figures["nDCG@10"] for (_, shown), figures in rows.items() if shown == variant]
+    return sum(scores) / len(scores)
+
+
 def metrics_table(rows: dict, column: str, metrics: tuple[str, ...]) -> list[str]:
     """Markdown lines of a table: one row per (question set, variant) -> figures."""
     lines = [f"| questions | {column} | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, emit, evaluate_with, metrics_table, study_sets  # noqa: E402
+from common import CREDIT, emit, evaluate_with, mean_ndcg, metrics_table, study_sets  # noqa: E402
 from guidesearch import intent  # noqa: E402
 
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
@@ -82,11 +82,6 @@ def measure(sets: dict) -> dict:
             for name, (searcher, questions) in sets.items():
                 rows[(name, variant)] = evaluate_with(searcher, questions, searcher.settings).metrics()
     return rows
-
-
-def mean_ndcg(rows: dict, variant: str) -> float:
-    scores = [figures["nDCG@10"] for (name, shown), figures in rows.items() if shown == variant]
-    return sum(scores) / len(scores)
 
 
 def main() -> None:

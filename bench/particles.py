@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import CREDIT, emit, evaluate_with, metrics_table, study_sets  # noqa: E402
+from common import CREDIT, emit, evaluate_with, mean_ndcg, metrics_table, study_sets  # noqa: E402
 from guidesearch import lexical  # noqa: E402
 
 METRICS = ("nDCG@10", "Hit@1", "Hit@3", "MRR@10")
@@ -61,12 +61,6 @@ def measure(sets: dict) -> dict:
             for name, (searcher, questions) in sets.items():
                 rows[(name, variant)] = evaluate_with(searcher, questions, searcher.settings).metrics()
     return rows
-
-
-def mean_ndcg(rows: dict, variant: str) -> float:
-    """The variant's nDCG@10 averaged over the sets (each set counts once)."""
-    scores = [figures["nDCG@10"] for (_, shown), figures in rows.items() if shown == variant]
-    return sum(scores) / len(scores)
 
 
 def top_three(searcher, question: str, guides: bool) -> str:
