@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,12 +38,23 @@ def stemmer_name() -> str:
     return "snowball-english" if _stemmer() is not None else "none"
 
 
-# Words a question's BM25 search leaves out, wherever they stand. "up" ends phrasal verbs that
+# Words a question's BM25 search leaves out where they stand alone. "up" ends phrasal verbs that
 # name no topic ("seize up", "flare up", "act up"), yet as a term it matches words it is no part
 # of: the "up" of "check-ups" put "Preventing ..." first for "why do my calves seize up at
-# night?". The other particles name topics too often to go: "Down syndrome", "passing out"
-# (Fainting), "off-label", "over-the-counter" (review: bench/results/particles.md).
+# night?". Joined by a hyphen it is part of the word ("check-ups", "follow-up") and stays. The
+# other particles name topics too often to go: "Down syndrome", "passing out" (Fainting),
+# "off-label", "over-the-counter" (review: bench/results/particles.md).
 QUESTION_PARTICLES = frozenset({"up"})
+
+
+@lru_cache(maxsize=8)
+def _standing_alone(particles: frozenset[str]) -> re.Pattern:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(sorted(map(re.escape, particles))) + r")(?![\w-])", re.IGNORECASE)
+
+
+def without_lone_particles(question: str) -> str:
+    """The question without the QUESTION_PARTICLES that stand alone ("seize up", not "check-up")."""
+    return _standing_alone(QUESTION_PARTICLES).sub(" ", question) if QUESTION_PARTICLES else question
 
 
 def words(text: str) -> list[str]:
@@ -111,9 +123,8 @@ class LexicalIndex:
 
     def _known_terms(self, question: str) -> list[str]:
         """The question's terms the index holds, in order, repeats kept (BM25 counts each),
-        except QUESTION_PARTICLES."""
-        return [term for term in analyse(question)
-                if term in self._retriever.vocab_dict and term not in QUESTION_PARTICLES]
+        but for the particles that stand alone (QUESTION_PARTICLES)."""
+        return [term for term in analyse(without_lone_particles(question)) if term in self._retriever.vocab_dict]
 
     def _holding(self, term: str) -> int:
         """How many texts hold a term: 0 for an unknown one."""

@@ -100,3 +100,12 @@ def test_up_is_left_out_of_what_a_question_asks_bm25_and_other_particles_are_not
     assert scores[0] > 0 and scores[1] == 0          # "check" still counts
     scores = lexical.scores("down")
     assert scores[1] > 0 and scores[0] == 0
+    assert lexical.scores("regular check-ups").argmax() == 0 and lexical.ceiling("check-ups") > lexical.ceiling("check")
+
+
+@pytest.mark.parametrize("question, kept", [("seize up", "seize  "), ("Up all night", "  all night"),
+                                            ("a check-up", "a check-up"), ("up-to-date", "up-to-date"),
+                                            ("setup", "setup"), ("cramps? up", "cramps?  ")])
+def test_only_a_particle_standing_alone_is_left_out(question, kept):
+    from guidesearch.lexical import without_lone_particles
+    assert without_lone_particles(question) == kept
