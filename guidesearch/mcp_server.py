@@ -202,9 +202,8 @@ def closest(wanted: str, names: list[str], also: list[str] | None = None) -> lis
     `also`, a second name for each place (a section's last heading, which callers give alone)
     counts when it is the closer."""
     target = _fold(wanted[:ECHO_CHARS])
-    likeness = [max(difflib.SequenceMatcher(None, target, _fold(name)).ratio()
-                    for name in (names[i], *(also[i:i + 1] if also else ())))
-                for i in range(len(names))]
+    like = lambda name: difflib.SequenceMatcher(None, target, _fold(name)).ratio()     # noqa: E731
+    likeness = [max(like(name), like(other)) for name, other in zip(names, also or names)]
     ranked = sorted((i for i in range(len(names)) if likeness[i] >= CLOSE_ENOUGH), key=lambda i: -likeness[i])
     return [names[i] for i in ranked[:CLOSEST]]
 
